@@ -1,0 +1,535 @@
+//! A small, strict CBOR data model on top of `cbor4ii`.
+//!
+//! Every CBOR byte hwprov reads or writes goes through `cbor4ii`; this module
+//! adds what a verifier needs on top of it: a nesting-depth bound, refusal of
+//! indefinite lengths, floats and unknown simple values, detection of
+//! duplicate map keys, and the two canonical checks (`encode(decode(x)) == x`
+//! for "well-formed with shortest heads", and the same with map keys sorted
+//! for RFC 8949 §4.2.1 core deterministic encoding).
+
+use cbor4ii::core::dec::{self, Decode};
+use cbor4ii::core::enc::Encode;
+use cbor4ii::core::utils::{BufWriter, SliceReader};
+use cbor4ii::core::{major, marker, types};
+
+/// A decoded CBOR data item. Floats, `undefined` and other simple values are
+/// not part of hwprov's profile and are refused by the decoder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// Major type 0.
+    Uint(u64),
+    /// Major type 1: the value is `-1 - n`.
+    Nint(u64),
+    /// Major type 2.
+    Bytes(Vec<u8>),
+    /// Major type 3.
+    Text(String),
+    /// Major type 4.
+    Array(Vec<Value>),
+    /// Major type 5, in the order read.
+    Map(Vec<(Value, Value)>),
+    /// Major type 6.
+    Tag(u64, Box<Value>),
+    /// `true` / `false`.
+    Bool(bool),
+    /// `null`.
+    Null,
+}
+
+/// Why bytes are not acceptable CBOR.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CborError {
+    /// The input ended inside a data item.
+    Truncated,
+    /// Bytes follow the single top-level item.
+    TrailingBytes {
+        /// How many bytes are left over.
+        count: usize,
+    },
+    /// Indefinite-length strings, arrays and maps are not accepted.
+    IndefiniteLength,
+    /// Nesting deeper than the limit.
+    TooDeep {
+        /// The limit in force.
+        limit: usize,
+    },
+    /// A declared length exceeds what is left of the input.
+    LengthExceedsInput {
+        /// The declared length.
+        declared: u64,
+    },
+    /// A text string is not UTF-8.
+    InvalidUtf8,
+    /// A float, `undefined` or another simple value.
+    Unsupported {
+        /// The initial byte of the item.
+        initial_byte: u8,
+    },
+    /// The same key appears twice in one map.
+    DuplicateKey,
+    /// Any other malformation reported by the decoder.
+    Malformed,
+}
+
+impl std::fmt::Display for CborError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CborError::Truncated => write!(f, "CBOR data ends in the middle of an item"),
+            CborError::TrailingBytes { count } => {
+                write!(f, "{count} unexpected byte(s) after the CBOR item")
+            }
+            CborError::IndefiniteLength => write!(f, "indefinite-length CBOR item"),
+            CborError::TooDeep { limit } => write!(f, "CBOR nesting deeper than {limit}"),
+            CborError::LengthExceedsInput { declared } => {
+                write!(
+                    f,
+                    "CBOR item declares length {declared}, longer than the input"
+                )
+            }
+            CborError::InvalidUtf8 => write!(f, "CBOR text string is not valid UTF-8"),
+            CborError::Unsupported { initial_byte } => write!(
+                f,
+                "unsupported CBOR item (initial byte 0x{initial_byte:02x}: floats and simple values other than true/false/null are not accepted)"
+            ),
+            CborError::DuplicateKey => write!(f, "duplicate key in CBOR map"),
+            CborError::Malformed => write!(f, "malformed CBOR"),
+        }
+    }
+}
+
+impl std::error::Error for CborError {}
+
+fn map_dec<E>(e: dec::Error<E>) -> CborError {
+    match e {
+        dec::Error::Eof { .. } | dec::Error::RequireLength { .. } => CborError::Truncated,
+        dec::Error::RequireUtf8 { .. } => CborError::InvalidUtf8,
+        dec::Error::DepthOverflow { .. } => CborError::TooDeep { limit: 0 },
+        _ => CborError::Malformed,
+    }
+}
+
+struct Decoder<'a> {
+    reader: SliceReader<'a>,
+    max_depth: usize,
+}
+
+impl<'a> Decoder<'a> {
+    fn peek(&mut self) -> Result<u8, CborError> {
+        use dec::Read;
+        let r = self.reader.fill(1).map_err(|_| CborError::Malformed)?;
+        r.as_ref().first().copied().ok_or(CborError::Truncated)
+    }
+
+    fn left(&mut self) -> usize {
+        use dec::Read;
+        // SliceReader returns everything that is left when asked for usize::MAX.
+        match self.reader.fill(usize::MAX) {
+            Ok(r) => r.as_ref().len(),
+            Err(_) => 0,
+        }
+    }
+
+    /// Checks a declared count against the bytes left: every element takes at
+    /// least `min_item` bytes, so larger counts are refused before allocating.
+    fn check_len(&mut self, len: usize, min_item: usize) -> Result<(), CborError> {
+        let left = self.left();
+        if len.checked_mul(min_item).is_none_or(|need| need > left) {
+            return Err(CborError::LengthExceedsInput {
+                declared: len as u64,
+            });
+        }
+        Ok(())
+    }
+
+    fn item(&mut self, depth: usize) -> Result<Value, CborError> {
+        let byte = self.peek()?;
+        let maj = byte >> 5;
+        let low = byte & 0x1f;
+        if low == marker::START && (2..=5).contains(&maj) {
+            return Err(CborError::IndefiniteLength);
+        }
+        if (28..=30).contains(&low) {
+            return Err(CborError::Malformed);
+        }
+        match maj {
+            major::UNSIGNED => u64::decode(&mut self.reader)
+                .map(Value::Uint)
+                .map_err(map_dec),
+            major::NEGATIVE => <types::Negative<u64>>::decode(&mut self.reader)
+                .map(|n| Value::Nint(n.0))
+                .map_err(map_dec),
+            major::BYTES => {
+                let len = self.declared_len(byte)?;
+                self.check_len(len, 1)?;
+                let b = <types::Bytes<&'a [u8]>>::decode(&mut self.reader).map_err(map_dec)?;
+                Ok(Value::Bytes(b.0.to_vec()))
+            }
+            major::STRING => {
+                let len = self.declared_len(byte)?;
+                self.check_len(len, 1)?;
+                let s = <&'a str>::decode(&mut self.reader).map_err(map_dec)?;
+                Ok(Value::Text(s.to_owned()))
+            }
+            major::ARRAY => {
+                let depth = self.enter(depth)?;
+                let len = types::Array::len(&mut self.reader)
+                    .map_err(map_dec)?
+                    .ok_or(CborError::IndefiniteLength)?;
+                self.check_len(len, 1)?;
+                let mut items = Vec::with_capacity(len);
+                for _ in 0..len {
+                    items.push(self.item(depth)?);
+                }
+                Ok(Value::Array(items))
+            }
+            major::MAP => {
+                let depth = self.enter(depth)?;
+                let len = types::Map::len(&mut self.reader)
+                    .map_err(map_dec)?
+                    .ok_or(CborError::IndefiniteLength)?;
+                self.check_len(len, 2)?;
+                let mut entries: Vec<(Value, Value)> = Vec::with_capacity(len);
+                for _ in 0..len {
+                    let k = self.item(depth)?;
+                    if entries.iter().any(|(seen, _)| *seen == k) {
+                        return Err(CborError::DuplicateKey);
+                    }
+                    let v = self.item(depth)?;
+                    entries.push((k, v));
+                }
+                Ok(Value::Map(entries))
+            }
+            major::TAG => {
+                let depth = self.enter(depth)?;
+                let tag = types::Tag::tag(&mut self.reader).map_err(map_dec)?;
+                let inner = self.item(depth)?;
+                Ok(Value::Tag(tag, Box::new(inner)))
+            }
+            _ => match byte {
+                marker::FALSE | marker::TRUE => bool::decode(&mut self.reader)
+                    .map(Value::Bool)
+                    .map_err(map_dec),
+                marker::NULL => {
+                    use dec::Read;
+                    self.reader.advance(1);
+                    Ok(Value::Null)
+                }
+                _ => Err(CborError::Unsupported { initial_byte: byte }),
+            },
+        }
+    }
+
+    /// Reads the length argument of a string head without consuming it.
+    fn declared_len(&mut self, byte: u8) -> Result<usize, CborError> {
+        use dec::Read;
+        let low = byte & 0x1f;
+        let extra = match low {
+            0..=23 => return Ok(usize::from(low)),
+            24 => 1,
+            25 => 2,
+            26 => 4,
+            27 => 8,
+            _ => return Err(CborError::Malformed),
+        };
+        let head = self
+            .reader
+            .fill(1 + extra)
+            .map_err(|_| CborError::Malformed)?;
+        let head = head.as_ref();
+        if head.len() < 1 + extra {
+            return Err(CborError::Truncated);
+        }
+        let mut n: u64 = 0;
+        for b in &head[1..=extra] {
+            n = (n << 8) | u64::from(*b);
+        }
+        usize::try_from(n).map_err(|_| CborError::LengthExceedsInput { declared: n })
+    }
+
+    fn enter(&self, depth: usize) -> Result<usize, CborError> {
+        let depth = depth + 1;
+        if depth > self.max_depth {
+            return Err(CborError::TooDeep {
+                limit: self.max_depth,
+            });
+        }
+        Ok(depth)
+    }
+}
+
+/// Decodes exactly one CBOR item from `bytes`, with nesting bounded by
+/// `max_depth`. Trailing bytes are an error.
+pub fn decode(bytes: &[u8], max_depth: usize) -> Result<Value, CborError> {
+    let mut d = Decoder {
+        reader: SliceReader::new(bytes),
+        max_depth,
+    };
+    let v = d.item(0)?;
+    let left = d.left();
+    if left != 0 {
+        return Err(CborError::TrailingBytes { count: left });
+    }
+    Ok(v)
+}
+
+/// Decodes a CBOR sequence (RFC 8742): items back to back until the input ends.
+/// Returns each item with the byte range it occupied; stops at the first error,
+/// returning the items before it and the offset where the bad one starts.
+pub fn decode_sequence(
+    bytes: &[u8],
+    max_depth: usize,
+) -> (
+    Vec<(Value, std::ops::Range<usize>)>,
+    Option<(usize, CborError)>,
+) {
+    let mut out = Vec::new();
+    let mut d = Decoder {
+        reader: SliceReader::new(bytes),
+        max_depth,
+    };
+    loop {
+        let start = bytes.len() - d.left();
+        if start == bytes.len() {
+            return (out, None);
+        }
+        match d.item(0) {
+            Ok(v) => {
+                let end = bytes.len() - d.left();
+                out.push((v, start..end));
+            }
+            Err(e) => return (out, Some((start, e))),
+        }
+    }
+}
+
+fn encode_into(v: &Value, w: &mut BufWriter, sort: bool) {
+    // Writing into a Vec only fails on allocation failure, which aborts anyway.
+    let _ = encode_item(v, w, sort);
+}
+
+fn encode_item(
+    v: &Value,
+    w: &mut BufWriter,
+    sort: bool,
+) -> Result<(), cbor4ii::core::enc::Error<std::collections::TryReserveError>> {
+    match v {
+        Value::Uint(n) => n.encode(w),
+        Value::Nint(n) => types::Negative(*n).encode(w),
+        Value::Bytes(b) => types::Bytes(b.as_slice()).encode(w),
+        Value::Text(s) => s.as_str().encode(w),
+        Value::Array(items) => {
+            types::Array::bounded(items.len(), w)?;
+            for i in items {
+                encode_item(i, w, sort)?;
+            }
+            Ok(())
+        }
+        Value::Map(entries) => {
+            types::Map::bounded(entries.len(), w)?;
+            if sort {
+                let mut enc: Vec<(Vec<u8>, &Value)> = entries
+                    .iter()
+                    .map(|(k, v)| (encode_with(k, true), v))
+                    .collect();
+                enc.sort_by(|a, b| a.0.cmp(&b.0));
+                for (k, v) in enc {
+                    w.push_raw(&k);
+                    encode_item(v, w, sort)?;
+                }
+            } else {
+                for (k, v) in entries {
+                    encode_item(k, w, sort)?;
+                    encode_item(v, w, sort)?;
+                }
+            }
+            Ok(())
+        }
+        Value::Tag(t, inner) => {
+            types::Tag(*t, types::Nothing).encode(w)?;
+            encode_item(inner, w, sort)
+        }
+        Value::Bool(b) => b.encode(w),
+        Value::Null => types::Null.encode(w),
+    }
+}
+
+trait PushRaw {
+    fn push_raw(&mut self, b: &[u8]);
+}
+
+impl PushRaw for BufWriter {
+    fn push_raw(&mut self, b: &[u8]) {
+        use cbor4ii::core::enc::Write;
+        let _ = self.push(b);
+    }
+}
+
+fn encode_with(v: &Value, sort: bool) -> Vec<u8> {
+    let mut w = BufWriter::new(Vec::new());
+    encode_into(v, &mut w, sort);
+    w.into_inner()
+}
+
+/// Encodes with shortest heads and definite lengths, keeping map order.
+pub fn encode(v: &Value) -> Vec<u8> {
+    encode_with(v, false)
+}
+
+/// Encodes in RFC 8949 §4.2.1 core deterministic encoding (map keys sorted by
+/// their encoded bytes).
+pub fn encode_deterministic(v: &Value) -> Vec<u8> {
+    encode_with(v, true)
+}
+
+impl Value {
+    /// The text, if this is a text string.
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            Value::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Looks a text key up in a map.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        match self {
+            Value::Map(entries) => entries
+                .iter()
+                .find(|(k, _)| k.as_text() == Some(key))
+                .map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// Looks an integer label up in a map (COSE header labels).
+    pub fn get_label(&self, label: i64) -> Option<&Value> {
+        match self {
+            Value::Map(entries) => entries
+                .iter()
+                .find(|(k, _)| k.as_label() == Some(label))
+                .map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// The value as a signed integer label, if it is an integer in `i64` range.
+    pub fn as_label(&self) -> Option<i64> {
+        match self {
+            Value::Uint(n) => i64::try_from(*n).ok(),
+            Value::Nint(n) => i64::try_from(*n).ok().map(|n| -1 - n),
+            _ => None,
+        }
+    }
+
+    /// A short name of the item's kind, for error messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Value::Uint(_) | Value::Nint(_) => "integer",
+            Value::Bytes(_) => "byte string",
+            Value::Text(_) => "text string",
+            Value::Array(_) => "array",
+            Value::Map(_) => "map",
+            Value::Tag(..) => "tag",
+            Value::Bool(_) => "boolean",
+            Value::Null => "null",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn round_trips_shortest_forms() {
+        for h in [
+            "00",
+            "17",
+            "1818",
+            "190100",
+            "20",
+            "3818",
+            "4100",
+            "6161",
+            "80",
+            "a0",
+            "c0a0",
+            "f4",
+            "f5",
+            "f6",
+            "1bffffffffffffffff",
+        ] {
+            let b = hex(h);
+            let v = decode(&b, 16).unwrap();
+            assert_eq!(encode(&v), b, "{h}");
+        }
+    }
+
+    #[test]
+    fn non_minimal_heads_re_encode_differently() {
+        let b = hex("1817");
+        let v = decode(&b, 16).unwrap();
+        assert_ne!(encode(&v), b);
+    }
+
+    #[test]
+    fn refuses_indefinite_floats_duplicates_depth_and_lies() {
+        assert_eq!(decode(&hex("9fff"), 16), Err(CborError::IndefiniteLength));
+        assert_eq!(
+            decode(&hex("5f41004100ff"), 16),
+            Err(CborError::IndefiniteLength)
+        );
+        assert!(matches!(
+            decode(&hex("f93c00"), 16),
+            Err(CborError::Unsupported { .. })
+        ));
+        assert!(matches!(
+            decode(&hex("f7"), 16),
+            Err(CborError::Unsupported { .. })
+        ));
+        assert_eq!(decode(&hex("a201020102"), 16), Err(CborError::DuplicateKey));
+        assert_eq!(
+            decode(&hex("818181818100"), 4),
+            Err(CborError::TooDeep { limit: 4 })
+        );
+        assert!(decode(&hex("818181818100"), 5).is_ok());
+        // A 4 GiB byte string declared in five bytes is refused before allocation.
+        assert_eq!(
+            decode(&hex("5affffffff00"), 16),
+            Err(CborError::LengthExceedsInput {
+                declared: 0xffff_ffff
+            })
+        );
+        assert_eq!(
+            decode(&hex("9bffffffffffffffff"), 16).map(|_| ()),
+            Err(CborError::LengthExceedsInput { declared: u64::MAX })
+        );
+        assert_eq!(
+            decode(&hex("0000"), 16),
+            Err(CborError::TrailingBytes { count: 1 })
+        );
+        assert_eq!(decode(&hex("62c328"), 16), Err(CborError::InvalidUtf8));
+        assert_eq!(
+            decode(&hex("430102"), 16).map(|_| ()),
+            Err(CborError::LengthExceedsInput { declared: 3 })
+        );
+    }
+
+    #[test]
+    fn deterministic_sorts_keys_by_encoded_bytes() {
+        let v = Value::Map(vec![
+            (Value::Text("bb".into()), Value::Uint(1)),
+            (Value::Text("a".into()), Value::Uint(2)),
+            (Value::Uint(10), Value::Uint(3)),
+        ]);
+        assert_eq!(encode_deterministic(&v), hex("a30a0361610262626201"));
+    }
+}

@@ -1,0 +1,150 @@
+//! SHA-256 digests and their CBOR and text forms.
+
+use crate::cbor::Value;
+use sha2::{Digest as _, Sha256 as Hasher};
+use std::fmt;
+
+/// COSE algorithm id of SHA-256 (RFC 9054).
+pub const COSE_SHA256: i64 = -16;
+
+/// A SHA-256 digest: of a statement's complete tagged COSE bytes, or of a
+/// firmware image. Text form `sha256:<64 lower-case hex>`; CBOR form
+/// `[-16, bstr .size 32]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Sha256(pub [u8; 32]);
+
+/// Why a digest was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DigestError {
+    /// A well-formed digest with another algorithm id than -16 (SHA-256).
+    Unsupported {
+        /// The algorithm id found.
+        alg: i64,
+    },
+    /// Not `[-16, bstr .size 32]` or `sha256:<64 lower-case hex>`.
+    Malformed,
+}
+
+impl fmt::Display for DigestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DigestError::Unsupported { alg } => write!(
+                f,
+                "digest algorithm {alg} is not supported (only -16, SHA-256)"
+            ),
+            DigestError::Malformed => write!(
+                f,
+                "digest must be [-16, 32-byte bstr] in CBOR, or sha256:<64 lower-case hex> in text"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for DigestError {}
+
+/// Lower-case hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    const H: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(char::from(H[usize::from(b >> 4)]));
+        s.push(char::from(H[usize::from(b & 15)]));
+    }
+    s
+}
+
+/// Parses exactly 32 bytes of lower-case hex.
+pub fn parse_hex32(s: &str) -> Option<[u8; 32]> {
+    let b = s.as_bytes();
+    if b.len() != 64 {
+        return None;
+    }
+    let nib = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    };
+    let mut out = [0u8; 32];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = (nib(b[2 * i])? << 4) | nib(b[2 * i + 1])?;
+    }
+    Some(out)
+}
+
+impl Sha256 {
+    /// Hashes `bytes`.
+    pub fn of(bytes: &[u8]) -> Sha256 {
+        Sha256(Hasher::digest(bytes).into())
+    }
+
+    /// Parses `sha256:<64 lower-case hex>`.
+    pub fn parse_text(s: &str) -> Result<Sha256, DigestError> {
+        s.strip_prefix("sha256:")
+            .and_then(parse_hex32)
+            .map(Sha256)
+            .ok_or(DigestError::Malformed)
+    }
+
+    /// Reads the CBOR form `[-16, bstr .size 32]`.
+    pub fn from_cbor(v: &Value) -> Result<Sha256, DigestError> {
+        let Value::Array(items) = v else {
+            return Err(DigestError::Malformed);
+        };
+        let [alg, bytes] = items.as_slice() else {
+            return Err(DigestError::Malformed);
+        };
+        let alg = alg.as_label().ok_or(DigestError::Malformed)?;
+        let Value::Bytes(bytes) = bytes else {
+            return Err(DigestError::Malformed);
+        };
+        if alg != COSE_SHA256 {
+            return Err(DigestError::Unsupported { alg });
+        }
+        <[u8; 32]>::try_from(bytes.as_slice())
+            .map(Sha256)
+            .map_err(|_| DigestError::Malformed)
+    }
+
+    /// The CBOR form `[-16, bstr .size 32]`.
+    pub fn to_cbor(&self) -> Value {
+        Value::Array(vec![Value::Nint(15), Value::Bytes(self.0.to_vec())])
+    }
+
+    /// Lower-case hex without the prefix.
+    pub fn hex(&self) -> String {
+        hex(&self.0)
+    }
+}
+
+impl fmt::Display for Sha256 {
+    /// `sha256:<hex>`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "sha256:{}", self.hex())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_and_cbor_forms() {
+        let d = Sha256::of(b"abc");
+        assert_eq!(
+            d.to_string(),
+            "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(Sha256::parse_text(&d.to_string()), Ok(d));
+        assert_eq!(Sha256::from_cbor(&d.to_cbor()), Ok(d));
+        assert!(Sha256::parse_text(&d.to_string().to_uppercase()).is_err());
+        assert!(Sha256::parse_text(&d.hex()).is_err());
+        let sha384 = Value::Array(vec![Value::Nint(42), Value::Bytes(vec![0; 48])]);
+        assert_eq!(
+            Sha256::from_cbor(&sha384),
+            Err(DigestError::Unsupported { alg: -43 })
+        );
+        let short = Value::Array(vec![Value::Nint(15), Value::Bytes(vec![0; 31])]);
+        assert_eq!(Sha256::from_cbor(&short), Err(DigestError::Malformed));
+    }
+}

@@ -1,0 +1,394 @@
+//! The COSE envelope profile of SPEC section 2: tagged `COSE_Sign1` (tag 18)
+//! or `COSE_Sign` (tag 98), EdDSA only, kid = key id, fixed content type.
+
+use crate::cbor::{self, CborError, Value};
+use crate::keys::{KeyId, SecretKey};
+use cbor4ii::core::enc::Encode;
+use cbor4ii::core::types;
+use cbor4ii::core::utils::BufWriter;
+use std::fmt;
+
+/// CBOR tag of `COSE_Sign1`.
+pub const TAG_SIGN1: u64 = 18;
+/// CBOR tag of `COSE_Sign`.
+pub const TAG_SIGN: u64 = 98;
+/// COSE algorithm id of EdDSA.
+pub const ALG_EDDSA: i64 = -8;
+/// The content type every hwprov statement carries.
+pub const CONTENT_TYPE: &str = "application/vnd.hwprov.statement+cbor";
+
+const LABEL_ALG: i64 = 1;
+const LABEL_CRIT: i64 = 2;
+const LABEL_CTY: i64 = 3;
+const LABEL_KID: i64 = 4;
+
+/// Why an envelope was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EnvelopeError {
+    /// The bytes are not well-formed CBOR in hwprov's profile.
+    Cbor(CborError),
+    /// Well-formed CBOR that re-encodes differently (non-shortest heads).
+    NonMinimal,
+    /// Not a tagged COSE_Sign1 or COSE_Sign of the profile's shape.
+    Shape {
+        /// Which part is wrong.
+        reason: &'static str,
+    },
+    /// A header violates the profile (crit present, unknown label,
+    /// non-empty unprotected header, wrong content type, bad kid).
+    Header {
+        /// Which header rule is broken.
+        reason: &'static str,
+    },
+    /// The algorithm is not EdDSA (-8), or is missing.
+    Algorithm {
+        /// The algorithm found, if any.
+        found: Option<i64>,
+    },
+}
+
+impl fmt::Display for EnvelopeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EnvelopeError::Cbor(e) => write!(f, "envelope is not valid CBOR: {e}"),
+            EnvelopeError::NonMinimal => {
+                write!(f, "envelope uses non-shortest CBOR encodings")
+            }
+            EnvelopeError::Shape { reason } => write!(f, "envelope: {reason}"),
+            EnvelopeError::Header { reason } => write!(f, "envelope header: {reason}"),
+            EnvelopeError::Algorithm { found: Some(a) } => write!(
+                f,
+                "signature algorithm {a} is not accepted (only EdDSA, -8)"
+            ),
+            EnvelopeError::Algorithm { found: None } => {
+                write!(
+                    f,
+                    "protected header has no algorithm (EdDSA, -8, is required)"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for EnvelopeError {}
+
+/// Which COSE structure carried the statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Tag 18, one signer.
+    Sign1,
+    /// Tag 98, one or more signers.
+    Sign,
+}
+
+/// One signature and the exact bytes it covers.
+#[derive(Debug, Clone)]
+pub struct SignatureEntry {
+    /// The `kid` of the signature's protected header.
+    pub kid: KeyId,
+    /// The signature bytes (length checked at verification).
+    pub signature: Vec<u8>,
+    /// The RFC 9052 §4.4 `Sig_structure` this signature is over.
+    pub to_be_signed: Vec<u8>,
+}
+
+/// A decoded envelope whose structure and headers passed the profile checks.
+/// Signatures are not yet verified.
+#[derive(Debug, Clone)]
+pub struct Envelope {
+    /// Sign1 or Sign.
+    pub kind: Kind,
+    /// The payload bytes (the statement).
+    pub payload: Vec<u8>,
+    /// One entry per signature, in message order.
+    pub signatures: Vec<SignatureEntry>,
+}
+
+fn shape(reason: &'static str) -> EnvelopeError {
+    EnvelopeError::Shape { reason }
+}
+
+fn header(reason: &'static str) -> EnvelopeError {
+    EnvelopeError::Header { reason }
+}
+
+/// Decodes a protected header bstr into its map, refusing crit, unknown
+/// labels and duplicate labels. `allowed` lists the labels this header may hold.
+fn protected_map(bytes: &[u8], allowed: &[i64], max_depth: usize) -> Result<Value, EnvelopeError> {
+    let map = cbor::decode(bytes, max_depth).map_err(EnvelopeError::Cbor)?;
+    if cbor::encode(&map) != bytes {
+        return Err(EnvelopeError::NonMinimal);
+    }
+    let Value::Map(entries) = &map else {
+        return Err(header("protected header is not a map"));
+    };
+    for (k, _) in entries {
+        match k.as_label() {
+            Some(LABEL_CRIT) => return Err(header("crit (label 2) is not supported")),
+            Some(l) if allowed.contains(&l) => {}
+            _ => return Err(header("protected header holds a label outside the profile")),
+        }
+    }
+    Ok(map)
+}
+
+fn check_alg(map: &Value) -> Result<(), EnvelopeError> {
+    match map.get_label(LABEL_ALG) {
+        Some(v) => match v.as_label() {
+            Some(ALG_EDDSA) => Ok(()),
+            found => Err(EnvelopeError::Algorithm { found }),
+        },
+        None => Err(EnvelopeError::Algorithm { found: None }),
+    }
+}
+
+fn check_kid(map: &Value) -> Result<KeyId, EnvelopeError> {
+    match map.get_label(LABEL_KID) {
+        Some(Value::Bytes(b)) => <[u8; 32]>::try_from(b.as_slice())
+            .map(KeyId)
+            .map_err(|_| header("kid must be the 32-byte key id")),
+        _ => Err(header("kid (label 4) is missing or not a byte string")),
+    }
+}
+
+fn check_cty(map: &Value) -> Result<(), EnvelopeError> {
+    match map.get_label(LABEL_CTY).and_then(Value::as_text) {
+        Some(CONTENT_TYPE) => Ok(()),
+        _ => Err(header(
+            "content type (label 3) must be \"application/vnd.hwprov.statement+cbor\"",
+        )),
+    }
+}
+
+fn check_unprotected(v: &Value) -> Result<(), EnvelopeError> {
+    match v {
+        Value::Map(m) if m.is_empty() => Ok(()),
+        Value::Map(_) => Err(header("unprotected header must be empty")),
+        _ => Err(shape("unprotected header is not a map")),
+    }
+}
+
+fn sig_structure(
+    context: &str,
+    body_protected: &[u8],
+    sign_protected: Option<&[u8]>,
+    payload: &[u8],
+) -> Vec<u8> {
+    let mut w = BufWriter::new(Vec::with_capacity(payload.len() + 128));
+    let n = if sign_protected.is_some() { 5 } else { 4 };
+    // Writing to a Vec cannot fail except on allocation failure (which aborts).
+    let _ = types::Array::bounded(n, &mut w);
+    let _ = context.encode(&mut w);
+    let _ = types::Bytes(body_protected).encode(&mut w);
+    if let Some(p) = sign_protected {
+        let _ = types::Bytes(p).encode(&mut w);
+    }
+    let _ = types::Bytes(&[][..]).encode(&mut w);
+    let _ = types::Bytes(payload).encode(&mut w);
+    w.into_inner()
+}
+
+impl Envelope {
+    /// Decodes and checks a complete tagged COSE message.
+    pub fn decode(bytes: &[u8], max_depth: usize) -> Result<Envelope, EnvelopeError> {
+        let v = cbor::decode(bytes, max_depth).map_err(EnvelopeError::Cbor)?;
+        if cbor::encode(&v) != bytes {
+            return Err(EnvelopeError::NonMinimal);
+        }
+        let Value::Tag(tag, inner) = v else {
+            return Err(shape("not a tagged COSE message (tag 18 or 98)"));
+        };
+        let kind = match tag {
+            TAG_SIGN1 => Kind::Sign1,
+            TAG_SIGN => Kind::Sign,
+            _ => {
+                return Err(shape(
+                    "CBOR tag is neither 18 (COSE_Sign1) nor 98 (COSE_Sign)",
+                ));
+            }
+        };
+        let Value::Array(items) = *inner else {
+            return Err(shape("COSE message is not an array"));
+        };
+        let [Value::Bytes(protected), unprotected, payload, last] =
+            <[Value; 4]>::try_from(items)
+                .map_err(|_| shape("COSE message must have 4 elements"))?
+        else {
+            return Err(shape("protected header is not a byte string"));
+        };
+        check_unprotected(&unprotected)?;
+        let payload = match payload {
+            Value::Bytes(p) => p,
+            Value::Null => return Err(shape("detached payload (nil) is not accepted")),
+            _ => return Err(shape("payload is not a byte string")),
+        };
+        match kind {
+            Kind::Sign1 => {
+                let map = protected_map(&protected, &[LABEL_ALG, LABEL_CTY, LABEL_KID], max_depth)?;
+                check_alg(&map)?;
+                let kid = check_kid(&map)?;
+                check_cty(&map)?;
+                let Value::Bytes(signature) = last else {
+                    return Err(shape("signature is not a byte string"));
+                };
+                let to_be_signed = sig_structure("Signature1", &protected, None, &payload);
+                Ok(Envelope {
+                    kind,
+                    payload,
+                    signatures: vec![SignatureEntry {
+                        kid,
+                        signature,
+                        to_be_signed,
+                    }],
+                })
+            }
+            Kind::Sign => {
+                let map = protected_map(&protected, &[LABEL_CTY], max_depth)?;
+                check_cty(&map)?;
+                let Value::Array(sigs) = last else {
+                    return Err(shape("COSE_Sign signatures is not an array"));
+                };
+                if sigs.is_empty() {
+                    return Err(shape("COSE_Sign has no signatures"));
+                }
+                let mut signatures = Vec::with_capacity(sigs.len());
+                for s in sigs {
+                    let Value::Array(parts) = s else {
+                        return Err(shape("COSE_Signature is not an array"));
+                    };
+                    let [Value::Bytes(sp), su, Value::Bytes(signature)] =
+                        <[Value; 3]>::try_from(parts)
+                            .map_err(|_| shape("COSE_Signature must have 3 elements"))?
+                    else {
+                        return Err(shape("COSE_Signature elements have the wrong types"));
+                    };
+                    check_unprotected(&su)?;
+                    let smap = protected_map(&sp, &[LABEL_ALG, LABEL_KID], max_depth)?;
+                    check_alg(&smap)?;
+                    let kid = check_kid(&smap)?;
+                    let to_be_signed = sig_structure("Signature", &protected, Some(&sp), &payload);
+                    signatures.push(SignatureEntry {
+                        kid,
+                        signature,
+                        to_be_signed,
+                    });
+                }
+                Ok(Envelope {
+                    kind,
+                    payload,
+                    signatures,
+                })
+            }
+        }
+    }
+}
+
+fn header_bytes(entries: Vec<(i64, Value)>) -> Vec<u8> {
+    let map = Value::Map(
+        entries
+            .into_iter()
+            .map(|(l, v)| {
+                let k = if l < 0 {
+                    Value::Nint((-1 - l) as u64)
+                } else {
+                    Value::Uint(l as u64)
+                };
+                (k, v)
+            })
+            .collect(),
+    );
+    cbor::encode_deterministic(&map)
+}
+
+fn alg_value() -> Value {
+    Value::Nint((-1 - ALG_EDDSA) as u64)
+}
+
+/// Signs `payload`: one key gives a `COSE_Sign1`, several a `COSE_Sign`.
+/// Headers are written in deterministic encoding. Returns the tagged bytes.
+pub fn sign(payload: &[u8], keys: &[&SecretKey]) -> Vec<u8> {
+    let msg = if let [key] = keys {
+        let protected = header_bytes(vec![
+            (LABEL_ALG, alg_value()),
+            (LABEL_CTY, Value::Text(CONTENT_TYPE.into())),
+            (LABEL_KID, Value::Bytes(key.public().id().0.to_vec())),
+        ]);
+        let sig = key.sign(&sig_structure("Signature1", &protected, None, payload));
+        Value::Tag(
+            TAG_SIGN1,
+            Box::new(Value::Array(vec![
+                Value::Bytes(protected),
+                Value::Map(vec![]),
+                Value::Bytes(payload.to_vec()),
+                Value::Bytes(sig.to_vec()),
+            ])),
+        )
+    } else {
+        let body = header_bytes(vec![(LABEL_CTY, Value::Text(CONTENT_TYPE.into()))]);
+        let sigs = keys
+            .iter()
+            .map(|key| {
+                let sp = header_bytes(vec![
+                    (LABEL_ALG, alg_value()),
+                    (LABEL_KID, Value::Bytes(key.public().id().0.to_vec())),
+                ]);
+                let sig = key.sign(&sig_structure("Signature", &body, Some(&sp), payload));
+                Value::Array(vec![
+                    Value::Bytes(sp),
+                    Value::Map(vec![]),
+                    Value::Bytes(sig.to_vec()),
+                ])
+            })
+            .collect();
+        Value::Tag(
+            TAG_SIGN,
+            Box::new(Value::Array(vec![
+                Value::Bytes(body),
+                Value::Map(vec![]),
+                Value::Bytes(payload.to_vec()),
+                Value::Array(sigs),
+            ])),
+        )
+    };
+    cbor::encode(&msg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sign1_and_sign_round_trip() {
+        let k1 = SecretKey::from_seed(&[1; 32]);
+        let k2 = SecretKey::from_seed(&[2; 32]);
+        let one = sign(b"\xa0", &[&k1]);
+        let e = Envelope::decode(&one, 16).unwrap();
+        assert_eq!(e.kind, Kind::Sign1);
+        assert_eq!(e.signatures[0].kid, k1.public().id());
+        assert!(
+            k1.public()
+                .verify(&e.signatures[0].to_be_signed, &e.signatures[0].signature)
+                .is_ok()
+        );
+        let two = sign(b"\xa0", &[&k1, &k2]);
+        let e = Envelope::decode(&two, 16).unwrap();
+        assert_eq!(e.kind, Kind::Sign);
+        assert_eq!(e.signatures.len(), 2);
+        for (s, k) in e.signatures.iter().zip([&k1, &k2]) {
+            assert!(k.public().verify(&s.to_be_signed, &s.signature).is_ok());
+        }
+    }
+
+    #[test]
+    fn refuses_untagged_and_wrong_tags() {
+        assert!(matches!(
+            Envelope::decode(&[0x80], 16),
+            Err(EnvelopeError::Shape { .. })
+        ));
+        assert!(matches!(
+            Envelope::decode(&[0xd8, 0x63, 0x80], 16),
+            Err(EnvelopeError::Shape { .. })
+        ));
+    }
+}

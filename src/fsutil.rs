@@ -1,0 +1,125 @@
+//! File helpers: bounded reads and atomic writes.
+
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+/// A file could not be read or written.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum FileError {
+    /// The operating system refused.
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the OS said.
+        source: io::Error,
+    },
+    /// The file is larger than the limit for its kind.
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The limit in bytes.
+        limit: usize,
+    },
+}
+
+impl std::fmt::Display for FileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FileError::Io { path, source } => write!(f, "{}: {source}", path.display()),
+            FileError::TooLarge { path, limit } => write!(
+                f,
+                "{}: file is larger than the limit of {limit} bytes",
+                path.display()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for FileError {}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> FileError + '_ {
+    move |source| FileError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// Reads a whole file, refusing more than `limit` bytes without reading them
+/// into memory. `-` reads standard input.
+pub fn read_bounded(path: &Path, limit: usize) -> Result<Vec<u8>, FileError> {
+    let mut buf = Vec::new();
+    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    if path == Path::new("-") {
+        io::stdin()
+            .lock()
+            .take(cap)
+            .read_to_end(&mut buf)
+            .map_err(io_err(path))?;
+    } else {
+        let f = File::open(path).map_err(io_err(path))?;
+        if let Ok(meta) = f.metadata() {
+            if meta.is_dir() {
+                return Err(FileError::Io {
+                    path: path.to_owned(),
+                    source: io::Error::other("is a directory, not a file"),
+                });
+            }
+            if meta.len() > cap.saturating_sub(1) {
+                return Err(FileError::TooLarge {
+                    path: path.to_owned(),
+                    limit,
+                });
+            }
+            buf.reserve(usize::try_from(meta.len()).unwrap_or(0));
+        }
+        f.take(cap).read_to_end(&mut buf).map_err(io_err(path))?;
+    }
+    if buf.len() > limit {
+        return Err(FileError::TooLarge {
+            path: path.to_owned(),
+            limit,
+        });
+    }
+    Ok(buf)
+}
+
+/// Fsyncs the directory holding `path`, so a rename into it is durable.
+pub fn sync_parent(path: &Path) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    File::open(dir)?.sync_all()
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file beside it, fsync,
+/// rename over `path`, fsync of the directory. A crash leaves the old file or
+/// the new one, never a torn one. `mode` sets Unix permissions (e.g. 0o600).
+pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), FileError> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".hwprov-tmp-")
+        .tempfile_in(dir)
+        .map_err(io_err(path))?;
+    tmp.write_all(bytes).map_err(io_err(path))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))
+            .map_err(io_err(path))?;
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    tmp.as_file().sync_all().map_err(io_err(path))?;
+    tmp.persist(path).map_err(|e| FileError::Io {
+        path: path.to_owned(),
+        source: e.error,
+    })?;
+    sync_parent(path).map_err(io_err(path))
+}

@@ -1,0 +1,283 @@
+//! Ed25519 keys: key ids, loading and writing PEM and text forms, strict
+//! verification.
+
+use crate::digest::{Sha256, hex};
+use crate::fsutil::{self, FileError};
+use base64::Engine as _;
+use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
+use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
+use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
+use std::fmt;
+use std::path::Path;
+
+/// SHA-256 of the raw 32-byte public key (SPEC section 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct KeyId(pub [u8; 32]);
+
+impl KeyId {
+    /// The id of a raw public key.
+    pub fn of(public_key: &[u8; 32]) -> KeyId {
+        KeyId(Sha256::of(public_key).0)
+    }
+}
+
+impl fmt::Display for KeyId {
+    /// Lower-case hex.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&hex(&self.0))
+    }
+}
+
+/// Why a key could not be used.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// Reading or writing the file failed.
+    File(FileError),
+    /// Not an Ed25519 key in a form hwprov reads.
+    Format {
+        /// What was wrong.
+        detail: String,
+    },
+    /// The 32 bytes are not a valid point encoding.
+    InvalidPoint,
+    /// A small-order ("weak") public key, which would verify forged signatures.
+    Weak,
+}
+
+impl fmt::Display for KeyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeyError::File(e) => write!(f, "{e}"),
+            KeyError::Format { detail } => write!(f, "{detail}"),
+            KeyError::InvalidPoint => write!(f, "public key is not a valid Ed25519 point"),
+            KeyError::Weak => write!(
+                f,
+                "public key is a small-order (weak) Ed25519 point and is refused"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for KeyError {}
+
+impl From<FileError> for KeyError {
+    fn from(e: FileError) -> Self {
+        KeyError::File(e)
+    }
+}
+
+/// A signature did not verify under strict Ed25519 rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BadSignature;
+
+/// An Ed25519 public key accepted for verification: a valid, canonical,
+/// non-small-order point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PublicKey {
+    key: VerifyingKey,
+    id: KeyId,
+}
+
+const TEXT_PREFIX: &str = "ed25519:";
+
+impl PublicKey {
+    /// Accepts 32 raw bytes if they decode to a point that is not of small order.
+    pub fn from_bytes(bytes: &[u8; 32]) -> Result<PublicKey, KeyError> {
+        let key = VerifyingKey::from_bytes(bytes).map_err(|_| KeyError::InvalidPoint)?;
+        if key.is_weak() {
+            return Err(KeyError::Weak);
+        }
+        Ok(PublicKey {
+            key,
+            id: KeyId::of(bytes),
+        })
+    }
+
+    /// Parses `ed25519:<base64 of 32 bytes>` (standard alphabet, padded).
+    pub fn from_text(s: &str) -> Result<PublicKey, KeyError> {
+        let b64 = s
+            .trim()
+            .strip_prefix(TEXT_PREFIX)
+            .ok_or_else(|| KeyError::Format {
+                detail: "public key text must start with 'ed25519:'".into(),
+            })?;
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .map_err(|e| KeyError::Format {
+                detail: format!("public key text is not base64: {e}"),
+            })?;
+        let raw: [u8; 32] = raw.as_slice().try_into().map_err(|_| KeyError::Format {
+            detail: format!("public key must be 32 bytes, found {}", raw.len()),
+        })?;
+        Self::from_bytes(&raw)
+    }
+
+    /// Parses an SPKI PEM (`-----BEGIN PUBLIC KEY-----`), as `openssl pkey -pubout` writes.
+    pub fn from_spki_pem(pem: &str) -> Result<PublicKey, KeyError> {
+        let key = VerifyingKey::from_public_key_pem(pem).map_err(|e| KeyError::Format {
+            detail: format!("not an Ed25519 SPKI public key PEM: {e}"),
+        })?;
+        Self::from_bytes(key.as_bytes())
+    }
+
+    /// Reads any of: SPKI PEM, `ed25519:` text, or a PKCS#8 private key PEM
+    /// (whose public half is taken).
+    pub fn load(path: &Path) -> Result<PublicKey, KeyError> {
+        let bytes = fsutil::read_bounded(path, 64 * 1024)?;
+        let text = String::from_utf8(bytes).map_err(|_| KeyError::Format {
+            detail: format!("{}: not a text key file", path.display()),
+        })?;
+        let ctx = |e: KeyError| match e {
+            KeyError::Format { detail } => KeyError::Format {
+                detail: format!("{}: {detail}", path.display()),
+            },
+            other => other,
+        };
+        if text.contains("-----BEGIN PRIVATE KEY-----") {
+            return SecretKey::from_pem(&text).map(|k| k.public()).map_err(ctx);
+        }
+        if text.trim_start().starts_with(TEXT_PREFIX) {
+            return Self::from_text(&text).map_err(ctx);
+        }
+        Self::from_spki_pem(&text).map_err(ctx)
+    }
+
+    /// The key id.
+    pub fn id(&self) -> KeyId {
+        self.id
+    }
+
+    /// The raw 32 bytes.
+    pub fn to_bytes(&self) -> [u8; 32] {
+        self.key.to_bytes()
+    }
+
+    /// `ed25519:<base64>`.
+    pub fn to_text(&self) -> String {
+        format!(
+            "{TEXT_PREFIX}{}",
+            base64::engine::general_purpose::STANDARD.encode(self.key.as_bytes())
+        )
+    }
+
+    /// SPKI PEM.
+    pub fn to_spki_pem(&self) -> String {
+        self.key
+            .to_public_key_pem(LineEnding::LF)
+            .unwrap_or_default()
+    }
+
+    /// Strict Ed25519 verification (`verify_strict`: canonical S, no
+    /// small-order R or A). `sig` must be exactly 64 bytes.
+    pub fn verify(&self, msg: &[u8], sig: &[u8]) -> Result<(), BadSignature> {
+        let sig: [u8; 64] = sig.try_into().map_err(|_| BadSignature)?;
+        self.key
+            .verify_strict(msg, &Signature::from_bytes(&sig))
+            .map_err(|_| BadSignature)
+    }
+}
+
+/// The single entry point used for every signature check: raw public key
+/// bytes, message and signature in; accept or reject out. Weak keys and
+/// non-canonical points are rejected like bad signatures.
+pub fn verify_raw(public_key: &[u8; 32], msg: &[u8], sig: &[u8]) -> bool {
+    PublicKey::from_bytes(public_key).is_ok_and(|k| k.verify(msg, sig).is_ok())
+}
+
+/// An Ed25519 private key.
+pub struct SecretKey(SigningKey);
+
+impl SecretKey {
+    /// A new key from the operating system's random source.
+    pub fn generate() -> Result<SecretKey, KeyError> {
+        let mut seed = [0u8; 32];
+        getrandom::fill(&mut seed).map_err(|e| KeyError::Format {
+            detail: format!("no randomness from the operating system: {e}"),
+        })?;
+        Ok(SecretKey(SigningKey::from_bytes(&seed)))
+    }
+
+    /// A key from a 32-byte seed (for reproducible test fixtures only).
+    pub fn from_seed(seed: &[u8; 32]) -> SecretKey {
+        SecretKey(SigningKey::from_bytes(seed))
+    }
+
+    /// Parses a PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`), as `openssl genpkey -algorithm ed25519` writes.
+    pub fn from_pem(pem: &str) -> Result<SecretKey, KeyError> {
+        SigningKey::from_pkcs8_pem(pem)
+            .map(SecretKey)
+            .map_err(|e| KeyError::Format {
+                detail: format!("not an Ed25519 PKCS#8 private key PEM: {e}"),
+            })
+    }
+
+    /// Reads a PKCS#8 PEM file.
+    pub fn load(path: &Path) -> Result<SecretKey, KeyError> {
+        let bytes = fsutil::read_bounded(path, 64 * 1024)?;
+        let text = String::from_utf8(bytes).map_err(|_| KeyError::Format {
+            detail: format!("{}: not a PEM file", path.display()),
+        })?;
+        Self::from_pem(&text).map_err(|e| match e {
+            KeyError::Format { detail } => KeyError::Format {
+                detail: format!("{}: {detail}", path.display()),
+            },
+            other => other,
+        })
+    }
+
+    /// PKCS#8 PEM.
+    pub fn to_pem(&self) -> Result<String, KeyError> {
+        self.0
+            .to_pkcs8_pem(LineEnding::LF)
+            .map(|s| s.to_string())
+            .map_err(|e| KeyError::Format {
+                detail: format!("cannot encode key: {e}"),
+            })
+    }
+
+    /// The public half.
+    pub fn public(&self) -> PublicKey {
+        let key = self.0.verifying_key();
+        PublicKey {
+            key,
+            id: KeyId::of(key.as_bytes()),
+        }
+    }
+
+    /// Signs `msg`.
+    pub fn sign(&self, msg: &[u8]) -> [u8; 64] {
+        self.0.sign(msg).to_bytes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pem_and_text_round_trip() {
+        let k = SecretKey::from_seed(&[7; 32]);
+        let pem = k.to_pem().unwrap();
+        assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"));
+        let k2 = SecretKey::from_pem(&pem).unwrap();
+        assert_eq!(k2.public(), k.public());
+        let p = k.public();
+        assert_eq!(PublicKey::from_text(&p.to_text()).unwrap(), p);
+        assert_eq!(PublicKey::from_spki_pem(&p.to_spki_pem()).unwrap(), p);
+        let sig = k.sign(b"m");
+        assert!(p.verify(b"m", &sig).is_ok());
+        assert!(p.verify(b"n", &sig).is_err());
+        assert!(p.verify(b"m", &sig[..63]).is_err());
+    }
+
+    #[test]
+    fn weak_and_invalid_keys_refused() {
+        // The identity point (small order).
+        let mut id = [0u8; 32];
+        id[0] = 1;
+        assert!(matches!(PublicKey::from_bytes(&id), Err(KeyError::Weak)));
+        assert!(PublicKey::from_text("ed25519:AAAA").is_err());
+        assert!(PublicKey::from_text("rsa:AAAA").is_err());
+    }
+}

@@ -1,0 +1,37 @@
+//! hwprov: verify the provenance of network equipment and chips.
+//!
+//! Each party in a hardware supply chain signs a statement about its step
+//! (COSE_Sign1/COSE_Sign with Ed25519 over deterministic CBOR); hwprov checks
+//! the statements and firmware hashes of a bundle against a trust policy and
+//! returns a verdict with findings a person can act on. `SPEC.md` (shared with
+//! other implementations) is the contract; the modules below follow its
+//! sections.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod bundle;
+pub mod cbor;
+pub mod country;
+pub mod digest;
+pub mod envelope;
+pub mod fsutil;
+pub mod keys;
+pub mod limits;
+pub mod policy;
+pub mod report;
+pub mod rules;
+pub mod statement;
+pub mod time;
+pub mod verify;
+
+pub use bundle::BundleError;
+pub use digest::Sha256;
+pub use keys::{KeyId, PublicKey, SecretKey};
+pub use limits::Limits;
+pub use policy::{Policy, PolicyError};
+pub use report::{Finding, Report, Severity, Verdict};
+pub use rules::Rule;
+pub use statement::Statement;
+pub use time::Timestamp;
+pub use verify::verify_bundle;

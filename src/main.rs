@@ -1,0 +1,332 @@
+//! The `hwprov` command line: argument parsing and printing only; the work is
+//! done by the library.
+#![forbid(unsafe_code)]
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use hwprov::cbor;
+use hwprov::envelope::{self, Envelope, Kind};
+use hwprov::fsutil::{self, write_atomic};
+use hwprov::keys::{PublicKey, SecretKey};
+use hwprov::statement::{self, Body, Statement};
+use hwprov::{Limits, Policy, Sha256, Timestamp, Verdict, bundle};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Verify the provenance of network equipment and chips.
+///
+/// Each party in a hardware supply chain signs a statement about its step;
+/// hwprov checks the signed statements and firmware hashes of a bundle
+/// against a trust policy and prints a verdict.
+///
+/// Exit status: 0 pass or warn, 1 fail, 2 usage or input error.
+#[derive(Parser)]
+#[command(name = "hwprov", version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create or show Ed25519 keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Sign a statement written in the JSON authoring form.
+    ///
+    /// One --key makes a COSE_Sign1; two or more make a COSE_Sign with one
+    /// signature per key. The payload is written in deterministic CBOR.
+    Sign {
+        /// Private key (PKCS#8 PEM); repeat for several signers.
+        #[arg(long = "key", required = true, value_name = "KEY.pem")]
+        keys: Vec<PathBuf>,
+        /// The statement in the JSON authoring form (SPEC section 5).
+        #[arg(value_name = "STATEMENT.json")]
+        statement: PathBuf,
+        /// Where to write the signed statement.
+        #[arg(long, value_name = "STATEMENT.cose")]
+        out: PathBuf,
+    },
+    /// Bundle signed statements: the root (device or firmware) first, then evidence.
+    Bundle {
+        /// Where to write the bundle.
+        #[arg(long, value_name = "BUNDLE.cbor")]
+        out: PathBuf,
+        /// The root statement.
+        #[arg(value_name = "ROOT.cose")]
+        root: PathBuf,
+        /// Evidence statements (stages, firmware releases, evaluations).
+        #[arg(value_name = "EVIDENCE.cose")]
+        evidence: Vec<PathBuf>,
+    },
+    /// Print a statement as its JSON authoring form, or a bundle as readable JSON.
+    Inspect {
+        /// A signed statement (.cose) or a bundle.
+        file: PathBuf,
+    },
+    /// Verify a bundle against a trust policy and print the verdict.
+    ///
+    /// Exit status: 0 pass or warn, 1 fail, 2 input error (unreadable file,
+    /// not a bundle, invalid policy).
+    Verify {
+        #[command(flatten)]
+        common: VerifyArgs,
+        /// The bundle (or a single signed statement).
+        #[arg(value_name = "BUNDLE")]
+        bundle: PathBuf,
+    },
+}
+
+#[derive(Args)]
+struct VerifyArgs {
+    /// The trust policy (TOML, SPEC section 6).
+    #[arg(long, value_name = "P.toml")]
+    policy: PathBuf,
+    /// Evaluation time, RFC 3339 (default: now). Use a fixed time to reproduce a decision.
+    #[arg(long, value_name = "TIME")]
+    at: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Exit 1 on a `warn` verdict too.
+    #[arg(long)]
+    deny_warnings: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    /// Readable text, grouped by statement.
+    Text,
+    /// The JSON report of SPEC section 8.
+    Json,
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Generate a new Ed25519 key: KEY.pem (PKCS#8, mode 0600) and KEY.pub.pem (SPKI).
+    Generate {
+        /// Private key file to create.
+        #[arg(long, value_name = "KEY.pem")]
+        out: PathBuf,
+        /// Replace existing files.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Show a key's id and `ed25519:` text form (private PEM, public PEM or text).
+    Show {
+        /// Key file.
+        file: PathBuf,
+    },
+}
+
+/// An error for the user: one line, then exit status 2.
+struct Fatal(String);
+
+impl<E: std::fmt::Display> From<E> for Fatal {
+    fn from(e: E) -> Self {
+        Fatal(e.to_string())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(Fatal(msg)) => {
+            eprintln!("hwprov: error: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<u8, Fatal> {
+    let limits = Limits::DEFAULT;
+    match cli.command {
+        Command::Key(KeyCommand::Generate { out, force }) => key_generate(&out, force),
+        Command::Key(KeyCommand::Show { file }) => {
+            let public = PublicKey::load(&file)?;
+            println!("key id:     {}", public.id());
+            println!("public key: {}", public.to_text());
+            Ok(0)
+        }
+        Command::Sign {
+            keys,
+            statement,
+            out,
+        } => sign(&keys, &statement, &out, &limits),
+        Command::Bundle {
+            out,
+            root,
+            evidence,
+        } => make_bundle(&out, &root, &evidence, &limits),
+        Command::Inspect { file } => inspect(&file, &limits),
+        Command::Verify { common, bundle } => verify(&common, &bundle, &limits),
+    }
+}
+
+fn parse_at(at: &Option<String>) -> Result<Timestamp, Fatal> {
+    match at {
+        Some(s) => Timestamp::parse_rfc3339(s).map_err(|e| Fatal(format!("--at '{s}': {e}"))),
+        None => Ok(Timestamp::now()),
+    }
+}
+
+fn public_path(out: &Path) -> PathBuf {
+    let s = out.to_string_lossy();
+    match s.strip_suffix(".pem") {
+        Some(stem) => PathBuf::from(format!("{stem}.pub.pem")),
+        None => PathBuf::from(format!("{s}.pub.pem")),
+    }
+}
+
+fn key_generate(out: &Path, force: bool) -> Result<u8, Fatal> {
+    let pub_out = public_path(out);
+    for p in [out, pub_out.as_path()] {
+        if p.exists() && !force {
+            return Err(Fatal(format!(
+                "{} already exists; refusing to overwrite a key (use --force to replace it)",
+                p.display()
+            )));
+        }
+    }
+    let key = SecretKey::generate()?;
+    let public = key.public();
+    write_atomic(out, key.to_pem()?.as_bytes(), 0o600)?;
+    write_atomic(&pub_out, public.to_spki_pem().as_bytes(), 0o644)?;
+    println!("wrote {} and {}", out.display(), pub_out.display());
+    println!("key id:     {}", public.id());
+    println!("public key: {}", public.to_text());
+    Ok(0)
+}
+
+fn sign(keys: &[PathBuf], statement: &Path, out: &Path, limits: &Limits) -> Result<u8, Fatal> {
+    let text = fsutil::read_bounded(statement, limits.max_json_bytes)?;
+    let json: serde_json::Value = serde_json::from_slice(&text)
+        .map_err(|e| Fatal(format!("{}: not JSON: {e}", statement.display())))?;
+    let st =
+        Statement::from_json(&json).map_err(|e| Fatal(format!("{}: {e}", statement.display())))?;
+    let mut secret = Vec::with_capacity(keys.len());
+    for k in keys {
+        let key = SecretKey::load(k)?;
+        if secret
+            .iter()
+            .any(|s: &SecretKey| s.public() == key.public())
+        {
+            return Err(Fatal(format!(
+                "{}: the same key is given twice; thresholds count distinct keys, so a second signature by it adds nothing",
+                k.display()
+            )));
+        }
+        secret.push(key);
+    }
+    let refs: Vec<&SecretKey> = secret.iter().collect();
+    let bytes = envelope::sign(&st.encode(), &refs);
+    write_atomic(out, &bytes, 0o644)?;
+    println!("{} {}", Sha256::of(&bytes), out.display());
+    Ok(0)
+}
+
+fn make_bundle(
+    out: &Path,
+    root: &Path,
+    evidence: &[PathBuf],
+    limits: &Limits,
+) -> Result<u8, Fatal> {
+    let mut parts: Vec<Vec<u8>> = Vec::with_capacity(evidence.len() + 1);
+    for (i, p) in std::iter::once(root)
+        .chain(evidence.iter().map(PathBuf::as_path))
+        .enumerate()
+    {
+        let bytes = fsutil::read_bounded(p, limits.max_statement_bytes)?;
+        let env = Envelope::decode(&bytes, limits.max_depth)
+            .map_err(|e| Fatal(format!("{}: not a signed statement: {e}", p.display())))?;
+        if i == 0 {
+            let st = Statement::decode(&env.payload, limits.max_depth)
+                .map_err(|e| Fatal(format!("{}: {e}", p.display())))?;
+            if !matches!(st.body, Body::Device(_) | Body::Firmware(_)) {
+                return Err(Fatal(format!(
+                    "{}: the root must be a device or firmware statement, not {}",
+                    p.display(),
+                    st.type_name()
+                )));
+            }
+        }
+        if parts.contains(&bytes) {
+            return Err(Fatal(format!(
+                "{}: this statement is already in the bundle",
+                p.display()
+            )));
+        }
+        parts.push(bytes);
+    }
+    if parts.len() > limits.max_statements {
+        return Err(Fatal(format!(
+            "more than {} statements",
+            limits.max_statements
+        )));
+    }
+    let bytes = bundle::encode(&parts);
+    write_atomic(out, &bytes, 0o644)?;
+    println!("{} statements -> {}", parts.len(), out.display());
+    Ok(0)
+}
+
+fn inspect_statement(bytes: &[u8], limits: &Limits) -> serde_json::Value {
+    let digest = Sha256::of(bytes);
+    let env = match Envelope::decode(bytes, limits.max_depth) {
+        Ok(e) => e,
+        Err(e) => return json!({"digest": digest.to_string(), "error": e.to_string()}),
+    };
+    let signers: Vec<String> = env.signatures.iter().map(|s| s.kid.to_string()).collect();
+    let kind = match env.kind {
+        Kind::Sign1 => "COSE_Sign1",
+        Kind::Sign => "COSE_Sign",
+    };
+    let statement = match Statement::decode(&env.payload, limits.max_depth) {
+        Ok(s) => s.to_json(),
+        Err(e) => {
+            let raw = cbor::decode(&env.payload, limits.max_depth)
+                .map(|v| statement::cbor_to_json(&v))
+                .unwrap_or(serde_json::Value::Null);
+            json!({"error": e.to_string(), "decoded": raw})
+        }
+    };
+    json!({"digest": digest.to_string(), "envelope": kind, "signers": signers, "statement": statement})
+}
+
+fn inspect(file: &Path, limits: &Limits) -> Result<u8, Fatal> {
+    let bytes = fsutil::read_bounded(file, limits.max_bundle_bytes)?;
+    let parts =
+        bundle::split(&bytes, limits).map_err(|e| Fatal(format!("{}: {e}", file.display())))?;
+    let single = parts.len() == 1 && parts[0].len() == bytes.len();
+    let out = if single {
+        let env = Envelope::decode(&bytes, limits.max_depth)
+            .map_err(|e| Fatal(format!("{}: {e}", file.display())))?;
+        let st = Statement::decode(&env.payload, limits.max_depth)
+            .map_err(|e| Fatal(format!("{}: {e}", file.display())))?;
+        st.to_json()
+    } else {
+        let statements: Vec<serde_json::Value> =
+            parts.iter().map(|p| inspect_statement(p, limits)).collect();
+        json!({"bundle": Sha256::of(&bytes).to_string(), "statements": statements})
+    };
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(0)
+}
+
+fn verify(args: &VerifyArgs, path: &Path, limits: &Limits) -> Result<u8, Fatal> {
+    let at = parse_at(&args.at)?;
+    let policy = Policy::load(&args.policy, limits)?;
+    let bytes = fsutil::read_bounded(path, limits.max_bundle_bytes)?;
+    let report = hwprov::verify_bundle(&policy, &bytes, at, limits)
+        .map_err(|e| Fatal(format!("{}: {e}", path.display())))?;
+    match args.format {
+        Format::Text => print!("{}", report.to_text(&path.display().to_string())),
+        Format::Json => println!("{}", report.to_json()),
+    }
+    Ok(match report.verdict {
+        Verdict::Pass => 0,
+        Verdict::Warn if !args.deny_warnings => 0,
+        _ => 1,
+    })
+}

@@ -1,0 +1,270 @@
+//! Findings, verdicts and the report of SPEC section 8, in text, JSON and SARIF.
+
+use crate::digest::Sha256;
+use crate::keys::KeyId;
+use crate::rules::Rule;
+use crate::time::Timestamp;
+use serde::{Serialize, Serializer};
+use std::fmt::Write as _;
+
+/// Severity of a finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Fails the verdict.
+    Deny,
+    /// Warns.
+    Warn,
+    /// Informs.
+    Info,
+    /// Matched by a live waiver.
+    Waived,
+}
+
+impl Severity {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Deny => "deny",
+            Severity::Warn => "warn",
+            Severity::Info => "info",
+            Severity::Waived => "waived",
+        }
+    }
+}
+
+/// The overall outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// No deny and no warn finding.
+    Pass,
+    /// Warn findings but no deny.
+    Warn,
+    /// At least one deny finding.
+    Fail,
+}
+
+impl Verdict {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Warn => "warn",
+            Verdict::Fail => "fail",
+        }
+    }
+
+    /// `fail` if any deny; else `warn` if any warn; else `pass`.
+    pub fn of(findings: &[Finding]) -> Verdict {
+        if findings.iter().any(|f| f.severity == Severity::Deny) {
+            Verdict::Fail
+        } else if findings.iter().any(|f| f.severity == Severity::Warn) {
+            Verdict::Warn
+        } else {
+            Verdict::Pass
+        }
+    }
+}
+
+fn ser_display<T: std::fmt::Display, S: Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(v)
+}
+
+fn ser_opt_display<T: std::fmt::Display, S: Serializer>(
+    v: &Option<T>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => s.collect_str(v),
+        None => s.serialize_none(),
+    }
+}
+
+fn ser_key_ids<S: Serializer>(v: &[KeyId], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(v.iter().map(|k| k.to_string()))
+}
+
+/// What a waiver may match a finding on (not part of the JSON report).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Context {
+    /// The issuer of the statement concerned.
+    pub entity: Option<String>,
+    /// The part concerned.
+    pub part: Option<String>,
+    /// The device serial.
+    pub serial: Option<String>,
+}
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// Rule id.
+    #[serde(serialize_with = "ser_display")]
+    pub rule: Rule,
+    /// Severity after policy levels and waivers.
+    pub severity: Severity,
+    /// Digest of the statement concerned, if any.
+    #[serde(serialize_with = "ser_opt_display")]
+    pub statement: Option<Sha256>,
+    /// What it concerns, short.
+    pub subject: String,
+    /// What is wrong and what to do.
+    pub message: String,
+    /// Waiver matching context.
+    #[serde(skip)]
+    pub context: Context,
+}
+
+/// A statement of the bundle, as listed in the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatementEntry {
+    /// Digest of the tagged COSE bytes.
+    #[serde(serialize_with = "ser_display")]
+    pub digest: Sha256,
+    /// Statement type, if the payload decoded.
+    #[serde(rename = "type")]
+    pub type_name: Option<&'static str>,
+    /// Issuer, if the payload decoded.
+    pub issuer: Option<String>,
+    /// Key ids of the signatures (hex).
+    #[serde(serialize_with = "ser_key_ids")]
+    pub signers: Vec<KeyId>,
+    /// Whether it passed every always-deny check and counts as evidence.
+    pub verified: bool,
+}
+
+/// The root of the bundle.
+#[derive(Debug, Clone, Serialize)]
+pub struct RootEntry {
+    /// Digest.
+    #[serde(serialize_with = "ser_display")]
+    pub digest: Sha256,
+    /// Type, if decoded.
+    #[serde(rename = "type")]
+    pub type_name: Option<&'static str>,
+    /// Issuer, if decoded.
+    pub issuer: Option<String>,
+}
+
+/// The policy a report was made under.
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyRef {
+    /// Name.
+    pub name: String,
+    /// Version.
+    pub version: String,
+    /// SHA-256 of the policy file (hex).
+    pub sha256: String,
+}
+
+/// The report of one verification (SPEC section 8).
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// `hwprov-report/1`.
+    pub format: &'static str,
+    /// Verdict.
+    pub verdict: Verdict,
+    /// Evaluation time.
+    #[serde(serialize_with = "ser_display")]
+    pub at: Timestamp,
+    /// Policy.
+    pub policy: PolicyRef,
+    /// Root statement.
+    pub root: Option<RootEntry>,
+    /// Every statement of the bundle, in bundle order.
+    pub statements: Vec<StatementEntry>,
+    /// Findings, grouped by statement in bundle order.
+    pub findings: Vec<Finding>,
+}
+
+/// The `format` value of the JSON report.
+pub const REPORT_FORMAT: &str = "hwprov-report/1";
+
+fn short(d: &Sha256) -> String {
+    let h = d.hex();
+    format!("sha256:{}…", &h[..16])
+}
+
+impl Report {
+    /// The JSON report (one line).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Counts of findings by severity: deny, warn, info, waived.
+    pub fn counts(&self) -> [usize; 4] {
+        let mut c = [0; 4];
+        for f in &self.findings {
+            c[f.severity as usize] += 1;
+        }
+        c
+    }
+
+    /// The report for people: statements with their findings, then a verdict line.
+    pub fn to_text(&self, source: &str) -> String {
+        let mut o = String::new();
+        let _ = writeln!(
+            o,
+            "{source}: {} statement(s), policy '{}' version '{}', at {}",
+            self.statements.len(),
+            self.policy.name,
+            self.policy.version,
+            self.at
+        );
+        for (i, s) in self.statements.iter().enumerate() {
+            let role = if i == 0 { "root " } else { "" };
+            let _ = writeln!(
+                o,
+                "\n  {role}{} {} from {}: {}",
+                s.type_name.unwrap_or("undecoded"),
+                short(&s.digest),
+                s.issuer.as_deref().unwrap_or("unknown issuer"),
+                if s.verified {
+                    "verified"
+                } else {
+                    "NOT verified"
+                }
+            );
+            for f in self
+                .findings
+                .iter()
+                .filter(|f| f.statement == Some(s.digest))
+            {
+                write_finding(&mut o, f);
+            }
+        }
+        let loose: Vec<&Finding> = self
+            .findings
+            .iter()
+            .filter(|f| {
+                f.statement
+                    .is_none_or(|d| !self.statements.iter().any(|s| s.digest == d))
+            })
+            .collect();
+        if !loose.is_empty() {
+            let _ = writeln!(o, "\n  bundle:");
+            for f in loose {
+                write_finding(&mut o, f);
+            }
+        }
+        let [deny, warn, info, waived] = self.counts();
+        let _ = writeln!(
+            o,
+            "\nverdict: {} ({deny} deny, {warn} warn, {info} info, {waived} waived)",
+            self.verdict.as_str().to_uppercase()
+        );
+        o
+    }
+}
+
+fn write_finding(o: &mut String, f: &Finding) {
+    let _ = writeln!(
+        o,
+        "    {:<6} {}: {}\n           {}",
+        f.severity.as_str(),
+        f.rule,
+        f.subject,
+        f.message
+    );
+}

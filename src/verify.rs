@@ -1,0 +1,877 @@
+//! Verification of a bundle against a policy, in SPEC order.
+
+use crate::bundle::{self, BundleError};
+use crate::digest::Sha256;
+use crate::envelope::{Envelope, EnvelopeError};
+use crate::keys::KeyId;
+use crate::limits::Limits;
+use crate::policy::{Policy, Revocation};
+use crate::report::{
+    Context, Finding, PolicyRef, REPORT_FORMAT, Report, RootEntry, Severity, StatementEntry,
+    Verdict,
+};
+use crate::rules::{Level, Rule};
+use crate::statement::{
+    Body, DeviceBody, EvalResult, FirmwareBody, Stage, Statement, StatementError,
+};
+use crate::time::Timestamp;
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+/// How far in the future `issued` may be (SPEC section 7, `statement.future`).
+pub const FUTURE_SKEW_SECS: u64 = 300;
+/// A live waiver closer than this to its expiry is mentioned as `info`.
+pub const WAIVER_NOTICE_SECS: u64 = 90 * 86_400;
+
+/// A statement that passed every always-deny check.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    /// Digest of its tagged COSE bytes.
+    pub digest: Sha256,
+    /// The checked payload.
+    pub statement: Statement,
+    /// Distinct key ids that signed it (all authorised).
+    pub signers: BTreeSet<KeyId>,
+}
+
+/// The outcome of checking one statement on its own.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    /// Report entry.
+    pub entry: StatementEntry,
+    /// The statement, when it verified.
+    pub verified: Option<Verified>,
+    /// Always-deny findings.
+    pub findings: Vec<Finding>,
+}
+
+fn deny(
+    rule: Rule,
+    statement: Option<Sha256>,
+    subject: impl Into<String>,
+    message: impl Into<String>,
+) -> Finding {
+    Finding {
+        rule,
+        severity: Severity::Deny,
+        statement,
+        subject: subject.into(),
+        message: message.into(),
+        context: Context::default(),
+    }
+}
+
+/// Checks one statement's envelope, signatures, payload, key binding and
+/// times (every always-deny rule that concerns a single statement).
+pub fn check_statement(policy: &Policy, bytes: &[u8], at: Timestamp, limits: &Limits) -> Checked {
+    let digest = Sha256::of(bytes);
+    let mut entry = StatementEntry {
+        digest,
+        type_name: None,
+        issuer: None,
+        signers: Vec::new(),
+        verified: false,
+    };
+    let d = Some(digest);
+    let fail = |entry: StatementEntry, findings: Vec<Finding>| Checked {
+        entry,
+        verified: None,
+        findings,
+    };
+
+    // 1. Size bound, then the COSE envelope profile (SPEC 2).
+    if bytes.len() > limits.max_statement_bytes {
+        let f = deny(
+            Rule::EnvelopeMalformed,
+            d,
+            "statement",
+            format!(
+                "statement is {} bytes, over the limit of {}; it was not parsed",
+                bytes.len(),
+                limits.max_statement_bytes
+            ),
+        );
+        return fail(entry, vec![f]);
+    }
+    let env = match Envelope::decode(bytes, limits.max_depth) {
+        Ok(e) => e,
+        Err(e) => {
+            let rule = match e {
+                EnvelopeError::Algorithm { .. } => Rule::EnvelopeAlgorithm,
+                _ => Rule::EnvelopeMalformed,
+            };
+            let f = deny(
+                rule,
+                d,
+                "envelope",
+                format!("{e}; re-sign the statement with `hwprov sign`"),
+            );
+            return fail(entry, vec![f]);
+        }
+    };
+    entry.signers = env.signatures.iter().map(|s| s.kid).collect();
+
+    // 2. Signatures: each kid must be a policy key and each signature must
+    //    verify strictly over its Sig_structure.
+    let mut findings = Vec::new();
+    let mut keys = Vec::with_capacity(env.signatures.len());
+    for s in &env.signatures {
+        match policy.keys.get(&s.kid) {
+            None => findings.push(deny(
+                Rule::KeyUnknown,
+                d,
+                format!("key {}", s.kid),
+                "the signing key is not in the policy's [[keys]]; add it (with its entity and roles) if it is trusted",
+            )),
+            Some(k) => {
+                if k.key.verify(&s.to_be_signed, &s.signature).is_err() {
+                    findings.push(deny(
+                        Rule::SignatureInvalid,
+                        d,
+                        format!("signature by key {} ({})", s.kid, k.entity),
+                        "the signature does not verify: the statement was altered or signed with another key",
+                    ));
+                } else {
+                    keys.push((s.kid, k));
+                }
+            }
+        }
+    }
+
+    // 3. The payload: deterministic CBOR and the statement schema (SPEC 3).
+    let statement = match Statement::decode(&env.payload, limits.max_depth) {
+        Ok(s) => s,
+        Err(e) => {
+            let rule = match e {
+                StatementError::NonCanonical => Rule::StatementNoncanonical,
+                StatementError::DigestUnsupported { .. } => Rule::DigestUnsupported,
+                _ => Rule::StatementMalformed,
+            };
+            findings.push(deny(rule, d, "payload", e.to_string()));
+            return fail(entry, findings);
+        }
+    };
+    entry.type_name = Some(statement.type_name());
+    entry.issuer = Some(statement.issuer.clone());
+
+    // 4. Key binding: entity = issuer, role, validity window, revocation (SPEC 6).
+    let revocation = policy.rules.revocation.unwrap_or(Revocation::All);
+    let role = statement.role();
+    for (kid, k) in &keys {
+        let subject = format!("key {kid} ({})", k.entity);
+        if k.entity != statement.issuer {
+            findings.push(deny(
+                Rule::KeyIssuer,
+                d,
+                subject.clone(),
+                format!(
+                    "the key belongs to '{}' but the statement's issuer is '{}'",
+                    k.entity, statement.issuer
+                ),
+            ));
+        }
+        if !k.roles.contains(role) {
+            findings.push(deny(
+                Rule::KeyRole,
+                d,
+                subject.clone(),
+                format!(
+                    "the key's roles ({}) do not include '{role}'",
+                    k.roles.iter().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        }
+        let before = k.not_before.is_some_and(|nb| statement.issued < nb);
+        let after = k.not_after.is_some_and(|na| statement.issued > na);
+        if before || after {
+            let window = format!(
+                "{} .. {}",
+                k.not_before.map_or("-".into(), |t| t.to_string()),
+                k.not_after.map_or("-".into(), |t| t.to_string())
+            );
+            findings.push(deny(
+                Rule::KeyExpired,
+                d,
+                subject.clone(),
+                format!(
+                    "issued {} is outside the key's validity window {window}",
+                    statement.issued
+                ),
+            ));
+        }
+        if let Some(r) = k.revoked_at {
+            let revoked = match revocation {
+                Revocation::All => true,
+                Revocation::FromTime => statement.issued >= r,
+            };
+            if revoked {
+                findings.push(deny(
+                    Rule::KeyRevoked,
+                    d,
+                    subject,
+                    format!("the key was revoked at {r}; statements it signed are not accepted"),
+                ));
+            }
+        }
+    }
+
+    // 5. Statement times.
+    if let Some(e) = statement.expires {
+        if at >= e {
+            findings.push(deny(
+                Rule::StatementExpired,
+                d,
+                "expires",
+                format!("the statement expired at {e} (evaluation time {at}); ask the issuer for a fresh one"),
+            ));
+        }
+    }
+    if statement.issued > at.plus(FUTURE_SKEW_SECS) {
+        findings.push(deny(
+            Rule::StatementFuture,
+            d,
+            "issued",
+            format!(
+                "issued {} is more than {FUTURE_SKEW_SECS} s after the evaluation time {at}; check clocks or --at",
+                statement.issued
+            ),
+        ));
+    }
+
+    if !findings.is_empty() {
+        return fail(entry, findings);
+    }
+    entry.verified = true;
+    let signers = keys.iter().map(|(k, _)| *k).collect();
+    Checked {
+        entry,
+        verified: Some(Verified {
+            digest,
+            statement,
+            signers,
+        }),
+        findings,
+    }
+}
+
+/// Distinct authorised key ids over a set of verified statements: the one
+/// place thresholds are counted (SPEC 6: "thresholds count distinct key ids").
+pub fn distinct_signers<'a>(statements: impl IntoIterator<Item = &'a Verified>) -> BTreeSet<KeyId> {
+    statements
+        .into_iter()
+        .flat_map(|v| v.signers.iter().copied())
+        .collect()
+}
+
+/// Verified evidence of one bundle, indexed by digest.
+pub struct Evidence {
+    /// Verified statements by digest.
+    pub verified: HashMap<Sha256, Verified>,
+    /// Every digest present in the bundle (verified or not).
+    pub present: HashSet<Sha256>,
+    /// Bundle order of verified statements.
+    pub order: Vec<Sha256>,
+}
+
+impl Evidence {
+    fn releases_for<'a>(
+        &'a self,
+        image: &'a Sha256,
+    ) -> impl Iterator<Item = (&'a Verified, &'a FirmwareBody)> + 'a {
+        self.order.iter().filter_map(move |d| {
+            let v = self.verified.get(d)?;
+            match &v.statement.body {
+                Body::Firmware(f) if f.image == *image => Some((v, f)),
+                _ => None,
+            }
+        })
+    }
+
+    fn evaluations_of(&self, subject: &Sha256, scheme: &str) -> Vec<(&Verified, EvalResult)> {
+        self.order
+            .iter()
+            .filter_map(|d| {
+                let v = self.verified.get(d)?;
+                match &v.statement.body {
+                    Body::Evaluation(e) if e.subject == *subject && e.scheme == scheme => {
+                        Some((v, e.result))
+                    }
+                    _ => None,
+                }
+            })
+            .collect()
+    }
+}
+
+/// Collects policy-rule findings before levels and waivers are applied.
+struct Rules<'a> {
+    policy: &'a Policy,
+    at: Timestamp,
+    serial: Option<String>,
+    out: Vec<Finding>,
+}
+
+impl Rules<'_> {
+    fn add(
+        &mut self,
+        rule: Rule,
+        v: Option<&Verified>,
+        part: Option<&str>,
+        subject: String,
+        message: String,
+    ) {
+        self.out.push(Finding {
+            rule,
+            severity: Severity::Deny,
+            statement: v.map(|v| v.digest),
+            subject,
+            message,
+            context: Context {
+                entity: v.map(|v| v.statement.issuer.clone()),
+                part: part.map(str::to_owned),
+                serial: self.serial.clone(),
+            },
+        });
+    }
+
+    /// `jurisdiction.control` and `entity.designated` for a statement's issuer.
+    fn issuer_checks(&mut self, v: &Verified) {
+        let Some(entity) = self.policy.entities.get(&v.statement.issuer) else {
+            return;
+        };
+        let part = match &v.statement.body {
+            Body::Stage(s) => Some(s.part.clone()),
+            _ => None,
+        };
+        let mut risky = Vec::new();
+        let mut designated = Vec::new();
+        for id in &entity.chain {
+            if let Some(e) = self.policy.entities.get(id) {
+                if self.policy.high_risk.contains(&e.country) {
+                    risky.push(format!("{} ({})", e.id, e.country));
+                }
+                for d in &e.designations {
+                    if d.since <= self.at {
+                        designated.push(format!("{} on '{}' since {}", e.id, d.list, d.since));
+                    }
+                }
+            }
+        }
+        if !risky.is_empty() {
+            let via = if entity.chain.len() > 1 {
+                format!(" (ownership chain {})", entity.chain.join(" -> "))
+            } else {
+                String::new()
+            };
+            self.add(
+                Rule::JurisdictionControl,
+                Some(v),
+                part.as_deref(),
+                format!("issuer '{}'", entity.id),
+                format!(
+                    "the issuer is controlled from a high-risk jurisdiction: {}{via}; source this step from another supplier or waive it with a dated reason",
+                    risky.join(", ")
+                ),
+            );
+        }
+        if !designated.is_empty() {
+            self.add(
+                Rule::EntityDesignated,
+                Some(v),
+                part.as_deref(),
+                format!("issuer '{}'", entity.id),
+                format!(
+                    "the issuer or its owner is designated: {}",
+                    designated.join("; ")
+                ),
+            );
+        }
+    }
+}
+
+/// Verifies a bundle's bytes against a policy at a time. Returns an input
+/// error only when the bytes are not a bundle; everything else is a finding.
+pub fn verify_bundle(
+    policy: &Policy,
+    bytes: &[u8],
+    at: Timestamp,
+    limits: &Limits,
+) -> Result<Report, BundleError> {
+    // SPEC 4: the bundle shape (input error if wrong).
+    let parts = bundle::split(bytes, limits)?;
+
+    // SPEC 2, 3, 6: every statement on its own (always-deny rules).
+    let mut entries = Vec::with_capacity(parts.len());
+    let mut findings = Vec::new();
+    let mut ev = Evidence {
+        verified: HashMap::with_capacity(parts.len()),
+        present: HashSet::with_capacity(parts.len()),
+        order: Vec::with_capacity(parts.len()),
+    };
+    let mut root: Option<(RootEntry, Option<Sha256>)> = None;
+    for p in parts {
+        let digest = Sha256::of(p);
+        if !ev.present.insert(digest) {
+            continue; // the same statement twice counts once
+        }
+        let c = check_statement(policy, p, at, limits);
+        if root.is_none() {
+            root = Some((
+                RootEntry {
+                    digest,
+                    type_name: c.entry.type_name,
+                    issuer: c.entry.issuer.clone(),
+                },
+                c.verified.as_ref().map(|v| v.digest),
+            ));
+        }
+        entries.push(c.entry);
+        findings.extend(c.findings);
+        if let Some(v) = c.verified {
+            ev.order.push(v.digest);
+            ev.verified.insert(v.digest, v);
+        }
+    }
+
+    let mut class = None;
+    let mut policy_findings = Vec::new();
+    if let Some((root_entry, Some(root_digest))) = &root {
+        if let Some(root_v) = ev.verified.get(root_digest) {
+            match &root_v.statement.body {
+                Body::Device(dev) => {
+                    class = Some(dev.class.clone());
+                    policy_findings = device_rules(policy, &ev, root_v, dev, at, &mut findings);
+                }
+                Body::Firmware(fw) => {
+                    policy_findings = firmware_rules(policy, &ev, fw, at, None);
+                }
+                _ => findings.push(deny(
+                    Rule::StatementMalformed,
+                    Some(root_entry.digest),
+                    "bundle root",
+                    format!(
+                        "the root (first statement) is a {} statement; it must be a device or firmware statement",
+                        root_v.statement.type_name()
+                    ),
+                )),
+            }
+        }
+    }
+    findings.extend(apply_policy_levels(
+        policy,
+        policy_findings,
+        class.as_deref(),
+        at,
+    ));
+    sort_findings(&mut findings, &entries);
+    Ok(Report {
+        format: REPORT_FORMAT,
+        verdict: Verdict::of(&findings),
+        at,
+        policy: PolicyRef {
+            name: policy.name.clone(),
+            version: policy.version.clone(),
+            sha256: policy.sha256.hex(),
+        },
+        root: root.map(|r| r.0),
+        statements: entries,
+        findings,
+    })
+}
+
+/// Orders findings by the bundle position of their statement, keeping the
+/// order in which they were found within a statement.
+fn sort_findings(findings: &mut [Finding], entries: &[StatementEntry]) {
+    let pos: HashMap<Sha256, usize> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.digest, i))
+        .collect();
+    findings.sort_by_key(|f| {
+        f.statement
+            .and_then(|d| pos.get(&d).copied())
+            .unwrap_or(usize::MAX)
+    });
+}
+
+/// Policy rules for a device root (SPEC 7).
+fn device_rules(
+    policy: &Policy,
+    ev: &Evidence,
+    root: &Verified,
+    dev: &DeviceBody,
+    at: Timestamp,
+    always: &mut Vec<Finding>,
+) -> Vec<Finding> {
+    let params = policy.params(Some(&dev.class));
+    let mut r = Rules {
+        policy,
+        at,
+        serial: Some(dev.product.serial.clone()),
+        out: Vec::new(),
+    };
+    let mut used: Vec<&Verified> = vec![root];
+    let mut used_set: HashSet<Sha256> = HashSet::from([root.digest]);
+    let mut missing_reported: HashSet<Sha256> = HashSet::new();
+
+    if dev.components.is_empty() && !params.required_stages.is_empty() {
+        r.add(
+            Rule::ProvenanceIncomplete,
+            Some(root),
+            None,
+            "device".into(),
+            "the device declares no components, so no provenance can be followed".into(),
+        );
+    }
+
+    // Provenance: follow each component's provenance and then `inputs`,
+    // transitively, over verified stage statements.
+    for c in &dev.components {
+        let mut seen: HashSet<Sha256> = HashSet::new();
+        let mut stages: BTreeSet<Stage> = BTreeSet::new();
+        let mut queue: Vec<(Sha256, Sha256)> =
+            c.provenance.iter().map(|d| (*d, root.digest)).collect();
+        let direct: HashSet<Sha256> = c.provenance.iter().copied().collect();
+        while let Some((d, from)) = queue.pop() {
+            if !seen.insert(d) {
+                continue;
+            }
+            if !ev.present.contains(&d) {
+                if missing_reported.insert(d) {
+                    always.push(deny(
+                        Rule::ReferenceMissing,
+                        Some(from),
+                        format!("reference {d}"),
+                        format!(
+                            "component {} ({}) provenance references a statement that is not in the bundle; add it to the bundle",
+                            c.reference, c.part
+                        ),
+                    ));
+                }
+                continue;
+            }
+            let Some(v) = ev.verified.get(&d) else {
+                continue;
+            };
+            let Body::Stage(s) = &v.statement.body else {
+                continue;
+            };
+            stages.insert(s.stage);
+            if direct.contains(&d) && (s.part != c.part || s.lot != c.lot) {
+                r.add(
+                    Rule::ProvenanceMismatch,
+                    Some(v),
+                    Some(&c.part),
+                    format!("component {} ({} lot {})", c.reference, c.part, c.lot),
+                    format!(
+                        "the {} statement it cites is for part {} lot {}; the provenance must describe this very part and lot",
+                        s.stage, s.part, s.lot
+                    ),
+                );
+            }
+            if used_set.insert(d) {
+                used.push(v);
+            }
+            queue.extend(s.inputs.iter().map(|i| (*i, d)));
+        }
+        let missing: Vec<&str> = params
+            .required_stages
+            .iter()
+            .filter(|st| !stages.contains(st))
+            .map(|st| st.as_str())
+            .collect();
+        for st in missing {
+            r.add(
+                Rule::ProvenanceIncomplete,
+                Some(root),
+                Some(&c.part),
+                format!("component {} ({} lot {})", c.reference, c.part, c.lot),
+                format!(
+                    "no verified {st} statement is reachable from its provenance; the policy requires {}",
+                    params.required_stages.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            );
+        }
+    }
+
+    // Installed firmware: each image needs verified releases for this
+    // hardware, signed by enough distinct keys, with the required evaluations.
+    for inst in &dev.firmware {
+        let part = dev
+            .components
+            .iter()
+            .find(|c| c.reference == inst.component)
+            .map(|c| c.part.clone());
+        let releases: Vec<(&Verified, &FirmwareBody)> = ev.releases_for(&inst.image).collect();
+        let subject = format!(
+            "firmware {} {} on {}",
+            inst.name, inst.version, inst.component
+        );
+        if releases.is_empty() {
+            r.add(
+                Rule::FirmwareUnsigned,
+                Some(root),
+                part.as_deref(),
+                subject,
+                format!(
+                    "no verified firmware release statement covers image {}; obtain the publisher's signed release",
+                    inst.image
+                ),
+            );
+            continue;
+        }
+        let matching: Vec<&Verified> = releases
+            .iter()
+            .filter(|(_, f)| {
+                f.target.vendor == dev.product.vendor
+                    && f.target.model == dev.product.model
+                    && f.target.component == inst.component
+            })
+            .map(|(v, _)| *v)
+            .collect();
+        if matching.is_empty() {
+            let (v, f) = releases[0];
+            r.add(
+                Rule::FirmwareTarget,
+                Some(v),
+                part.as_deref(),
+                subject,
+                format!(
+                    "the release is for {} {} component {}, not {} {} component {}",
+                    f.target.vendor,
+                    f.target.model,
+                    f.target.component,
+                    dev.product.vendor,
+                    dev.product.model,
+                    inst.component
+                ),
+            );
+            continue;
+        }
+        for v in &matching {
+            if used_set.insert(v.digest) {
+                used.push(v);
+            }
+        }
+        let evaluated = firmware_common(
+            &mut r,
+            ev,
+            &matching,
+            &inst.image,
+            &params,
+            part.as_deref(),
+            &subject,
+        );
+        for v in evaluated {
+            if used_set.insert(v.digest) {
+                used.push(v);
+            }
+        }
+    }
+
+    // Sites: every reachable stage's site country.
+    for v in &used {
+        if let Body::Stage(s) = &v.statement.body {
+            if policy.high_risk.contains(&s.site.country) {
+                r.add(
+                    Rule::JurisdictionSite,
+                    Some(v),
+                    Some(&s.part),
+                    format!("{} site '{}' ({})", s.stage, s.site.name, s.site.country),
+                    format!(
+                        "part {} lot {} went through a {} step in a high-risk jurisdiction; a clean earlier or later stage does not clear it",
+                        s.part, s.lot, s.stage
+                    ),
+                );
+            }
+        }
+    }
+    // Issuers: control jurisdiction and designations of everyone whose
+    // statement the verdict rests on.
+    for v in &used {
+        r.issuer_checks(v);
+    }
+    r.out
+}
+
+/// Threshold and evaluation checks shared by device firmware and a firmware
+/// root. Returns the evaluations relied on.
+fn firmware_common<'a>(
+    r: &mut Rules<'_>,
+    ev: &'a Evidence,
+    releases: &[&Verified],
+    image: &'a Sha256,
+    params: &crate::policy::Params,
+    part: Option<&str>,
+    subject: &str,
+) -> Vec<&'a Verified> {
+    let signers = distinct_signers(releases.iter().copied());
+    let firmware_keys = signers
+        .iter()
+        .filter(|k| {
+            r.policy
+                .keys
+                .get(k)
+                .is_some_and(|e| e.roles.contains("firmware"))
+        })
+        .count() as u64;
+    if firmware_keys < params.firmware_min_signers {
+        r.add(
+            Rule::FirmwareThreshold,
+            releases.first().copied(),
+            part,
+            subject.to_owned(),
+            format!(
+                "{firmware_keys} distinct authorised firmware key(s) signed the release; the policy requires {}",
+                params.firmware_min_signers
+            ),
+        );
+    }
+    let mut used = Vec::new();
+    for scheme in &params.firmware_evaluations {
+        let evals = ev.evaluations_of(image, scheme);
+        used.extend(evals.iter().map(|(v, _)| *v));
+        let failed: Vec<&Verified> = evals
+            .iter()
+            .filter(|(_, res)| *res == EvalResult::Fail)
+            .map(|(v, _)| *v)
+            .collect();
+        if let Some(v) = failed.first() {
+            r.add(
+                Rule::FirmwareUnevaluated,
+                Some(v),
+                part,
+                subject.to_owned(),
+                format!(
+                    "'{}' evaluated image {image} under '{scheme}' and it FAILED",
+                    v.statement.issuer
+                ),
+            );
+        } else if evals.is_empty() {
+            r.add(
+                Rule::FirmwareUnevaluated,
+                releases.first().copied(),
+                part,
+                subject.to_owned(),
+                format!("no verified passing '{scheme}' evaluation of image {image}; the policy requires one"),
+            );
+        }
+    }
+    used
+}
+
+/// Policy rules for a firmware root (used by `verify` and `gate`).
+pub(crate) fn firmware_rules(
+    policy: &Policy,
+    ev: &Evidence,
+    fw: &FirmwareBody,
+    at: Timestamp,
+    serial: Option<String>,
+) -> Vec<Finding> {
+    let params = policy.params(None);
+    let mut r = Rules {
+        policy,
+        at,
+        serial,
+        out: Vec::new(),
+    };
+    let releases: Vec<&Verified> = ev
+        .releases_for(&fw.image)
+        .filter(|(_, f)| f.target == fw.target)
+        .map(|(v, _)| v)
+        .collect();
+    let subject = format!(
+        "firmware {} {} for {} {}",
+        fw.name, fw.version, fw.target.vendor, fw.target.model
+    );
+    let evals = firmware_common(&mut r, ev, &releases, &fw.image, &params, None, &subject);
+    let mut used: Vec<&Verified> = releases;
+    for e in evals {
+        if !used.iter().any(|u| u.digest == e.digest) {
+            used.push(e);
+        }
+    }
+    for v in used {
+        r.issuer_checks(v);
+    }
+    r.out
+}
+
+/// Applies `[rules]`/class levels and waivers to policy-rule findings.
+pub(crate) fn apply_policy_levels(
+    policy: &Policy,
+    raw: Vec<Finding>,
+    class: Option<&str>,
+    at: Timestamp,
+) -> Vec<Finding> {
+    let mut out = Vec::with_capacity(raw.len());
+    for mut f in raw {
+        match policy.level(f.rule, class) {
+            Level::Off => continue,
+            Level::Deny => f.severity = Severity::Deny,
+            Level::Warn => f.severity = Severity::Warn,
+        }
+        let matching: Vec<&crate::policy::Waiver> = policy
+            .waivers
+            .iter()
+            .filter(|w| {
+                w.rule == f.rule
+                    && w.entity
+                        .as_ref()
+                        .is_none_or(|e| f.context.entity.as_ref() == Some(e))
+                    && w.part
+                        .as_ref()
+                        .is_none_or(|p| f.context.part.as_ref() == Some(p))
+                    && w.serial
+                        .as_ref()
+                        .is_none_or(|s| f.context.serial.as_ref() == Some(s))
+                    && w.statement.is_none_or(|s| f.statement == Some(s))
+            })
+            .collect();
+        let live = matching
+            .iter()
+            .filter(|w| w.expires > at)
+            .max_by_key(|w| w.expires);
+        let mut extra = None;
+        if let Some(w) = live {
+            f.severity = Severity::Waived;
+            f.message = format!("{} [waived until {}: {}]", f.message, w.expires, w.reason);
+            if w.expires.0 - at.0 <= WAIVER_NOTICE_SECS {
+                extra = Some(Finding {
+                    rule: Rule::WaiverExpiring,
+                    severity: Severity::Info,
+                    statement: f.statement,
+                    subject: format!("waiver for {} (policy line {})", w.rule, w.line),
+                    message: format!(
+                        "the waiver expires at {} ({} days after the evaluation time); after that the finding is {} again",
+                        w.expires,
+                        (w.expires.0 - at.0) / 86_400,
+                        policy.level(f.rule, class).as_str()
+                    ),
+                    context: f.context.clone(),
+                });
+            }
+        } else if let Some(w) = matching.iter().max_by_key(|w| w.expires) {
+            let level = policy.level(Rule::WaiverExpired, class);
+            if level != Level::Off {
+                extra = Some(Finding {
+                    rule: Rule::WaiverExpired,
+                    severity: if level == Level::Deny {
+                        Severity::Deny
+                    } else {
+                        Severity::Warn
+                    },
+                    statement: f.statement,
+                    subject: format!("waiver for {} (policy line {})", w.rule, w.line),
+                    message: format!(
+                        "the waiver expired at {} ({}); the finding stands: fix the cause or renew the waiver with a new date",
+                        w.expires, w.reason
+                    ),
+                    context: f.context.clone(),
+                });
+            }
+        }
+        out.push(f);
+        out.extend(extra);
+    }
+    out
+}
