@@ -1,0 +1,35 @@
+//! Regenerates `test-vectors/`: one folder per attack or edge case, with
+//! `policy.toml`, `bundle.cbor` and `case.json` (expected exit status,
+//! verdict and rule ids). Deterministic: CI fails if a byte changes.
+//!
+//!     cargo run --example make-test-vectors [-- --out DIR]
+
+#[path = "support/mod.rs"]
+mod support;
+
+use std::path::PathBuf;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let out = match args.as_slice() {
+        [] => PathBuf::from("test-vectors"),
+        [flag, dir] if flag == "--out" => PathBuf::from(dir),
+        _ => {
+            eprintln!("usage: cargo run --example make-test-vectors [-- --out DIR]");
+            std::process::exit(2);
+        }
+    };
+    let cases = support::vectors::cases();
+    for c in &cases {
+        let dir = out.join(c.name);
+        let res = std::fs::create_dir_all(&dir)
+            .and_then(|_| std::fs::write(dir.join("policy.toml"), &c.policy))
+            .and_then(|_| std::fs::write(dir.join("bundle.cbor"), &c.bundle))
+            .and_then(|_| std::fs::write(dir.join("case.json"), c.json()));
+        if let Err(e) = res {
+            eprintln!("make-test-vectors: error: {}: {e}", dir.display());
+            std::process::exit(2);
+        }
+    }
+    println!("wrote {} cases to {}", cases.len(), out.display());
+}

@@ -1,0 +1,1086 @@
+//! The `test-vectors/` cases: one folder per attack or edge case, each with
+//! `policy.toml`, `bundle.cbor` and `case.json` (the interop case format,
+//! plus `description` and, for input errors, `stderr`).
+
+use super::*;
+use hwprov::statement::Statement;
+use serde_json::json;
+
+pub struct Case {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub policy: String,
+    pub bundle: Vec<u8>,
+    pub at: &'static str,
+    pub args: Vec<&'static str>,
+    pub exit: i32,
+    pub verdict: Option<&'static str>,
+    /// Exactly the distinct (rule, severity) pairs the report must hold.
+    pub rules: Vec<(&'static str, &'static str)>,
+    /// For input errors: a substring of stderr.
+    pub stderr: Option<&'static str>,
+}
+
+impl Case {
+    pub fn json(&self) -> String {
+        let mut v = json!({
+            "description": self.description,
+            "at": self.at,
+            "args": self.args,
+            "exit": self.exit,
+            "verdict": self.verdict,
+            "rules": self.rules.iter().map(|(r, s)| json!([r, s])).collect::<Vec<_>>(),
+        });
+        if let Some(s) = self.stderr {
+            v["stderr"] = json!(s);
+        }
+        format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default())
+    }
+}
+
+const BASE_RULES: &str =
+    "required_stages = [\"design\", \"fab\", \"atp\"]\nfirmware_min_signers = 1\n";
+
+pub fn base_policy() -> String {
+    policy("test-vectors", BASE_RULES, "")
+}
+
+fn with_rules(rules: &str, extra: &str) -> String {
+    policy("test-vectors", &format!("{BASE_RULES}{rules}"), extra)
+}
+
+/// Replaces the `[[keys]]` block of `id` (key 0) with one that has `extra` lines.
+fn key_variant(policy: String, id: &str, roles: &[&str], extra: &str) -> String {
+    let old = key_toml(id, 0, roles, "");
+    let new = key_toml(id, 0, roles, extra);
+    policy.replace(&old, &new)
+}
+
+fn pass(name: &'static str, description: &'static str, policy: String, bundle: Vec<u8>) -> Case {
+    Case {
+        name,
+        description,
+        policy,
+        bundle,
+        at: AT,
+        args: vec![],
+        exit: 0,
+        verdict: Some("pass"),
+        rules: vec![],
+        stderr: None,
+    }
+}
+
+fn fail(
+    name: &'static str,
+    description: &'static str,
+    policy: String,
+    bundle: Vec<u8>,
+    rules: Vec<(&'static str, &'static str)>,
+) -> Case {
+    Case {
+        name,
+        description,
+        policy,
+        bundle,
+        at: AT,
+        args: vec![],
+        exit: 1,
+        verdict: Some("fail"),
+        rules,
+        stderr: None,
+    }
+}
+
+fn input_error(
+    name: &'static str,
+    description: &'static str,
+    policy: String,
+    bundle: Vec<u8>,
+    stderr: &'static str,
+) -> Case {
+    Case {
+        name,
+        description,
+        policy,
+        bundle,
+        at: AT,
+        args: vec![],
+        exit: 2,
+        verdict: None,
+        rules: vec![],
+        stderr: Some(stderr),
+    }
+}
+
+const D: &str = "deny";
+const INCOMPLETE: (&str, &str) = ("provenance.incomplete", D);
+
+/// Signs the atp statement after changing its CBOR map with `edit`;
+/// `canonical` chooses deterministic or as-built key order.
+fn atp_edited(
+    edit: impl Fn(&mut Vec<(Value, Value)>) + 'static,
+    canonical: bool,
+) -> impl Fn(&Statement) -> Vec<u8> {
+    move |st: &Statement| {
+        let Value::Map(mut m) = st.to_value() else {
+            unreachable!()
+        };
+        edit(&mut m);
+        let v = Value::Map(m);
+        let payload = if canonical {
+            cbor::encode_deterministic(&v)
+        } else {
+            cbor::encode(&v)
+        };
+        envelope::sign(&payload, &[&key(&st.issuer, 0)])
+    }
+}
+
+fn set(m: &mut Vec<(Value, Value)>, k: &str, v: Value) {
+    m.retain(|(x, _)| x.as_text() != Some(k));
+    m.push((Value::Text(k.into()), v));
+}
+
+fn split(bundle: &[u8]) -> Vec<Vec<u8>> {
+    hwprov::bundle::split(bundle, &hwprov::Limits::DEFAULT)
+        .unwrap()
+        .into_iter()
+        .map(<[u8]>::to_vec)
+        .collect()
+}
+
+fn firmware_release_alone(keys: &[&SecretKey]) -> Vec<u8> {
+    let img = image("bmc", "2.4.1", 64 * 1024);
+    let rel = release(
+        "aurora-networks",
+        "aurora-networks",
+        "AX-5000",
+        "U1",
+        "bmc",
+        "2.4.1",
+        7,
+        &img,
+    );
+    envelope::sign(&rel.encode(), keys)
+}
+
+/// A device bundle whose atp statement is signed by hand with `protected`
+/// and `unprotected` headers (envelope attack cases).
+fn atp_raw(protected: impl Fn(&SecretKey) -> Value + 'static, unprotected: Value) -> Vec<u8> {
+    Unit::new("AX5-000200").bundle_with(
+        &move |st| {
+            raw_sign1(
+                protected(&key(&st.issuer, 0)),
+                unprotected.clone(),
+                &st.encode(),
+                &key(&st.issuer, 0),
+            )
+        },
+        &|_| {},
+    )
+}
+
+pub fn cases() -> Vec<Case> {
+    let good = Unit::new("AX5-000100");
+    let mut v = vec![
+        pass(
+            "good-device",
+            "A clean device: design FI, fab TW, atp MY, signed firmware.",
+            base_policy(),
+            good.bundle(),
+        ),
+        pass(
+            "single-statement-file",
+            "A file holding one tagged COSE message is a one-statement bundle (a firmware release as root).",
+            base_policy(),
+            firmware_release_alone(&[&key("aurora-networks", 0)]),
+        ),
+    ];
+
+    // Signature and key binding.
+    v.push(fail(
+        "tampered-signature",
+        "The atp statement's signature has one bit flipped (the device cites the tampered statement's digest).",
+        base_policy(),
+        Unit::new("AX5-000099").bundle_with(
+            &|st: &Statement| {
+                let mut b = sign_by(st);
+                if let Some(x) = b.last_mut() {
+                    *x ^= 0x01;
+                }
+                b
+            },
+            &|_| {},
+        ),
+        vec![("signature.invalid", D), INCOMPLETE],
+    ));
+    v.push(fail(
+        "substituted-statement",
+        "The atp statement's lot was edited after signing, so its signature fails and the device's provenance digest no longer matches it.",
+        base_policy(),
+        {
+            let mut parts = split(&good.bundle());
+            let pos = parts[3].windows(6).position(|w| w == b"A-0001").unwrap();
+            parts[3][pos + 5] = b'2';
+            hwprov::bundle::encode(&parts)
+        },
+        vec![("signature.invalid", D), ("reference.missing", D), INCOMPLETE],
+    ));
+    v.push(fail(
+        "unknown-key",
+        "The atp statement is signed by a key the policy does not list.",
+        base_policy(),
+        Unit::new("AX5-000101").bundle_with(&|st| sign(st, &[&key("penang-osat", 9)]), &|_| {}),
+        vec![("key.unknown", D), INCOMPLETE],
+    ));
+    v.push(fail(
+        "wrong-issuer",
+        "An atp statement naming penang-osat as issuer is signed with pearl-river-osat's atp key.",
+        base_policy(),
+        Unit::new("AX5-000102")
+            .bundle_with(&|st| sign(st, &[&key("pearl-river-osat", 0)]), &|_| {}),
+        vec![("key.issuer", D), INCOMPLETE],
+    ));
+    v.push(fail(
+        "wrong-role",
+        "The vendor signs an evaluation of its own firmware with its device/firmware key (key misuse across roles).",
+        with_rules("firmware_evaluations = [\"binary-equivalence\"]\n", ""),
+        {
+            let img = image("bmc", "2.4.1", 64 * 1024);
+            let mut e = evaluation(Sha256::of(&img), "binary-equivalence", true);
+            e.issuer = "aurora-networks".into();
+            let mut parts = split(&Unit::new("AX5-000103").bundle());
+            parts.push(sign_by(&e));
+            hwprov::bundle::encode(&parts)
+        },
+        vec![("key.role", D), ("firmware.unevaluated", D)],
+    ));
+    v.push(fail(
+        "expired-key",
+        "The atp key's validity ended before the statement was issued.",
+        key_variant(
+            base_policy(),
+            "penang-osat",
+            &["atp"],
+            "not_after = 2026-01-01T00:00:00Z\n",
+        ),
+        Unit::new("AX5-000104").bundle(),
+        vec![("key.expired", D), INCOMPLETE],
+    ));
+    v.push(fail(
+        "key-not-yet-valid",
+        "The atp key's validity starts after the statement was issued.",
+        key_variant(
+            base_policy(),
+            "penang-osat",
+            &["atp"],
+            "not_before = 2026-06-01T00:00:00Z\n",
+        ),
+        Unit::new("AX5-000105").bundle(),
+        vec![("key.expired", D), INCOMPLETE],
+    ));
+    v.push(fail(
+        "revoked-key",
+        "The atp key is revoked; with revocation = \"all\" it verifies nothing.",
+        key_variant(
+            base_policy(),
+            "penang-osat",
+            &["atp"],
+            "revoked_at = 2026-06-01T00:00:00Z\n",
+        ),
+        Unit::new("AX5-000106").bundle(),
+        vec![("key.revoked", D), INCOMPLETE],
+    ));
+    v.push(pass(
+        "revoked-key-from-time-before",
+        "With revocation = \"from-time\", a statement issued before revoked_at still verifies.",
+        key_variant(
+            with_rules("revocation = \"from-time\"\n", ""),
+            "penang-osat",
+            &["atp"],
+            "revoked_at = 2026-06-01T00:00:00Z\n",
+        ),
+        Unit::new("AX5-000107").bundle(),
+    ));
+    v.push(fail(
+        "revoked-key-from-time-after",
+        "With revocation = \"from-time\", a statement issued after revoked_at is refused.",
+        key_variant(
+            with_rules("revocation = \"from-time\"\n", ""),
+            "penang-osat",
+            &["atp"],
+            "revoked_at = 2026-02-01T00:00:00Z\n",
+        ),
+        Unit::new("AX5-000108").bundle(),
+        vec![("key.revoked", D), INCOMPLETE],
+    ));
+
+    // Payload encoding and schema.
+    v.push(fail(
+        "non-canonical-payload",
+        "The atp payload's map keys are not in deterministic order (validly signed).",
+        base_policy(),
+        Unit::new("AX5-000110").bundle_with(&atp_edited(|m| m.reverse(), false), &|_| {}),
+        vec![("statement.noncanonical", D), INCOMPLETE],
+    ));
+    v.push(fail(
+        "duplicate-map-key",
+        "The atp payload holds the key \"lot\" twice (validly signed).",
+        base_policy(),
+        Unit::new("AX5-000111").bundle_with(
+            &|st: &Statement| {
+                let det = st.encode();
+                // Re-encode with a second "lot" entry placed right after the first.
+                let Value::Map(m) = cbor::decode(&det, 16).unwrap() else {
+                    unreachable!()
+                };
+                let mut out = Vec::new();
+                for (k, val) in m {
+                    let dup = k.as_text() == Some("lot");
+                    out.push((k.clone(), val));
+                    if dup {
+                        out.push((k, Value::Text("B-9999".into())));
+                    }
+                }
+                let payload = cbor::encode(&Value::Map(out));
+                envelope::sign(&payload, &[&key(&st.issuer, 0)])
+            },
+            &|_| {},
+        ),
+        vec![("statement.noncanonical", D), INCOMPLETE],
+    ));
+    v.push(fail(
+        "non-minimal-integer",
+        "The atp payload encodes `issued` in 8 bytes where 4 suffice (validly signed).",
+        base_policy(),
+        Unit::new("AX5-000112").bundle_with(
+            &|st: &Statement| {
+                let det = st.encode();
+                let needle = [0x1a_u8, 0x69, 0xa3, 0x81, 0x80];
+                let pos = det.windows(5).position(|w| w == needle).unwrap();
+                let mut p = det[..pos].to_vec();
+                p.extend_from_slice(&[0x1b, 0, 0, 0, 0, 0x69, 0xa3, 0x81, 0x80]);
+                p.extend_from_slice(&det[pos + 5..]);
+                envelope::sign(&p, &[&key(&st.issuer, 0)])
+            },
+            &|_| {},
+        ),
+        vec![("statement.noncanonical", D), INCOMPLETE],
+    ));
+    v.push(fail(
+        "unknown-field",
+        "The atp payload has a field the format does not define (outside ext).",
+        base_policy(),
+        Unit::new("AX5-000113").bundle_with(
+            &atp_edited(|m| set(m, "colour", Value::Text("blue".into())), true),
+            &|_| {},
+        ),
+        vec![("statement.malformed", D), INCOMPLETE],
+    ));
+    v.push(pass(
+        "ext-field-allowed",
+        "Unknown data inside the optional ext map is signed and ignored.",
+        base_policy(),
+        Unit::new("AX5-000114").bundle_with(
+            &atp_edited(
+                |m| {
+                    set(
+                        m,
+                        "ext",
+                        Value::Map(vec![(
+                            Value::Text("erp-order".into()),
+                            Value::Text("PO-4711".into()),
+                        )]),
+                    )
+                },
+                true,
+            ),
+            &|_| {},
+        ),
+    ));
+    v.push(fail(
+        "lowercase-country",
+        "The atp site country is \"my\": countries are upper-case ISO 3166-1 alpha-2.",
+        base_policy(),
+        Unit::new("AX5-000115").bundle_with(
+            &atp_edited(
+                |m| {
+                    set(
+                        m,
+                        "site",
+                        Value::Map(vec![
+                            (
+                                Value::Text("name".into()),
+                                Value::Text("Bayan Lepas plant 2".into()),
+                            ),
+                            (Value::Text("country".into()), Value::Text("my".into())),
+                        ]),
+                    )
+                },
+                true,
+            ),
+            &|_| {},
+        ),
+        vec![("statement.malformed", D), INCOMPLETE],
+    ));
+    v.push(fail(
+        "unassigned-country",
+        "The atp site country is \"UK\", which ISO 3166-1 reserves but does not assign (GB is assigned).",
+        base_policy(),
+        Unit::new("AX5-000116").bundle_with(
+            &atp_edited(|m| set(m, "site", Value::Map(vec![
+                (Value::Text("name".into()), Value::Text("Bayan Lepas plant 2".into())),
+                (Value::Text("country".into()), Value::Text("UK".into())),
+            ])), true),
+            &|_| {},
+        ),
+        vec![("statement.malformed", D), INCOMPLETE],
+    ));
+    v.push(fail(
+        "unsupported-version",
+        "The atp payload says v = 2.",
+        base_policy(),
+        Unit::new("AX5-000117")
+            .bundle_with(&atp_edited(|m| set(m, "v", Value::Uint(2)), true), &|_| {}),
+        vec![("statement.malformed", D), INCOMPLETE],
+    ));
+    v.push(fail(
+        "float-in-payload",
+        "The atp payload holds a float where an integer belongs.",
+        base_policy(),
+        Unit::new("AX5-000118").bundle_with(
+            &|st: &Statement| {
+                // "issued": 1.5 as a half float (f9 3e00), signed.
+                let det = st.encode();
+                let needle = [0x1a_u8, 0x69, 0xa3, 0x81, 0x80];
+                let pos = det.windows(5).position(|w| w == needle).unwrap();
+                let mut p = det[..pos].to_vec();
+                p.extend_from_slice(&[0xf9, 0x3e, 0x00]);
+                p.extend_from_slice(&det[pos + 5..]);
+                envelope::sign(&p, &[&key(&st.issuer, 0)])
+            },
+            &|_| {},
+        ),
+        vec![("statement.malformed", D), INCOMPLETE],
+    ));
+    v.push(fail(
+        "statement-expired",
+        "The atp statement expired before the evaluation time.",
+        base_policy(),
+        Unit::new("AX5-000119").bundle_with(
+            &|st: &Statement| {
+                let mut s = st.clone();
+                s.expires = Some(t(ISSUED + 90 * 86_400));
+                sign_by(&s)
+            },
+            &|_| {},
+        ),
+        vec![("statement.expired", D), INCOMPLETE],
+    ));
+    v.push(fail(
+        "statement-future",
+        "The atp statement is issued ten days after the evaluation time.",
+        base_policy(),
+        Unit::new("AX5-000120").bundle_with(
+            &|st: &Statement| {
+                let mut s = st.clone();
+                s.issued = t(1_763_683_200 + 365 * 86_400 + 10 * 86_400);
+                sign_by(&s)
+            },
+            &|_| {},
+        ),
+        vec![("statement.future", D), INCOMPLETE],
+    ));
+    v.push(fail(
+        "unsupported-digest",
+        "The atp statement cites its input with a SHA-384 digest [-43, 48 bytes].",
+        base_policy(),
+        Unit::new("AX5-000121").bundle_with(
+            &atp_edited(
+                |m| {
+                    set(
+                        m,
+                        "inputs",
+                        Value::Array(vec![Value::Array(vec![
+                            Value::Nint(42),
+                            Value::Bytes(vec![7; 48]),
+                        ])]),
+                    )
+                },
+                true,
+            ),
+            &|_| {},
+        ),
+        vec![("digest.unsupported", D), INCOMPLETE],
+    ));
+    v.push(fail(
+        "missing-reference",
+        "The fab statement the atp step consumed is left out of the bundle.",
+        base_policy(),
+        {
+            let mut parts = split(&Unit::new("AX5-000122").bundle());
+            parts.remove(2);
+            hwprov::bundle::encode(&parts)
+        },
+        vec![("reference.missing", D), INCOMPLETE],
+    ));
+
+    // Envelope profile.
+    v.push(fail(
+        "wrong-algorithm",
+        "The atp statement's protected header says ES256 (-7).",
+        base_policy(),
+        atp_raw(|k| header(k, -7, vec![]), Value::Map(vec![])),
+        vec![("envelope.algorithm", D), INCOMPLETE],
+    ));
+    v.push(fail(
+        "crit-header",
+        "The atp statement's protected header carries crit (label 2).",
+        base_policy(),
+        atp_raw(
+            |k| {
+                header(
+                    k,
+                    -8,
+                    vec![(Value::Uint(2), Value::Array(vec![Value::Uint(99)]))],
+                )
+            },
+            Value::Map(vec![]),
+        ),
+        vec![("envelope.malformed", D), INCOMPLETE],
+    ));
+    v.push(fail(
+        "unprotected-header",
+        "The atp statement's unprotected header is not empty.",
+        base_policy(),
+        atp_raw(
+            |k| header(k, -8, vec![]),
+            Value::Map(vec![(Value::Uint(5), Value::Bytes(vec![0; 12]))]),
+        ),
+        vec![("envelope.malformed", D), INCOMPLETE],
+    ));
+    v.push(fail(
+        "wrong-content-type",
+        "The atp statement's content type is application/cbor.",
+        base_policy(),
+        atp_raw(
+            |k| {
+                Value::Map(vec![
+                    (Value::Uint(1), Value::Nint(7)),
+                    (Value::Uint(3), Value::Text("application/cbor".into())),
+                    (Value::Uint(4), Value::Bytes(k.public().id().0.to_vec())),
+                ])
+            },
+            Value::Map(vec![]),
+        ),
+        vec![("envelope.malformed", D), INCOMPLETE],
+    ));
+    v.push(fail(
+        "detached-payload",
+        "The atp statement's payload is nil (detached).",
+        base_policy(),
+        Unit::new("AX5-000123").bundle_with(
+            &|st: &Statement| {
+                let full = sign_by(st);
+                let Value::Tag(18, inner) = cbor::decode(&full, 16).unwrap() else {
+                    unreachable!()
+                };
+                let Value::Array(mut items) = *inner else {
+                    unreachable!()
+                };
+                items[2] = Value::Null;
+                cbor::encode(&Value::Tag(18, Box::new(Value::Array(items))))
+            },
+            &|_| {},
+        ),
+        vec![("envelope.malformed", D), INCOMPLETE],
+    ));
+    v.push(fail(
+        "untagged-sign1",
+        "The atp statement is a COSE_Sign1 array without tag 18.",
+        base_policy(),
+        Unit::new("AX5-000124").bundle_with(&|st: &Statement| sign_by(st)[1..].to_vec(), &|_| {}),
+        vec![("envelope.malformed", D), INCOMPLETE],
+    ));
+    v.push(fail(
+        "non-minimal-envelope",
+        "The atp statement's tag 18 is written in two bytes (d8 12) instead of one (d2).",
+        base_policy(),
+        Unit::new("AX5-000125").bundle_with(
+            &|st: &Statement| {
+                let mut b = vec![0xd8, 0x12];
+                b.extend_from_slice(&sign_by(st)[1..]);
+                b
+            },
+            &|_| {},
+        ),
+        vec![("envelope.malformed", D), INCOMPLETE],
+    ));
+    v.push(fail(
+        "root-is-stage",
+        "The bundle's first statement is a stage statement, not a device or firmware statement.",
+        base_policy(),
+        {
+            let mut parts = split(&good.bundle());
+            parts.swap(0, 3);
+            hwprov::bundle::encode(&parts)
+        },
+        vec![("statement.malformed", D)],
+    ));
+
+    // Thresholds.
+    let two = "firmware_min_signers = 2\n";
+    let policy2 = policy(
+        "test-vectors",
+        "required_stages = [\"design\", \"fab\", \"atp\"]\nfirmware_min_signers = 2\n",
+        "",
+    );
+    let _ = two;
+    v.push(fail(
+        "duplicate-signer",
+        "A COSE_Sign release carries two signatures by the same key; thresholds count distinct key ids.",
+        policy2.clone(),
+        firmware_release_alone(&[&key("aurora-networks", 0), &key("aurora-networks", 0)]),
+        vec![("firmware.threshold", D)],
+    ));
+    v.push(pass(
+        "threshold-two-signers",
+        "A COSE_Sign release signed by two distinct authorised firmware keys meets a threshold of 2.",
+        policy2.clone(),
+        firmware_release_alone(&[&key("aurora-networks", 0), &key("aurora-networks", 1)]),
+    ));
+    v.push(fail(
+        "threshold-one-signer",
+        "A release signed by one key does not meet a threshold of 2.",
+        policy2,
+        firmware_release_alone(&[&key("aurora-networks", 0)]),
+        vec![("firmware.threshold", D)],
+    ));
+
+    // Input errors: the bundle.
+    v.push(input_error(
+        "not-a-bundle",
+        "The file is text, not CBOR.",
+        base_policy(),
+        b"hello, world\n".to_vec(),
+        "not a bundle",
+    ));
+    v.push(input_error(
+        "empty-bundle",
+        "An empty CBOR array: no root.",
+        base_policy(),
+        vec![0x80],
+        "no root",
+    ));
+    v.push(input_error(
+        "indefinite-bundle",
+        "The bundle array has indefinite length.",
+        base_policy(),
+        {
+            let b = good.bundle();
+            let mut out = vec![0x9f];
+            out.extend_from_slice(&b[1..]);
+            out.push(0xff);
+            out
+        },
+        "indefinite-length array",
+    ));
+    v.push(input_error(
+        "truncated-bundle",
+        "The bundle is cut off in its last statement.",
+        base_policy(),
+        {
+            let b = good.bundle();
+            b[..b.len() - 10].to_vec()
+        },
+        "truncated",
+    ));
+    v.push(input_error(
+        "huge-declared-length",
+        "A byte string in the bundle declares 4 GiB; it must be refused without allocating.",
+        base_policy(),
+        vec![0x81, 0x5a, 0xff, 0xff, 0xff, 0xff, 0x00],
+        "not a bundle",
+    ));
+
+    // Input errors: the policy.
+    let pe = |name, description, policy: String, stderr| {
+        input_error(name, description, policy, good.bundle(), stderr)
+    };
+    v.push(pe(
+        "policy-weak-key",
+        "The policy lists a small-order (weak) public key.",
+        format!("{}[[keys]]\nentity = \"rhine-lab\"\npublic_key = \"ed25519:AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"\nroles = [\"evaluation\"]\n", base_policy()),
+        "weak",
+    ));
+    v.push(pe(
+        "policy-unknown-field",
+        "The policy has a field the format does not define.",
+        base_policy().replace(
+            "version = \"2026-11-01\"\n",
+            "version = \"2026-11-01\"\nowner = \"ops\"\n",
+        ),
+        "policy.toml:5:1: unknown field `owner`",
+    ));
+    v.push(pe(
+        "policy-parent-cycle",
+        "The ownership chain loops.",
+        base_policy().replace(
+            "country = \"CN\"\n\n[[entities]]\nid = \"penang-osat\"",
+            "country = \"CN\"\nparent = \"severn-wafer\"\n\n[[entities]]\nid = \"penang-osat\"",
+        ),
+        "ownership cycle",
+    ));
+    v.push(pe(
+        "policy-duplicate-key",
+        "The same public key is listed twice.",
+        format!(
+            "{}{}",
+            base_policy(),
+            key_toml("penang-osat", 0, &["atp"], "")
+        ),
+        "listed twice",
+    ));
+    v.push(pe(
+        "policy-waiver-without-expiry",
+        "A waiver has no expiry (open-ended waivers are refused).",
+        with_rules("", "[[waivers]]\nrule = \"jurisdiction.site\"\nentity = \"pearl-river-osat\"\nreason = \"legacy\"\n"),
+        "needs an expiry",
+    ));
+    v.push(pe(
+        "policy-waiver-without-reason",
+        "A waiver has no reason.",
+        with_rules("", "[[waivers]]\nrule = \"jurisdiction.site\"\nentity = \"pearl-river-osat\"\nexpires = 2027-12-31T00:00:00Z\n"),
+        "needs a non-empty reason",
+    ));
+    v.push(pe(
+        "policy-unknown-country",
+        "The high-risk list names \"XX\".",
+        base_policy().replace(
+            "high_risk = [\"CN\", \"RU\"]",
+            "high_risk = [\"CN\", \"XX\"]",
+        ),
+        "'XX' is not an officially assigned",
+    ));
+    v.push(pe(
+        "policy-unknown-rule",
+        "[rules] names a rule that does not exist.",
+        with_rules("\"jurisdiction.sites\" = \"warn\"\n", ""),
+        "unknown rule id or setting 'jurisdiction.sites'",
+    ));
+    v.push(pe(
+        "policy-always-deny-rule",
+        "[rules] tries to turn off signature.invalid, which is always deny.",
+        with_rules("\"signature.invalid\" = \"off\"\n", ""),
+        "always deny",
+    ));
+    v.push(pe(
+        "policy-key-unknown-entity",
+        "A key belongs to an entity that is not declared.",
+        format!(
+            "{}{}",
+            base_policy(),
+            key_toml("ghost-fab", 0, &["fab"], "")
+                .replace("ghost-fab\"\npublic", "ghost-fab\"\npublic")
+        ),
+        "not declared in [[entities]]",
+    ));
+
+    policy_cases(&mut v);
+    v
+}
+
+/// The policy rules of SPEC section 7, each in both directions, and the
+/// combinations that matter.
+fn policy_cases(v: &mut Vec<Case>) {
+    let w = "warn";
+    v.push(fail(
+        "clean-fab-high-risk-atp",
+        "Design FI and fab TW are clean, but packaging is at a CN site by a CN company: a clean front-end fab never clears a high-risk packaging site.",
+        base_policy(),
+        Unit { route: HIGH_RISK_ATP, ..Unit::new("AX5-000300") }.bundle(),
+        vec![("jurisdiction.site", D), ("jurisdiction.control", D)],
+    ));
+    v.push(fail(
+        "allied-site-owned-from-high-risk",
+        "The wafer fab is in GB (not high-risk) but its owner is a CN holding: control jurisdiction fires, site does not.",
+        base_policy(),
+        Unit { route: OWNED_FAB, ..Unit::new("AX5-000301") }.bundle(),
+        vec![("jurisdiction.control", D)],
+    ));
+    let designated = |since: &str| {
+        base_policy().replace(
+            "name = \"Boreal Radio Oy\"\ncountry = \"FI\"\n",
+            &format!("name = \"Boreal Radio Oy\"\ncountry = \"FI\"\ndesignations = [ {{ list = \"example-entity-list\", since = {since} }} ]\n"),
+        )
+    };
+    let boreal = || Unit {
+        vendor: "boreal-radio",
+        model: "BR-200",
+        ..Unit::new("BR2-000001")
+    };
+    v.push(fail(
+        "designation-in-force",
+        "The vendor was added to an entity list before the evaluation time.",
+        designated("2026-06-01T00:00:00Z"),
+        boreal().bundle(),
+        vec![("entity.designated", D)],
+    ));
+    v.push(pass(
+        "designation-not-yet-in-force",
+        "The vendor's designation starts after the evaluation time.",
+        designated("2027-01-01T00:00:00Z"),
+        boreal().bundle(),
+    ));
+    v.push(fail(
+        "designated-high-risk-vendor",
+        "A CN vendor on an entity list since 2019: control jurisdiction and designation both fire.",
+        base_policy(),
+        Unit {
+            vendor: "eastwind-telecom",
+            model: "EW-9",
+            ..Unit::new("EW9-000001")
+        }
+        .bundle(),
+        vec![("jurisdiction.control", D), ("entity.designated", D)],
+    ));
+    let waiver = |expires: &str| {
+        with_rules(
+            "",
+            &format!(
+                "[[waivers]]\nrule = \"jurisdiction.site\"\nentity = \"pearl-river-osat\"\nexpires = {expires}\nreason = \"phase-out of legacy RAN by the end of 2027\"\n\n\
+                 [[waivers]]\nrule = \"jurisdiction.control\"\nentity = \"pearl-river-osat\"\nexpires = {expires}\nreason = \"phase-out of legacy RAN by the end of 2027\"\n"
+            ),
+        )
+    };
+    let risky = || {
+        Unit {
+            route: HIGH_RISK_ATP,
+            ..Unit::new("AX5-000302")
+        }
+        .bundle()
+    };
+    v.push(Case {
+        rules: vec![
+            ("jurisdiction.site", "waived"),
+            ("jurisdiction.control", "waived"),
+        ],
+        ..pass(
+            "waiver-live",
+            "A live waiver with a dated reason covers the high-risk packaging site.",
+            waiver("2027-12-31T00:00:00Z"),
+            risky(),
+        )
+    });
+    v.push(Case {
+        rules: vec![("jurisdiction.site", "waived"), ("waiver.expiring", "info"), ("jurisdiction.control", "waived")],
+        ..pass(
+            "waiver-expiring",
+            "A live waiver that expires within 90 days is mentioned as info, so the deadline is no surprise.",
+            waiver("2027-01-15T00:00:00Z"),
+            risky(),
+        )
+    });
+    v.push(fail(
+        "waiver-expired",
+        "An expired waiver no longer covers the finding, which stands, and is itself reported.",
+        waiver("2026-06-01T00:00:00Z"),
+        risky(),
+        vec![
+            ("jurisdiction.site", D),
+            ("waiver.expired", w),
+            ("jurisdiction.control", D),
+        ],
+    ));
+    let class_policy = with_rules(
+        "",
+        "[classes.periphery.rules]\n\"jurisdiction.site\" = \"warn\"\n\"jurisdiction.control\" = \"warn\"\n",
+    );
+    v.push(Case {
+        exit: 0,
+        verdict: Some("warn"),
+        rules: vec![("jurisdiction.site", w), ("jurisdiction.control", w)],
+        ..pass(
+            "class-override-periphery",
+            "A periphery-class device with high-risk packaging only warns under a class override.",
+            class_policy.clone(),
+            Unit {
+                route: HIGH_RISK_ATP,
+                class: "periphery",
+                ..Unit::new("AX5-000303")
+            }
+            .bundle(),
+        )
+    });
+    v.push(fail(
+        "class-override-not-core",
+        "The same override does not apply to a core-class device.",
+        class_policy,
+        Unit {
+            route: HIGH_RISK_ATP,
+            ..Unit::new("AX5-000304")
+        }
+        .bundle(),
+        vec![("jurisdiction.site", D), ("jurisdiction.control", D)],
+    ));
+    v.push(Case {
+        args: vec!["--deny-warnings"],
+        exit: 1,
+        verdict: Some("warn"),
+        rules: vec![("jurisdiction.site", w), ("jurisdiction.control", w)],
+        ..pass(
+            "deny-warnings",
+            "--deny-warnings makes a warn verdict exit 1.",
+            with_rules(
+                "\"jurisdiction.site\" = \"warn\"\n\"jurisdiction.control\" = \"warn\"\n",
+                "",
+            ),
+            Unit {
+                route: HIGH_RISK_ATP,
+                ..Unit::new("AX5-000305")
+            }
+            .bundle(),
+        )
+    });
+    v.push(pass(
+        "rules-off",
+        "Rules set to \"off\" are not evaluated.",
+        with_rules(
+            "\"jurisdiction.site\" = \"off\"\n\"jurisdiction.control\" = \"off\"\n",
+            "",
+        ),
+        Unit {
+            route: HIGH_RISK_ATP,
+            ..Unit::new("AX5-000306")
+        }
+        .bundle(),
+    ));
+    v.push(fail(
+        "unsigned-firmware",
+        "The installed image has no signed release in the bundle.",
+        base_policy(),
+        Unit {
+            signed_firmware: false,
+            ..Unit::new("AX5-000307")
+        }
+        .bundle(),
+        vec![("firmware.unsigned", D)],
+    ));
+    v.push(fail(
+        "firmware-wrong-target",
+        "The release covering the installed image is for another model.",
+        base_policy(),
+        {
+            let u = Unit {
+                signed_firmware: false,
+                ..Unit::new("AX5-000308")
+            };
+            let mut parts = split(&u.bundle());
+            let img = image("bmc", "2.4.1", 64 * 1024);
+            parts.push(sign_by(&release(
+                "aurora-networks",
+                "aurora-networks",
+                "AX-9000",
+                "U1",
+                "bmc",
+                "2.4.1",
+                7,
+                &img,
+            )));
+            hwprov::bundle::encode(&parts)
+        },
+        vec![("firmware.target", D)],
+    ));
+    let eval_policy = with_rules("firmware_evaluations = [\"binary-equivalence\"]\n", "");
+    let img = image("bmc", "2.4.1", 64 * 1024);
+    let with_eval = |serial: &'static str, e: Option<Statement>| {
+        let mut parts = split(&Unit::new(serial).bundle());
+        if let Some(e) = e {
+            parts.push(sign_by(&e));
+        }
+        hwprov::bundle::encode(&parts)
+    };
+    v.push(fail(
+        "firmware-evaluation-missing",
+        "The policy requires a binary-equivalence evaluation of each image; there is none.",
+        eval_policy.clone(),
+        with_eval("AX5-000309", None),
+        vec![("firmware.unevaluated", D)],
+    ));
+    v.push(fail(
+        "firmware-evaluation-failed",
+        "The lab evaluated the image and it failed.",
+        eval_policy.clone(),
+        with_eval(
+            "AX5-000310",
+            Some(evaluation(Sha256::of(&img), "binary-equivalence", false)),
+        ),
+        vec![("firmware.unevaluated", D)],
+    ));
+    v.push(pass(
+        "firmware-evaluation-passed",
+        "The lab evaluated the image and it passed.",
+        eval_policy.clone(),
+        with_eval(
+            "AX5-000311",
+            Some(evaluation(Sha256::of(&img), "binary-equivalence", true)),
+        ),
+    ));
+    v.push(fail(
+        "firmware-evaluation-other-image",
+        "A passing evaluation of a different image does not count.",
+        eval_policy,
+        with_eval(
+            "AX5-000312",
+            Some(evaluation(
+                Sha256::of(b"another image"),
+                "binary-equivalence",
+                true,
+            )),
+        ),
+        vec![("firmware.unevaluated", D)],
+    ));
+    v.push(fail(
+        "provenance-mismatch",
+        "The device's component lot differs from the lot its atp statement names.",
+        base_policy(),
+        Unit::new("AX5-000313").bundle_with(&sign_by, &|dev| {
+            if let hwprov::statement::Body::Device(d) = &mut dev.body {
+                d.components[0].lot = "A-0002".into();
+            }
+        }),
+        vec![("provenance.mismatch", D)],
+    ));
+    v.push(fail(
+        "provenance-incomplete",
+        "The atp statement cites no inputs, so design and fab cannot be reached.",
+        base_policy(),
+        Unit::new("AX5-000314").bundle_with(
+            &|st: &Statement| {
+                let mut s = st.clone();
+                if let hwprov::statement::Body::Stage(b) = &mut s.body {
+                    b.inputs.clear();
+                }
+                sign_by(&s)
+            },
+            &|_| {},
+        ),
+        vec![INCOMPLETE],
+    ));
+    v.push(pass(
+        "provenance-fewer-required",
+        "A policy that requires only atp accepts a component whose atp cites no inputs.",
+        policy("test-vectors", "required_stages = [\"atp\"]\n", ""),
+        Unit::new("AX5-000315").bundle_with(
+            &|st: &Statement| {
+                let mut s = st.clone();
+                if let hwprov::statement::Body::Stage(b) = &mut s.body {
+                    b.inputs.clear();
+                }
+                sign_by(&s)
+            },
+            &|_| {},
+        ),
+    ));
+}

@@ -1,0 +1,85 @@
+//! Helpers for running the real `hwprov` binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_hwprov"))
+}
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `../shared` beside the checkout (SPEC, vectors, interop).
+pub fn shared() -> PathBuf {
+    std::env::var_os("HWPROV_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("../shared"))
+}
+
+pub fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("run hwprov")
+}
+
+pub fn run_in(dir: &Path, args: &[&str]) -> Output {
+    bin()
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run hwprov")
+}
+
+pub fn code(o: &Output) -> i32 {
+    o.status.code().expect("exit code")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn sorted_dirs(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Runs `verify --format json` on a case folder (interop layout) and returns
+/// (exit code, parsed report or None, stderr).
+pub fn verify_case(dir: &Path) -> (i32, Option<serde_json::Value>, String, serde_json::Value) {
+    let case: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("case.json")).unwrap()).unwrap();
+    let at = case["at"].as_str().unwrap();
+    let mut args: Vec<String> = vec![
+        "verify".into(),
+        "--policy".into(),
+        dir.join("policy.toml").display().to_string(),
+        "--at".into(),
+        at.into(),
+        "--format".into(),
+        "json".into(),
+    ];
+    for a in case["args"].as_array().unwrap() {
+        args.push(a.as_str().unwrap().into());
+    }
+    args.push(dir.join("bundle.cbor").display().to_string());
+    let o = bin().args(&args).output().unwrap();
+    let report = if o.stdout.is_empty() {
+        None
+    } else {
+        Some(
+            serde_json::from_slice(&o.stdout)
+                .unwrap_or_else(|e| panic!("{}: bad JSON {e}", dir.display())),
+        )
+    };
+    (code(&o), report, stderr(&o), case)
+}
