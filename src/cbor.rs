@@ -132,9 +132,10 @@ impl<'a> Decoder<'a> {
 
     /// Checks a declared count against the bytes left: every element takes at
     /// least `min_item` bytes, so larger counts are refused before allocating.
-    fn check_len(&mut self, len: usize, min_item: usize) -> Result<(), CborError> {
+    fn check_len(&mut self, len: usize, min_item: usize, head: usize) -> Result<(), CborError> {
         let left = self.left();
-        if len.checked_mul(min_item).is_none_or(|need| need > left) {
+        let need = len.checked_mul(min_item).and_then(|n| n.checked_add(head));
+        if need.is_none_or(|need| need > left) {
             return Err(CborError::LengthExceedsInput {
                 declared: len as u64,
             });
@@ -161,13 +162,13 @@ impl<'a> Decoder<'a> {
                 .map_err(map_dec),
             major::BYTES => {
                 let len = self.declared_len(byte)?;
-                self.check_len(len, 1)?;
+                self.check_len(len, 1, head_len(len))?;
                 let b = <types::Bytes<&'a [u8]>>::decode(&mut self.reader).map_err(map_dec)?;
                 Ok(Value::Bytes(b.0.to_vec()))
             }
             major::STRING => {
                 let len = self.declared_len(byte)?;
-                self.check_len(len, 1)?;
+                self.check_len(len, 1, head_len(len))?;
                 let s = <&'a str>::decode(&mut self.reader).map_err(map_dec)?;
                 Ok(Value::Text(s.to_owned()))
             }
@@ -176,7 +177,7 @@ impl<'a> Decoder<'a> {
                 let len = types::Array::len(&mut self.reader)
                     .map_err(map_dec)?
                     .ok_or(CborError::IndefiniteLength)?;
-                self.check_len(len, 1)?;
+                self.check_len(len, 1, 0)?;
                 let mut items = Vec::with_capacity(len);
                 for _ in 0..len {
                     items.push(self.item(depth)?);
@@ -188,7 +189,7 @@ impl<'a> Decoder<'a> {
                 let len = types::Map::len(&mut self.reader)
                     .map_err(map_dec)?
                     .ok_or(CborError::IndefiniteLength)?;
-                self.check_len(len, 2)?;
+                self.check_len(len, 2, 0)?;
                 let mut entries: Vec<(Value, Value)> = Vec::with_capacity(len);
                 for _ in 0..len {
                     let k = self.item(depth)?;
@@ -258,6 +259,18 @@ impl<'a> Decoder<'a> {
     }
 }
 
+/// Bytes of the shortest head for a length (strings are checked with their
+/// head still unread).
+fn head_len(n: usize) -> usize {
+    match n {
+        0..=23 => 1,
+        24..=0xff => 2,
+        0x100..=0xffff => 3,
+        0x1_0000..=0xffff_ffff => 5,
+        _ => 9,
+    }
+}
+
 /// Decodes exactly one CBOR item from `bytes`, with nesting bounded by
 /// `max_depth`. Trailing bytes are an error.
 pub fn decode(bytes: &[u8], max_depth: usize) -> Result<Value, CborError> {
@@ -271,36 +284,6 @@ pub fn decode(bytes: &[u8], max_depth: usize) -> Result<Value, CborError> {
         return Err(CborError::TrailingBytes { count: left });
     }
     Ok(v)
-}
-
-/// Decodes a CBOR sequence (RFC 8742): items back to back until the input ends.
-/// Returns each item with the byte range it occupied; stops at the first error,
-/// returning the items before it and the offset where the bad one starts.
-pub fn decode_sequence(
-    bytes: &[u8],
-    max_depth: usize,
-) -> (
-    Vec<(Value, std::ops::Range<usize>)>,
-    Option<(usize, CborError)>,
-) {
-    let mut out = Vec::new();
-    let mut d = Decoder {
-        reader: SliceReader::new(bytes),
-        max_depth,
-    };
-    loop {
-        let start = bytes.len() - d.left();
-        if start == bytes.len() {
-            return (out, None);
-        }
-        match d.item(0) {
-            Ok(v) => {
-                let end = bytes.len() - d.left();
-                out.push((v, start..end));
-            }
-            Err(e) => return (out, Some((start, e))),
-        }
-    }
 }
 
 fn encode_into(v: &Value, w: &mut BufWriter, sort: bool) {

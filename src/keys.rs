@@ -226,14 +226,18 @@ impl SecretKey {
         })
     }
 
-    /// PKCS#8 PEM.
+    /// PKCS#8 v1 PEM, the form `openssl genpkey -algorithm ed25519` writes
+    /// (without the optional public key, which OpenSSL 3.0 cannot read).
     pub fn to_pem(&self) -> Result<String, KeyError> {
-        self.0
-            .to_pkcs8_pem(LineEnding::LF)
-            .map(|s| s.to_string())
-            .map_err(|e| KeyError::Format {
-                detail: format!("cannot encode key: {e}"),
-            })
+        ed25519_dalek::pkcs8::KeypairBytes {
+            secret_key: self.0.to_bytes(),
+            public_key: None,
+        }
+        .to_pkcs8_pem(LineEnding::LF)
+        .map(|s| s.to_string())
+        .map_err(|e| KeyError::Format {
+            detail: format!("cannot encode key: {e}"),
+        })
     }
 
     /// The public half.

@@ -515,10 +515,10 @@ impl Policy {
                 not_after: t(&k.not_after)?,
                 revoked_at: t(&k.revoked_at)?,
             };
-            if let (Some(a), Some(b)) = (entry.not_before, entry.not_after) {
-                if a > b {
-                    return Err(cx.err(span, "not_before is after not_after"));
-                }
+            if let (Some(a), Some(b)) = (entry.not_before, entry.not_after)
+                && a > b
+            {
+                return Err(cx.err(span, "not_before is after not_after"));
             }
             if let Some(prev) = keys.get(&key.id()) {
                 return Err(cx.err(
@@ -587,16 +587,16 @@ impl Policy {
                     ))
                 }
             };
-            if let Some(e) = &w.entity {
-                if !entities.contains_key(e.get_ref()) {
-                    return Err(cx.err(
-                        e.span(),
-                        format!(
-                            "waiver names entity '{}', which is not declared",
-                            e.get_ref()
-                        ),
-                    ));
-                }
+            if let Some(e) = &w.entity
+                && !entities.contains_key(e.get_ref())
+            {
+                return Err(cx.err(
+                    e.span(),
+                    format!(
+                        "waiver names entity '{}', which is not declared",
+                        e.get_ref()
+                    ),
+                ));
             }
             let statement = match &w.statement {
                 Some(s) => Some(

@@ -206,7 +206,7 @@ impl Report {
         let mut o = String::new();
         let _ = writeln!(
             o,
-            "{source}: {} statement(s), policy '{}' version '{}', at {}",
+            "{source}: {} statement(s), policy '{}' version '{}', at {}\n",
             self.statements.len(),
             self.policy.name,
             self.policy.version,
@@ -216,7 +216,7 @@ impl Report {
             let role = if i == 0 { "root " } else { "" };
             let _ = writeln!(
                 o,
-                "\n  {role}{} {} from {}: {}",
+                "  {role}{} {} from {}: {}",
                 s.type_name.unwrap_or("undecoded"),
                 short(&s.digest),
                 s.issuer.as_deref().unwrap_or("unknown issuer"),
@@ -243,7 +243,7 @@ impl Report {
             })
             .collect();
         if !loose.is_empty() {
-            let _ = writeln!(o, "\n  bundle:");
+            let _ = writeln!(o, "  bundle:");
             for f in loose {
                 write_finding(&mut o, f);
             }

@@ -215,15 +215,15 @@ pub fn check_statement(policy: &Policy, bytes: &[u8], at: Timestamp, limits: &Li
     }
 
     // 5. Statement times.
-    if let Some(e) = statement.expires {
-        if at >= e {
-            findings.push(deny(
-                Rule::StatementExpired,
-                d,
-                "expires",
-                format!("the statement expired at {e} (evaluation time {at}); ask the issuer for a fresh one"),
-            ));
-        }
+    if let Some(e) = statement.expires
+        && at >= e
+    {
+        findings.push(deny(
+            Rule::StatementExpired,
+            d,
+            "expires",
+            format!("the statement expired at {e} (evaluation time {at}); ask the issuer for a fresh one"),
+        ));
     }
     if statement.issued > at.plus(FUTURE_SKEW_SECS) {
         findings.push(deny(
@@ -434,26 +434,26 @@ pub fn verify_bundle(
 
     let mut class = None;
     let mut policy_findings = Vec::new();
-    if let Some((root_entry, Some(root_digest))) = &root {
-        if let Some(root_v) = ev.verified.get(root_digest) {
-            match &root_v.statement.body {
-                Body::Device(dev) => {
-                    class = Some(dev.class.clone());
-                    policy_findings = device_rules(policy, &ev, root_v, dev, at, &mut findings);
-                }
-                Body::Firmware(fw) => {
-                    policy_findings = firmware_rules(policy, &ev, fw, at, None);
-                }
-                _ => findings.push(deny(
-                    Rule::StatementMalformed,
-                    Some(root_entry.digest),
-                    "bundle root",
-                    format!(
-                        "the root (first statement) is a {} statement; it must be a device or firmware statement",
-                        root_v.statement.type_name()
-                    ),
-                )),
+    if let Some((root_entry, Some(root_digest))) = &root
+        && let Some(root_v) = ev.verified.get(root_digest)
+    {
+        match &root_v.statement.body {
+            Body::Device(dev) => {
+                class = Some(dev.class.clone());
+                policy_findings = device_rules(policy, &ev, root_v, dev, at, &mut findings);
             }
+            Body::Firmware(fw) => {
+                policy_findings = firmware_rules(policy, &ev, fw, at, None);
+            }
+            _ => findings.push(deny(
+                Rule::StatementMalformed,
+                Some(root_entry.digest),
+                "bundle root",
+                format!(
+                    "the root (first statement) is a {} statement; it must be a device or firmware statement",
+                    root_v.statement.type_name()
+                ),
+            )),
         }
     }
     findings.extend(apply_policy_levels(
@@ -670,19 +670,19 @@ fn device_rules(
 
     // Sites: every reachable stage's site country.
     for v in &used {
-        if let Body::Stage(s) = &v.statement.body {
-            if policy.high_risk.contains(&s.site.country) {
-                r.add(
-                    Rule::JurisdictionSite,
-                    Some(v),
-                    Some(&s.part),
-                    format!("{} site '{}' ({})", s.stage, s.site.name, s.site.country),
-                    format!(
-                        "part {} lot {} went through a {} step in a high-risk jurisdiction; a clean earlier or later stage does not clear it",
-                        s.part, s.lot, s.stage
-                    ),
-                );
-            }
+        if let Body::Stage(s) = &v.statement.body
+            && policy.high_risk.contains(&s.site.country)
+        {
+            r.add(
+                Rule::JurisdictionSite,
+                Some(v),
+                Some(&s.part),
+                format!("{} site '{}' ({})", s.stage, s.site.name, s.site.country),
+                format!(
+                    "part {} lot {} went through its {} step in a high-risk jurisdiction; a clean earlier or later stage does not clear it",
+                    s.part, s.lot, s.stage
+                ),
+            );
         }
     }
     // Issuers: control jurisdiction and designations of everyone whose

@@ -782,7 +782,6 @@ pub fn cases() -> Vec<Case> {
             "{}{}",
             base_policy(),
             key_toml("ghost-fab", 0, &["fab"], "")
-                .replace("ghost-fab\"\npublic", "ghost-fab\"\npublic")
         ),
         "not declared in [[entities]]",
     ));
