@@ -6,6 +6,20 @@
 //! returns a verdict with findings a person can act on. `SPEC.md` (shared with
 //! other implementations) is the contract; the modules below follow its
 //! sections.
+//!
+//! ```
+//! use hwprov::{Limits, Policy, Timestamp, Verdict};
+//! use std::path::Path;
+//!
+//! let limits = Limits::DEFAULT;
+//! let policy = Policy::load(Path::new("examples/data/policy.toml"), &limits)?;
+//! let bundle = std::fs::read("examples/data/device-high-risk-atp.cbor")?;
+//! let at = Timestamp::parse_rfc3339("2026-11-21T00:00:00Z")?;
+//! let report = hwprov::verify_bundle(&policy, &bundle, at, &limits)?;
+//! assert_eq!(report.verdict, Verdict::Fail);
+//! assert!(report.findings.iter().any(|f| f.rule.as_str() == "jurisdiction.site"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]

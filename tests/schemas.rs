@@ -1,0 +1,55 @@
+//! The JSON Schemas in `schemas/` accept what hwprov writes and reject what
+//! it refuses.
+
+mod common;
+
+use common::*;
+
+fn schema(name: &str) -> jsonschema::Validator {
+    let s: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(root().join("schemas").join(name)).unwrap()).unwrap();
+    jsonschema::validator_for(&s).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+#[test]
+fn authoring_form_schema_matches_inspect_output() {
+    let v = schema("statement.schema.json");
+    let bundle = root().join("examples/data/device-clean.cbor");
+    let o = run(&["inspect", bundle.to_str().unwrap()]);
+    let out: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let statements = out["statements"].as_array().unwrap();
+    assert_eq!(statements.len(), 5);
+    for s in statements {
+        let st = &s["statement"];
+        assert!(
+            v.is_valid(st),
+            "{st}: {:?}",
+            v.iter_errors(st).map(|e| e.to_string()).collect::<Vec<_>>()
+        );
+    }
+    let mut bad = statements[1]["statement"].clone();
+    bad["site"]["country"] = "my".into();
+    assert!(!v.is_valid(&bad));
+    let mut bad = statements[1]["statement"].clone();
+    bad["colour"] = "blue".into();
+    assert!(!v.is_valid(&bad));
+}
+
+#[test]
+fn report_schema_matches_verify_output_for_every_vector() {
+    let v = schema("report.schema.json");
+    let mut n = 0;
+    for dir in sorted_dirs(&root().join("test-vectors")) {
+        let (_, report, _, _) = verify_case(&dir);
+        if let Some(r) = report {
+            n += 1;
+            assert!(
+                v.is_valid(&r),
+                "{}: {:?}",
+                dir.display(),
+                v.iter_errors(&r).map(|e| e.to_string()).collect::<Vec<_>>()
+            );
+        }
+    }
+    assert!(n > 40);
+}
