@@ -68,6 +68,8 @@ pub enum CborError {
     },
     /// The same key appears twice in one map.
     DuplicateKey,
+    /// An integer, length or tag is not written in its shortest form.
+    NonMinimal,
     /// Any other malformation reported by the decoder.
     Malformed,
 }
@@ -93,6 +95,9 @@ impl std::fmt::Display for CborError {
                 "unsupported CBOR item (initial byte 0x{initial_byte:02x}: floats and simple values other than true/false/null are not accepted)"
             ),
             CborError::DuplicateKey => write!(f, "duplicate key in CBOR map"),
+            CborError::NonMinimal => {
+                write!(f, "CBOR integer, length or tag not in its shortest form")
+            }
             CborError::Malformed => write!(f, "malformed CBOR"),
         }
     }
@@ -143,7 +148,17 @@ impl<'a> Decoder<'a> {
         Ok(())
     }
 
+    /// Checks that the head just read (and `body` bytes after it) took the
+    /// shortest encoding of `arg`.
+    fn minimal(&mut self, start: usize, arg: u64, body: usize) -> Result<(), CborError> {
+        if start - self.left() != head_len(arg) + body {
+            return Err(CborError::NonMinimal);
+        }
+        Ok(())
+    }
+
     fn item(&mut self, depth: usize) -> Result<Value, CborError> {
+        let start = self.left();
         let byte = self.peek()?;
         let maj = byte >> 5;
         let low = byte & 0x1f;
@@ -154,22 +169,30 @@ impl<'a> Decoder<'a> {
             return Err(CborError::Malformed);
         }
         match maj {
-            major::UNSIGNED => u64::decode(&mut self.reader)
-                .map(Value::Uint)
-                .map_err(map_dec),
-            major::NEGATIVE => <types::Negative<u64>>::decode(&mut self.reader)
-                .map(|n| Value::Nint(n.0))
-                .map_err(map_dec),
+            major::UNSIGNED => {
+                let n = u64::decode(&mut self.reader).map_err(map_dec)?;
+                self.minimal(start, n, 0)?;
+                Ok(Value::Uint(n))
+            }
+            major::NEGATIVE => {
+                let n = <types::Negative<u64>>::decode(&mut self.reader)
+                    .map_err(map_dec)?
+                    .0;
+                self.minimal(start, n, 0)?;
+                Ok(Value::Nint(n))
+            }
             major::BYTES => {
                 let len = self.declared_len(byte)?;
-                self.check_len(len, 1, head_len(len))?;
+                self.check_len(len, 1, head_len(len as u64))?;
                 let b = <types::Bytes<&'a [u8]>>::decode(&mut self.reader).map_err(map_dec)?;
+                self.minimal(start, len as u64, len)?;
                 Ok(Value::Bytes(b.0.to_vec()))
             }
             major::STRING => {
                 let len = self.declared_len(byte)?;
-                self.check_len(len, 1, head_len(len))?;
+                self.check_len(len, 1, head_len(len as u64))?;
                 let s = <&'a str>::decode(&mut self.reader).map_err(map_dec)?;
+                self.minimal(start, len as u64, len)?;
                 Ok(Value::Text(s.to_owned()))
             }
             major::ARRAY => {
@@ -177,6 +200,7 @@ impl<'a> Decoder<'a> {
                 let len = types::Array::len(&mut self.reader)
                     .map_err(map_dec)?
                     .ok_or(CborError::IndefiniteLength)?;
+                self.minimal(start, len as u64, 0)?;
                 self.check_len(len, 1, 0)?;
                 let mut items = Vec::with_capacity(len);
                 for _ in 0..len {
@@ -189,6 +213,7 @@ impl<'a> Decoder<'a> {
                 let len = types::Map::len(&mut self.reader)
                     .map_err(map_dec)?
                     .ok_or(CborError::IndefiniteLength)?;
+                self.minimal(start, len as u64, 0)?;
                 self.check_len(len, 2, 0)?;
                 let mut entries: Vec<(Value, Value)> = Vec::with_capacity(len);
                 for _ in 0..len {
@@ -204,6 +229,7 @@ impl<'a> Decoder<'a> {
             major::TAG => {
                 let depth = self.enter(depth)?;
                 let tag = types::Tag::tag(&mut self.reader).map_err(map_dec)?;
+                self.minimal(start, tag, 0)?;
                 let inner = self.item(depth)?;
                 Ok(Value::Tag(tag, Box::new(inner)))
             }
@@ -261,7 +287,7 @@ impl<'a> Decoder<'a> {
 
 /// Bytes of the shortest head for a length (strings are checked with their
 /// head still unread).
-fn head_len(n: usize) -> usize {
+fn head_len(n: u64) -> usize {
     match n {
         0..=23 => 1,
         24..=0xff => 2,
@@ -272,7 +298,8 @@ fn head_len(n: usize) -> usize {
 }
 
 /// Decodes exactly one CBOR item from `bytes`, with nesting bounded by
-/// `max_depth`. Trailing bytes are an error.
+/// `max_depth`. Trailing bytes, indefinite lengths and non-shortest heads are
+/// errors, so whatever decodes re-encodes (with [`encode`]) to the same bytes.
 pub fn decode(bytes: &[u8], max_depth: usize) -> Result<Value, CborError> {
     let mut d = Decoder {
         reader: SliceReader::new(bytes),
@@ -352,6 +379,28 @@ fn encode_with(v: &Value, sort: bool) -> Vec<u8> {
     let mut w = BufWriter::new(Vec::new());
     encode_into(v, &mut w, sort);
     w.into_inner()
+}
+
+/// Whether every map's keys are in RFC 8949 §4.2.1 order (bytewise order of
+/// their encodings, strictly increasing). Text keys, the common case, are
+/// compared without encoding them: for one major type, shorter heads and
+/// lengths sort first, then the bytes.
+pub fn keys_sorted(v: &Value) -> bool {
+    match v {
+        Value::Array(items) => items.iter().all(keys_sorted),
+        Value::Tag(_, inner) => keys_sorted(inner),
+        Value::Map(entries) => {
+            entries.windows(2).all(|w| match (&w[0].0, &w[1].0) {
+                (Value::Text(a), Value::Text(b)) => {
+                    (a.len(), a.as_bytes()) < (b.len(), b.as_bytes())
+                }
+                (a, b) => encode(a) < encode(b),
+            }) && entries
+                .iter()
+                .all(|(k, v)| keys_sorted(k) && keys_sorted(v))
+        }
+        _ => true,
+    }
 }
 
 /// Encodes with shortest heads and definite lengths, keeping map order.
@@ -457,10 +506,22 @@ mod tests {
     }
 
     #[test]
-    fn non_minimal_heads_re_encode_differently() {
-        let b = hex("1817");
-        let v = decode(&b, 16).unwrap();
-        assert_ne!(encode(&v), b);
+    fn non_minimal_heads_are_refused() {
+        for h in [
+            "1817",
+            "190017",
+            "1a00000017",
+            "1b0000000000000017",
+            "3817",
+            "5801aa",
+            "780161",
+            "9800",
+            "b800",
+            "d81200",
+            "d9001200",
+        ] {
+            assert_eq!(decode(&hex(h), 16), Err(CborError::NonMinimal), "{h}");
+        }
     }
 
     #[test]
@@ -504,6 +565,33 @@ mod tests {
             decode(&hex("430102"), 16).map(|_| ()),
             Err(CborError::LengthExceedsInput { declared: 3 })
         );
+    }
+
+    #[test]
+    fn keys_sorted_agrees_with_deterministic_encoding() {
+        let keys = [
+            "a", "b", "aa", "ab", "z", "zz", "aaa", "", "b\u{e9}", "\u{e9}",
+        ];
+        for x in keys {
+            for y in keys {
+                let m = Value::Map(vec![
+                    (Value::Text(x.into()), Value::Uint(1)),
+                    (Value::Text(y.into()), Value::Uint(2)),
+                ]);
+                let det = encode_deterministic(&m) == encode(&m) && x != y;
+                assert_eq!(keys_sorted(&m), det, "{x:?} {y:?}");
+            }
+        }
+        let mixed = Value::Map(vec![
+            (Value::Uint(10), Value::Null),
+            (Value::Text("a".into()), Value::Null),
+        ]);
+        assert!(keys_sorted(&mixed));
+        let nested = Value::Array(vec![Value::Map(vec![
+            (Value::Text("b".into()), Value::Null),
+            (Value::Text("a".into()), Value::Null),
+        ])]);
+        assert!(!keys_sorted(&nested));
     }
 
     #[test]

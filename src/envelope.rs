@@ -105,6 +105,13 @@ pub struct Envelope {
     pub signatures: Vec<SignatureEntry>,
 }
 
+fn cbor_err(e: CborError) -> EnvelopeError {
+    match e {
+        CborError::NonMinimal => EnvelopeError::NonMinimal,
+        other => EnvelopeError::Cbor(other),
+    }
+}
+
 fn shape(reason: &'static str) -> EnvelopeError {
     EnvelopeError::Shape { reason }
 }
@@ -116,10 +123,7 @@ fn header(reason: &'static str) -> EnvelopeError {
 /// Decodes a protected header bstr into its map, refusing crit, unknown
 /// labels and duplicate labels. `allowed` lists the labels this header may hold.
 fn protected_map(bytes: &[u8], allowed: &[i64], max_depth: usize) -> Result<Value, EnvelopeError> {
-    let map = cbor::decode(bytes, max_depth).map_err(EnvelopeError::Cbor)?;
-    if cbor::encode(&map) != bytes {
-        return Err(EnvelopeError::NonMinimal);
-    }
+    let map = cbor::decode(bytes, max_depth).map_err(cbor_err)?;
     let Value::Map(entries) = &map else {
         return Err(header("protected header is not a map"));
     };
@@ -192,10 +196,7 @@ fn sig_structure(
 impl Envelope {
     /// Decodes and checks a complete tagged COSE message.
     pub fn decode(bytes: &[u8], max_depth: usize) -> Result<Envelope, EnvelopeError> {
-        let v = cbor::decode(bytes, max_depth).map_err(EnvelopeError::Cbor)?;
-        if cbor::encode(&v) != bytes {
-            return Err(EnvelopeError::NonMinimal);
-        }
+        let v = cbor::decode(bytes, max_depth).map_err(cbor_err)?;
         let Value::Tag(tag, inner) = v else {
             return Err(shape("not a tagged COSE message (tag 18 or 98)"));
         };

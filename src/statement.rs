@@ -290,55 +290,71 @@ impl Fields {
         }
     }
 
-    fn opt(&mut self, name: &str) -> Option<(String, Value)> {
+    fn opt(&mut self, name: &str) -> Option<Value> {
         let i = self.entries.iter().position(|(k, _)| k == name)?;
-        let (_, v) = self.entries.swap_remove(i);
-        Some((self.sub(name), v))
+        Some(self.entries.swap_remove(i).1)
     }
 
-    fn req(&mut self, name: &str) -> Result<(String, Value), StatementError> {
-        let p = self.sub(name);
+    fn req(&mut self, name: &str) -> Result<Value, StatementError> {
         self.opt(name)
-            .ok_or_else(|| bad(&p, "required field is missing"))
+            .ok_or_else(|| bad(&self.sub(name), "required field is missing"))
+    }
+
+    /// Converts a field, building its path only if there is an error.
+    fn conv<T>(
+        &mut self,
+        name: &str,
+        f: impl FnOnce(Value) -> Result<T, Problem>,
+    ) -> Result<T, StatementError> {
+        let v = self.req(name)?;
+        f(v).map_err(|p| p.at(self.sub(name)))
+    }
+
+    fn opt_conv<T>(
+        &mut self,
+        name: &str,
+        f: impl FnOnce(Value) -> Result<T, Problem>,
+    ) -> Result<Option<T>, StatementError> {
+        match self.opt(name) {
+            Some(v) => f(v).map(Some).map_err(|p| p.at(self.sub(name))),
+            None => Ok(None),
+        }
     }
 
     fn text(&mut self, name: &str) -> Result<String, StatementError> {
-        let (p, v) = self.req(name)?;
-        as_text(&p, v)
+        self.conv(name, as_text)
     }
 
     fn uint(&mut self, name: &str) -> Result<u64, StatementError> {
-        let (p, v) = self.req(name)?;
-        as_uint(&p, v)
+        self.conv(name, as_uint)
     }
 
     fn digest(&mut self, name: &str) -> Result<Sha256, StatementError> {
-        let (p, v) = self.req(name)?;
-        as_digest(&p, &v)
+        self.conv(name, |v| as_digest(&v))
     }
 
     fn map(&mut self, name: &str) -> Result<Fields, StatementError> {
-        let (p, v) = self.req(name)?;
-        Fields::new(&p, v)
+        let v = self.req(name)?;
+        Fields::new(&self.sub(name), v)
     }
 
-    fn array(&mut self, name: &str) -> Result<Vec<(String, Value)>, StatementError> {
-        let (p, v) = self.req(name)?;
-        let Value::Array(items) = v else {
-            return Err(bad(&p, format!("expected an array, found {}", v.kind())));
-        };
-        Ok(items
-            .into_iter()
-            .enumerate()
-            .map(|(i, v)| (format!("{p}[{i}]"), v))
-            .collect())
+    fn array(&mut self, name: &str) -> Result<Vec<Value>, StatementError> {
+        self.conv(name, |v| match v {
+            Value::Array(items) => Ok(items),
+            other => Err(Problem::Malformed(format!(
+                "expected an array, found {}",
+                other.kind()
+            ))),
+        })
     }
 
     fn digests(&mut self, name: &str) -> Result<Vec<Sha256>, StatementError> {
-        self.array(name)?
-            .into_iter()
-            .map(|(p, v)| as_digest(&p, &v))
-            .collect()
+        let items = self.array(name)?;
+        let mut out = Vec::with_capacity(items.len());
+        for (i, v) in items.iter().enumerate() {
+            out.push(as_digest(v).map_err(|p| p.at(format!("{}[{i}]", self.sub(name))))?);
+        }
+        Ok(out)
     }
 
     fn finish(self) -> Result<(), StatementError> {
@@ -349,34 +365,49 @@ impl Fields {
     }
 }
 
+/// What is wrong with a value, before its path is known.
+enum Problem {
+    Malformed(String),
+    DigestUnsupported(i64),
+}
+
+impl Problem {
+    fn at(self, field: String) -> StatementError {
+        match self {
+            Problem::Malformed(problem) => StatementError::Malformed { field, problem },
+            Problem::DigestUnsupported(alg) => StatementError::DigestUnsupported { field, alg },
+        }
+    }
+}
+
 fn path_or_root(p: &str) -> &str {
     if p.is_empty() { "payload" } else { p }
 }
 
-fn as_text(p: &str, v: Value) -> Result<String, StatementError> {
+fn as_text(v: Value) -> Result<String, Problem> {
     match v {
         Value::Text(s) => Ok(s),
-        other => Err(bad(p, format!("expected text, found {}", other.kind()))),
+        other => Err(Problem::Malformed(format!(
+            "expected text, found {}",
+            other.kind()
+        ))),
     }
 }
 
-fn as_uint(p: &str, v: Value) -> Result<u64, StatementError> {
+fn as_uint(v: Value) -> Result<u64, Problem> {
     match v {
         Value::Uint(n) => Ok(n),
-        other => Err(bad(
-            p,
-            format!("expected an unsigned integer, found {}", other.kind()),
-        )),
+        other => Err(Problem::Malformed(format!(
+            "expected an unsigned integer, found {}",
+            other.kind()
+        ))),
     }
 }
 
-fn as_digest(p: &str, v: &Value) -> Result<Sha256, StatementError> {
+fn as_digest(v: &Value) -> Result<Sha256, Problem> {
     Sha256::from_cbor(v).map_err(|e| match e {
-        DigestError::Unsupported { alg } => StatementError::DigestUnsupported {
-            field: p.to_owned(),
-            alg,
-        },
-        _ => bad(p, "expected a digest [-16, 32-byte bstr]"),
+        DigestError::Unsupported { alg } => Problem::DigestUnsupported(alg),
+        _ => Problem::Malformed("expected a digest [-16, 32-byte bstr]".into()),
     })
 }
 
@@ -394,10 +425,14 @@ impl Statement {
     pub fn decode(payload: &[u8], max_depth: usize) -> Result<Statement, StatementError> {
         let v = match cbor::decode(payload, max_depth) {
             Ok(v) => v,
-            Err(CborError::DuplicateKey) => return Err(StatementError::NonCanonical),
+            Err(CborError::DuplicateKey | CborError::NonMinimal) => {
+                return Err(StatementError::NonCanonical);
+            }
             Err(e) => return Err(StatementError::Cbor(e)),
         };
-        if cbor::encode_deterministic(&v) != payload {
+        // Deterministic = shortest heads and definite lengths (both enforced
+        // by the decoder) and sorted keys.
+        if !cbor::keys_sorted(&v) {
             return Err(StatementError::NonCanonical);
         }
         Self::from_value(v)
@@ -416,19 +451,17 @@ impl Statement {
         let ty = f.text("type")?;
         let issuer = nonempty("issuer", f.text("issuer")?)?;
         let issued = Timestamp(f.uint("issued")?);
-        let expires = match f.opt("expires") {
-            Some((p, v)) => Some(Timestamp(as_uint(&p, v)?)),
-            None => None,
-        };
-        let ext = match f.opt("ext") {
-            Some((_, v @ Value::Map(_))) => Some(v),
-            Some((p, v)) => return Err(bad(&p, format!("expected a map, found {}", v.kind()))),
-            None => None,
-        };
+        let expires = f.opt_conv("expires", as_uint)?.map(Timestamp);
+        let ext = f.opt_conv("ext", |v| match v {
+            Value::Map(_) => Ok(v),
+            other => Err(Problem::Malformed(format!(
+                "expected a map, found {}",
+                other.kind()
+            ))),
+        })?;
         let body = match ty.as_str() {
             "stage" => {
-                let (p, st) = f.req("stage")?;
-                let st = as_text(&p, st)?;
+                let st = f.text("stage")?;
                 let stage = Stage::parse(&st).ok_or_else(|| {
                     bad(
                         "stage",
@@ -443,10 +476,7 @@ impl Statement {
                 let country = Country::new(&cc).map_err(|e| bad("site.country", e.to_string()))?;
                 s.finish()?;
                 let inputs = f.digests("inputs")?;
-                let node = match f.opt("node") {
-                    Some((p, v)) => Some(as_text(&p, v)?),
-                    None => None,
-                };
+                let node = f.opt_conv("node", as_text)?;
                 Body::Stage(StageBody {
                     stage,
                     part,
@@ -466,7 +496,8 @@ impl Statement {
                 p.finish()?;
                 let class = f.text("class")?;
                 let mut components: Vec<Component> = Vec::new();
-                for (path, v) in f.array("components")? {
+                for (n, v) in f.array("components")?.into_iter().enumerate() {
+                    let path = format!("components[{n}]");
                     let mut c = Fields::new(&path, v)?;
                     let comp = Component {
                         reference: nonempty(&c.sub("ref"), c.text("ref")?)?,
@@ -484,7 +515,8 @@ impl Statement {
                     components.push(comp);
                 }
                 let mut firmware = Vec::new();
-                for (path, v) in f.array("firmware")? {
+                for (n, v) in f.array("firmware")?.into_iter().enumerate() {
+                    let path = format!("firmware[{n}]");
                     let mut i = Fields::new(&path, v)?;
                     let inst = Installed {
                         component: i.text("component")?,

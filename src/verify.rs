@@ -63,7 +63,16 @@ fn deny(
 /// Checks one statement's envelope, signatures, payload, key binding and
 /// times (every always-deny rule that concerns a single statement).
 pub fn check_statement(policy: &Policy, bytes: &[u8], at: Timestamp, limits: &Limits) -> Checked {
-    let digest = Sha256::of(bytes);
+    check_statement_with_digest(policy, bytes, Sha256::of(bytes), at, limits)
+}
+
+fn check_statement_with_digest(
+    policy: &Policy,
+    bytes: &[u8],
+    digest: Sha256,
+    at: Timestamp,
+    limits: &Limits,
+) -> Checked {
     let mut entry = StatementEntry {
         digest,
         type_name: None,
@@ -413,7 +422,7 @@ pub fn verify_bundle(
         if !ev.present.insert(digest) {
             continue; // the same statement twice counts once
         }
-        let c = check_statement(policy, p, at, limits);
+        let c = check_statement_with_digest(policy, p, digest, at, limits);
         if root.is_none() {
             root = Some((
                 RootEntry {

@@ -1,0 +1,170 @@
+//! Statements verified per second through the library's full verify path
+//! (bundle split, envelope decode, canonical check, schema, key binding,
+//! policy rules, report) on a 50-statement bundle, against raw
+//! `verify_strict` calls on the same 50 signatures, in the same run, on one
+//! core. Target: the full path reaches at least 85% of the raw rate.
+//!
+//!     cargo bench --bench verify
+
+#[path = "../examples/support/mod.rs"]
+mod support;
+
+use criterion::{Criterion, Throughput};
+use ed25519_dalek::{Signature, VerifyingKey};
+use hwprov::envelope::Envelope;
+use hwprov::statement::{Body, Component, DeviceBody, Product, Stage, Statement};
+use hwprov::{Limits, Policy, Sha256, Timestamp};
+use std::hint::black_box;
+use std::path::Path;
+use support::*;
+
+/// A device with 16 components (design, fab, atp each) and one signed
+/// firmware release: 1 + 48 + 1 = 50 statements.
+pub fn fifty_statement_bundle() -> Vec<u8> {
+    let mut evidence = Vec::new();
+    let mut components = Vec::new();
+    for i in 0..16 {
+        let part = format!("AXC-{i:03}");
+        let d = sign_by(&stage(
+            "nordic-asic",
+            Stage::Design,
+            &part,
+            "D-1",
+            "Oulu",
+            "FI",
+            vec![],
+        ));
+        let f = sign_by(&stage(
+            "formosa-foundry",
+            Stage::Fab,
+            &part,
+            "W-1",
+            "Hsinchu",
+            "TW",
+            vec![Sha256::of(&d)],
+        ));
+        let a = sign_by(&stage(
+            "penang-osat",
+            Stage::Atp,
+            &part,
+            "A-1",
+            "Penang",
+            "MY",
+            vec![Sha256::of(&f)],
+        ));
+        components.push(Component {
+            reference: format!("U{i}"),
+            part,
+            lot: "A-1".into(),
+            provenance: vec![Sha256::of(&a)],
+        });
+        evidence.extend([d, f, a]);
+    }
+    let img = image("bmc", "2.4.1", 1024);
+    evidence.push(sign_by(&release(
+        "aurora-networks",
+        "aurora-networks",
+        "AX-5000",
+        "U0",
+        "bmc",
+        "2.4.1",
+        7,
+        &img,
+    )));
+    let dev = Statement {
+        issuer: "aurora-networks".into(),
+        issued: t(ISSUED),
+        expires: None,
+        ext: None,
+        body: Body::Device(DeviceBody {
+            product: Product {
+                vendor: "aurora-networks".into(),
+                model: "AX-5000".into(),
+                serial: "B-1".into(),
+            },
+            class: "core".into(),
+            components,
+            firmware: vec![hwprov::statement::Installed {
+                component: "U0".into(),
+                name: "bmc".into(),
+                version: "2.4.1".into(),
+                svn: 7,
+                image: Sha256::of(&img),
+            }],
+        }),
+    };
+    let mut all = vec![sign_by(&dev)];
+    all.extend(evidence);
+    hwprov::bundle::encode(&all)
+}
+
+fn main() {
+    let limits = Limits::DEFAULT;
+    let policy_src = policy(
+        "bench",
+        "required_stages = [\"design\", \"fab\", \"atp\"]\n",
+        "",
+    );
+    let policy =
+        Policy::parse(&policy_src, Path::new("bench.toml"), Path::new(".")).expect("policy");
+    let bundle = fifty_statement_bundle();
+    let at = Timestamp::parse_rfc3339(AT).expect("time");
+    let report = hwprov::verify_bundle(&policy, &bundle, at, &limits).expect("bundle");
+    assert_eq!(report.statements.len(), 50);
+    assert_eq!(
+        report.verdict,
+        hwprov::Verdict::Pass,
+        "{:?}",
+        report.findings
+    );
+
+    // The same 50 signatures, prepared for raw verify_strict.
+    let raw: Vec<(VerifyingKey, Vec<u8>, Signature)> = hwprov::bundle::split(&bundle, &limits)
+        .expect("split")
+        .iter()
+        .map(|p| {
+            let env = Envelope::decode(p, 16).expect("envelope");
+            let s = &env.signatures[0];
+            let key = policy.keys[&s.kid].key.to_bytes();
+            let sig: [u8; 64] = s.signature.as_slice().try_into().expect("sig");
+            (
+                VerifyingKey::from_bytes(&key).expect("key"),
+                s.to_be_signed.clone(),
+                Signature::from_bytes(&sig),
+            )
+        })
+        .collect();
+
+    let mut c = Criterion::default().configure_from_args();
+    let mut g = c.benchmark_group("verify-50-statements");
+    g.throughput(Throughput::Elements(50));
+    g.bench_function("raw-verify-strict", |b| {
+        b.iter(|| {
+            for (k, m, s) in &raw {
+                k.verify_strict(black_box(m), s).expect("valid");
+            }
+        })
+    });
+    g.bench_function("full-verify-path", |b| {
+        b.iter(|| hwprov::verify_bundle(&policy, black_box(&bundle), at, &limits).expect("ok"))
+    });
+    g.finish();
+    c.final_summary();
+
+    // Ratio from criterion's own estimates of this run.
+    let mean = |name: &str| -> Option<f64> {
+        let p = format!("target/criterion/verify-50-statements/{name}/new/estimates.json");
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(p).ok()?).ok()?;
+        v["mean"]["point_estimate"].as_f64()
+    };
+    if let (Some(raw_ns), Some(full_ns)) = (mean("raw-verify-strict"), mean("full-verify-path")) {
+        let raw_rate = 50.0 / (raw_ns * 1e-9);
+        let full_rate = 50.0 / (full_ns * 1e-9);
+        println!("\nraw verify_strict: {raw_rate:>10.0} signatures/s");
+        println!("full verify path:  {full_rate:>10.0} statements/s");
+        println!(
+            "ratio: {:.1}% of the raw signature rate (target >= 85%)",
+            100.0 * full_rate / raw_rate
+        );
+    }
+}
