@@ -99,6 +99,8 @@ enum Format {
     Text,
     /// The JSON report of SPEC section 8.
     Json,
+    /// SARIF 2.1.0, for code-scanning dashboards.
+    Sarif,
 }
 
 #[derive(Subcommand)]
@@ -117,6 +119,22 @@ enum KeyCommand {
         /// Key file.
         file: PathBuf,
     },
+}
+
+/// Prints to stdout; a closed pipe (e.g. `| head`) is not an error worth a
+/// panic, and the exit status still tells the verdict.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
 }
 
 /// An error for the user: one line, then exit status 2.
@@ -145,8 +163,8 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
         Command::Key(KeyCommand::Generate { out, force }) => key_generate(&out, force),
         Command::Key(KeyCommand::Show { file }) => {
             let public = PublicKey::load(&file)?;
-            println!("key id:     {}", public.id());
-            println!("public key: {}", public.to_text());
+            outln!("key id:     {}", public.id());
+            outln!("public key: {}", public.to_text());
             Ok(0)
         }
         Command::Sign {
@@ -193,9 +211,9 @@ fn key_generate(out: &Path, force: bool) -> Result<u8, Fatal> {
     let public = key.public();
     write_atomic(out, key.to_pem()?.as_bytes(), 0o600)?;
     write_atomic(&pub_out, public.to_spki_pem().as_bytes(), 0o644)?;
-    println!("wrote {} and {}", out.display(), pub_out.display());
-    println!("key id:     {}", public.id());
-    println!("public key: {}", public.to_text());
+    outln!("wrote {} and {}", out.display(), pub_out.display());
+    outln!("key id:     {}", public.id());
+    outln!("public key: {}", public.to_text());
     Ok(0)
 }
 
@@ -222,7 +240,7 @@ fn sign(keys: &[PathBuf], statement: &Path, out: &Path, limits: &Limits) -> Resu
     let refs: Vec<&SecretKey> = secret.iter().collect();
     let bytes = envelope::sign(&st.encode(), &refs);
     write_atomic(out, &bytes, 0o644)?;
-    println!("{} {}", Sha256::of(&bytes), out.display());
+    outln!("{} {}", Sha256::of(&bytes), out.display());
     Ok(0)
 }
 
@@ -267,7 +285,7 @@ fn make_bundle(
     }
     let bytes = bundle::encode(&parts);
     write_atomic(out, &bytes, 0o644)?;
-    println!("{} statements -> {}", parts.len(), out.display());
+    outln!("{} statements -> {}", parts.len(), out.display());
     Ok(0)
 }
 
@@ -310,7 +328,7 @@ fn inspect(file: &Path, limits: &Limits) -> Result<u8, Fatal> {
             parts.iter().map(|p| inspect_statement(p, limits)).collect();
         json!({"bundle": Sha256::of(&bytes).to_string(), "statements": statements})
     };
-    println!("{}", serde_json::to_string_pretty(&out)?);
+    outln!("{}", serde_json::to_string_pretty(&out)?);
     Ok(0)
 }
 
@@ -321,8 +339,9 @@ fn verify(args: &VerifyArgs, path: &Path, limits: &Limits) -> Result<u8, Fatal> 
     let report = hwprov::verify_bundle(&policy, &bytes, at, limits)
         .map_err(|e| Fatal(format!("{}: {e}", path.display())))?;
     match args.format {
-        Format::Text => print!("{}", report.to_text(&path.display().to_string())),
-        Format::Json => println!("{}", report.to_json()),
+        Format::Text => out!("{}", report.to_text(&path.display().to_string())),
+        Format::Json => outln!("{}", report.to_json()),
+        Format::Sarif => outln!("{}", report.to_sarif(&path.display().to_string())),
     }
     Ok(match report.verdict {
         Verdict::Pass => 0,

@@ -267,4 +267,100 @@ fn write_finding(o: &mut String, f: &Finding) {
         f.subject,
         f.message
     );
+    if matches!(f.severity, Severity::Deny | Severity::Warn) {
+        let _ = writeln!(o, "           fix: {}", f.rule.help());
+    }
+}
+
+/// SARIF level of a finding's severity.
+fn sarif_level(s: Severity) -> &'static str {
+    match s {
+        Severity::Deny => "error",
+        Severity::Warn => "warning",
+        Severity::Info | Severity::Waived => "note",
+    }
+}
+
+impl Report {
+    /// A SARIF 2.1.0 log with one run, so findings show up in code-scanning
+    /// dashboards. `artifact` is the bundle's path or URI. Waived findings
+    /// carry an accepted external suppression with the waiver's text.
+    pub fn to_sarif(&self, artifact: &str) -> String {
+        let mut rules: Vec<Rule> = self.findings.iter().map(|f| f.rule).collect();
+        rules.sort();
+        rules.dedup();
+        let descriptors: Vec<serde_json::Value> = rules
+            .iter()
+            .map(|r| {
+                let level = match r.kind() {
+                    crate::rules::RuleKind::PolicyWarn => "warning",
+                    crate::rules::RuleKind::Info => "note",
+                    _ => "error",
+                };
+                serde_json::json!({
+                    "id": r.as_str(),
+                    "name": r.as_str(),
+                    "shortDescription": {"text": r.description()},
+                    "help": {"text": r.help()},
+                    "defaultConfiguration": {"level": level},
+                })
+            })
+            .collect();
+        let results: Vec<serde_json::Value> = self
+            .findings
+            .iter()
+            .map(|f| {
+                let index = rules.iter().position(|r| *r == f.rule).unwrap_or(0);
+                let mut logical = vec![serde_json::json!({"name": f.subject, "kind": "object"})];
+                if let Some(d) = f.statement {
+                    logical.insert(0, serde_json::json!({"name": d.to_string(), "kind": "statement"}));
+                }
+                let mut r = serde_json::json!({
+                    "ruleId": f.rule.as_str(),
+                    "ruleIndex": index,
+                    "level": sarif_level(f.severity),
+                    "message": {"text": format!("{}: {}", f.subject, f.message)},
+                    "locations": [{
+                        "physicalLocation": {"artifactLocation": {"uri": artifact}},
+                        "logicalLocations": logical,
+                    }],
+                    "partialFingerprints": {
+                        "hwprov/v1": crate::digest::Sha256::of(
+                            format!("{}|{}|{}", f.rule, f.statement.map(|d| d.to_string()).unwrap_or_default(), f.subject).as_bytes()
+                        ).hex(),
+                    },
+                    "properties": {"severity": f.severity.as_str()},
+                });
+                if f.severity == Severity::Waived {
+                    r["suppressions"] = serde_json::json!([{
+                        "kind": "external",
+                        "status": "accepted",
+                        "justification": f.message,
+                    }]);
+                }
+                r
+            })
+            .collect();
+        let log = serde_json::json!({
+            "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+            "version": "2.1.0",
+            "runs": [{
+                "tool": {"driver": {
+                    "name": "hwprov",
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "informationUri": "https://github.com/hwprov/hwprov",
+                    "rules": descriptors,
+                }},
+                "invocations": [{"executionSuccessful": true}],
+                "artifacts": [{"location": {"uri": artifact}}],
+                "results": results,
+                "properties": {
+                    "verdict": self.verdict.as_str(),
+                    "at": self.at.to_string(),
+                    "policy": {"name": self.policy.name, "version": self.policy.version, "sha256": self.policy.sha256},
+                },
+            }],
+        });
+        serde_json::to_string_pretty(&log).unwrap_or_default()
+    }
 }

@@ -158,3 +158,156 @@ impl Rule {
         }
     }
 }
+
+impl Rule {
+    /// One sentence: what the rule catches.
+    pub fn description(self) -> &'static str {
+        match self {
+            Rule::EnvelopeMalformed => {
+                "The statement is not a tagged COSE_Sign1 or COSE_Sign of hwprov's profile (crit header, unknown or unprotected header, detached payload, wrong content type, non-shortest CBOR, over the size limit)."
+            }
+            Rule::EnvelopeAlgorithm => {
+                "The statement is signed with an algorithm other than EdDSA (-8)."
+            }
+            Rule::SignatureInvalid => {
+                "A signature does not verify under strict Ed25519 rules: the statement was altered or signed with another key."
+            }
+            Rule::KeyUnknown => "A signature's key id is not one of the policy's keys.",
+            Rule::KeyIssuer => {
+                "The signing key belongs to another entity than the statement's issuer."
+            }
+            Rule::KeyRole => "The signing key is not authorised for the statement's role.",
+            Rule::KeyExpired => {
+                "The statement was issued outside the signing key's validity window."
+            }
+            Rule::KeyRevoked => "The signing key is revoked.",
+            Rule::StatementMalformed => {
+                "The payload breaks the statement schema: a missing, unknown or ill-typed field, an unassigned country code, or a root that is not a device or firmware statement."
+            }
+            Rule::StatementNoncanonical => {
+                "The payload is not in core deterministic CBOR encoding (key order, shortest integers, duplicate keys)."
+            }
+            Rule::StatementExpired => "The statement expired at or before the evaluation time.",
+            Rule::StatementFuture => {
+                "The statement is issued more than 300 seconds after the evaluation time."
+            }
+            Rule::DigestUnsupported => "A digest uses another algorithm than SHA-256 (-16).",
+            Rule::ReferenceMissing => {
+                "A statement cited by digest (provenance or inputs) is not in the bundle."
+            }
+            Rule::JurisdictionSite => {
+                "A supply-chain step (design, fab, atp, integration) took place at a site in a high-risk jurisdiction."
+            }
+            Rule::JurisdictionControl => {
+                "An issuer, or an owner along its parent chain, is incorporated in a high-risk jurisdiction."
+            }
+            Rule::EntityDesignated => {
+                "An issuer, or an owner along its parent chain, is on a designation list in force at the evaluation time."
+            }
+            Rule::ProvenanceIncomplete => {
+                "A component's provenance does not reach a verified statement of every required stage."
+            }
+            Rule::ProvenanceMismatch => {
+                "A component's provenance statement names another part or lot than the component."
+            }
+            Rule::FirmwareUnsigned => {
+                "An installed firmware image has no verified release statement."
+            }
+            Rule::FirmwareTarget => {
+                "The firmware release is for another vendor, model or component."
+            }
+            Rule::FirmwareThreshold => {
+                "Fewer distinct authorised firmware keys signed the release than the policy requires."
+            }
+            Rule::FirmwareUnevaluated => {
+                "A required evaluation scheme has no verified passing evaluation of the image, or one failed."
+            }
+            Rule::FirmwareRollback => {
+                "The release's security version number is below the installed one."
+            }
+            Rule::FirmwareImage => "The image bytes do not match the release's digest or size.",
+            Rule::FleetConcentration => {
+                "One vendor's share of a class, or the share of units with a high-risk jurisdiction finding, is over the policy's cap."
+            }
+            Rule::FleetDuplicateSerial => {
+                "Two units claim the same vendor, model and serial (clones or replays)."
+            }
+            Rule::WaiverExpired => {
+                "A waiver matched a finding but has expired; the finding stands."
+            }
+            Rule::WaiverExpiring => "A live waiver expires within 90 days of the evaluation time.",
+        }
+    }
+
+    /// What to do about a finding of this rule.
+    pub fn help(self) -> &'static str {
+        match self {
+            Rule::EnvelopeMalformed | Rule::EnvelopeAlgorithm | Rule::StatementNoncanonical => {
+                "Ask the issuer to re-sign the statement with `hwprov sign` (or a tool that follows SPEC section 2 and 3)."
+            }
+            Rule::SignatureInvalid => {
+                "Obtain an untampered copy from the issuer; if it still fails, the statement was not signed by the key it names."
+            }
+            Rule::KeyUnknown => {
+                "If the key is trusted, add it to [[keys]] with its entity and roles; otherwise reject the statement."
+            }
+            Rule::KeyIssuer => {
+                "Statements must be signed by a key of their issuer: fix the issuer field or the key's entity in the policy."
+            }
+            Rule::KeyRole => {
+                "Give the key the role in [[keys]] if that is intended, or have the statement signed by a key that holds the role."
+            }
+            Rule::KeyExpired => {
+                "Ask the issuer to re-sign with a current key, or correct not_before/not_after in the policy."
+            }
+            Rule::KeyRevoked => "Ask the issuer to re-sign with a key that is not revoked.",
+            Rule::StatementMalformed | Rule::DigestUnsupported => {
+                "Ask the issuer for a statement that follows SPEC section 3 (see schemas/statements.cddl)."
+            }
+            Rule::StatementExpired => "Ask the issuer for a fresh statement.",
+            Rule::StatementFuture => "Check the issuer's clock and the --at time.",
+            Rule::ReferenceMissing => {
+                "Add the cited statement to the bundle (hwprov bundle ROOT EVIDENCE...)."
+            }
+            Rule::JurisdictionSite => {
+                "Source the step from a site outside the high-risk jurisdictions, or waive it with an expiry and a reason ([[waivers]] rule/entity/part)."
+            }
+            Rule::JurisdictionControl => {
+                "Source from a supplier not controlled from a high-risk jurisdiction, or waive it with an expiry and a reason."
+            }
+            Rule::EntityDesignated => {
+                "Do not accept equipment from designated entities; a waiver needs an expiry and a documented legal basis."
+            }
+            Rule::ProvenanceIncomplete => {
+                "Obtain the missing stage statements from the supplier and add them to the bundle, or change required_stages."
+            }
+            Rule::ProvenanceMismatch => {
+                "Ask the vendor to cite the stage statements of this very part and lot."
+            }
+            Rule::FirmwareUnsigned => {
+                "Add the publisher's signed release statement for this image to the bundle, or reinstall a signed image."
+            }
+            Rule::FirmwareTarget => "Install the release built for this hardware.",
+            Rule::FirmwareThreshold => {
+                "Have the release signed by more distinct firmware keys (hwprov sign --key K1 --key K2), or change firmware_min_signers."
+            }
+            Rule::FirmwareUnevaluated => {
+                "Obtain a passing evaluation of this exact image from an accredited lab, or do not install it."
+            }
+            Rule::FirmwareRollback => "Install a release with an svn at least the installed one.",
+            Rule::FirmwareImage => {
+                "The image is not the one the publisher signed: obtain it again from the publisher."
+            }
+            Rule::FleetConcentration => {
+                "Diversify suppliers for the class, or raise the cap in [fleet] if the risk is accepted."
+            }
+            Rule::FleetDuplicateSerial => {
+                "Quarantine both units and ask the vendor which one is genuine."
+            }
+            Rule::WaiverExpired => {
+                "Fix the cause, or renew the waiver with a new expiry and reason."
+            }
+            Rule::WaiverExpiring => "Plan the phase-out or renew the waiver before it expires.",
+        }
+    }
+}
