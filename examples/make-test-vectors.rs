@@ -1,6 +1,7 @@
-//! Regenerates `test-vectors/`: one folder per attack or edge case, with
-//! `policy.toml`, `bundle.cbor` and `case.json` (expected exit status,
-//! verdict and rule ids). Deterministic: CI fails if a byte changes.
+//! Regenerates `test-vectors/` (one folder per attack or edge case, with
+//! `policy.toml`, `bundle.cbor` and `case.json`: expected exit status,
+//! verdict and rule ids) and the example policies with their case folders
+//! under `policies/`. Deterministic: CI fails if a byte changes.
 //!
 //!     cargo run --example make-test-vectors [-- --out DIR]
 
@@ -32,4 +33,23 @@ fn main() {
         }
     }
     println!("wrote {} cases to {}", cases.len(), out.display());
+    if args.is_empty() {
+        for p in support::policies::all() {
+            let dir = PathBuf::from("policies").join(p.name);
+            let mut res = std::fs::create_dir_all(&dir)
+                .and_then(|_| std::fs::write(dir.join("policy.toml"), &p.policy));
+            for c in &p.cases {
+                let d = dir.join(c.name);
+                res = res
+                    .and_then(|_| std::fs::create_dir_all(&d))
+                    .and_then(|_| std::fs::write(d.join("bundle.cbor"), &c.bundle))
+                    .and_then(|_| std::fs::write(d.join("case.json"), c.json()));
+            }
+            if let Err(e) = res {
+                eprintln!("make-test-vectors: error: {}: {e}", dir.display());
+                std::process::exit(2);
+            }
+            println!("wrote {} with {} cases", dir.display(), p.cases.len());
+        }
+    }
 }

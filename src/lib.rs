@@ -33,6 +33,7 @@ pub mod fsutil;
 pub mod keys;
 pub mod limits;
 pub mod policy;
+pub mod policytest;
 pub mod report;
 pub mod rules;
 pub mod statement;

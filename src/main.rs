@@ -64,6 +64,9 @@ enum Command {
         /// A signed statement (.cose) or a bundle.
         file: PathBuf,
     },
+    /// Check a policy file, or test it against case folders.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
     /// Verify a bundle against a trust policy and print the verdict.
     ///
     /// Exit status: 0 pass or warn, 1 fail, 2 input error (unreadable file,
@@ -101,6 +104,31 @@ enum Format {
     Json,
     /// SARIF 2.1.0, for code-scanning dashboards.
     Sarif,
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Validate a policy and summarise it: entities, keys per role, the
+    /// high-risk list, waivers and the rules in force per class.
+    ///
+    /// Exit status: 0 valid, 2 invalid (with file:line:column and the problem).
+    Check {
+        /// The policy file.
+        #[arg(value_name = "P.toml")]
+        policy: PathBuf,
+        /// Time for waiver and designation status (default: now).
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+    },
+    /// Run every case folder in DIR and report pass/fail per case.
+    ///
+    /// Each case folder holds bundle.cbor, case.json (at, verdict, rules that
+    /// must appear; see README) and optionally policy.toml; otherwise
+    /// DIR/policy.toml is used. Exit status: 0 all pass, 1 any fail, 2 input error.
+    Test {
+        /// Directory of case folders.
+        dir: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -179,6 +207,31 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
         } => make_bundle(&out, &root, &evidence, &limits),
         Command::Inspect { file } => inspect(&file, &limits),
         Command::Verify { common, bundle } => verify(&common, &bundle, &limits),
+        Command::Policy(PolicyCommand::Check { policy, at }) => {
+            let at = parse_at(&at)?;
+            let p = Policy::load(&policy, &limits)?;
+            out!("{}", p.summary(at));
+            outln!("{}: valid", policy.display());
+            Ok(0)
+        }
+        Command::Policy(PolicyCommand::Test { dir }) => {
+            let results = hwprov::policytest::run_dir(&dir, &limits)?;
+            let failed = results.iter().filter(|r| !r.passed()).count();
+            for r in &results {
+                if r.passed() {
+                    outln!("ok    {}: {}", r.name, r.outcome);
+                } else {
+                    outln!(
+                        "FAIL  {}: {}\n        {}",
+                        r.name,
+                        r.outcome,
+                        r.problems.join("\n        ")
+                    );
+                }
+            }
+            outln!("{} passed, {failed} failed", results.len() - failed);
+            Ok(if failed == 0 { 0 } else { 1 })
+        }
     }
 }
 

@@ -139,7 +139,9 @@ pub fn trust_toml() -> String {
     for a in ACTORS.iter().filter(|a| !a.roles.is_empty()) {
         s += &key_toml(a.id, 0, a.roles, "");
     }
-    s += &key_toml("aurora-networks", 1, &["firmware"], "");
+    for vendor in ["aurora-networks", "boreal-radio", "eastwind-telecom"] {
+        s += &key_toml(vendor, 1, &["firmware"], "");
+    }
     s
 }
 
@@ -302,6 +304,10 @@ pub struct Unit<'a> {
     pub firmware: Option<(&'a str, &'a str, u64, Vec<u8>)>,
     /// Include the signed release of the installed firmware.
     pub signed_firmware: bool,
+    /// Which of the vendor's keys sign the release (key numbers).
+    pub release_keys: &'a [u32],
+    /// Add a binary-equivalence evaluation of the image by rhine-lab (pass or fail).
+    pub evaluation: Option<bool>,
 }
 
 impl Unit<'_> {
@@ -314,6 +320,8 @@ impl Unit<'_> {
             route: CLEAN,
             firmware: Some(("bmc", "2.4.1", 7, image("bmc", "2.4.1", 64 * 1024))),
             signed_firmware: true,
+            release_keys: &[0],
+            evaluation: None,
         }
     }
 
@@ -370,7 +378,13 @@ impl Unit<'_> {
                 image: Sha256::of(img),
             });
             if self.signed_firmware {
-                evidence.push(sign_by(&release(
+                let keys: Vec<SecretKey> = self
+                    .release_keys
+                    .iter()
+                    .map(|n| key(self.vendor, *n))
+                    .collect();
+                let refs: Vec<&SecretKey> = keys.iter().collect();
+                let rel = release(
                     self.vendor,
                     self.vendor,
                     self.model,
@@ -379,6 +393,14 @@ impl Unit<'_> {
                     version,
                     *svn,
                     img,
+                );
+                evidence.push(sign(&rel, &refs));
+            }
+            if let Some(pass) = self.evaluation {
+                evidence.push(sign_by(&evaluation(
+                    Sha256::of(img),
+                    "binary-equivalence",
+                    pass,
                 )));
             }
         }
@@ -464,5 +486,6 @@ pub fn header(key: &SecretKey, alg: i64, extra: Vec<(Value, Value)>) -> Value {
     Value::Map(m)
 }
 
+pub mod policies;
 pub mod supply_chain;
 pub mod vectors;

@@ -30,6 +30,7 @@ impl Case {
             "exit": self.exit,
             "verdict": self.verdict,
             "rules": self.rules.iter().map(|(r, s)| json!([r, s])).collect::<Vec<_>>(),
+            "exact": true,
         });
         if let Some(s) = self.stderr {
             v["stderr"] = json!(s);
