@@ -404,6 +404,18 @@ fn as_uint(v: Value) -> Result<u64, Problem> {
     }
 }
 
+fn as_time(v: Value) -> Result<Timestamp, Problem> {
+    let t = Timestamp(as_uint(v)?);
+    if t > Timestamp::MAX {
+        return Err(Problem::Malformed(format!(
+            "time {} is after {}, the last time RFC 3339 can write",
+            t.0,
+            Timestamp::MAX
+        )));
+    }
+    Ok(t)
+}
+
 fn as_digest(v: &Value) -> Result<Sha256, Problem> {
     Sha256::from_cbor(v).map_err(|e| match e {
         DigestError::Unsupported { alg } => Problem::DigestUnsupported(alg),
@@ -450,8 +462,8 @@ impl Statement {
         }
         let ty = f.text("type")?;
         let issuer = nonempty("issuer", f.text("issuer")?)?;
-        let issued = Timestamp(f.uint("issued")?);
-        let expires = f.opt_conv("expires", as_uint)?.map(Timestamp);
+        let issued = f.conv("issued", as_time)?;
+        let expires = f.opt_conv("expires", as_time)?;
         let ext = f.opt_conv("ext", |v| match v {
             Value::Map(_) => Ok(v),
             other => Err(Problem::Malformed(format!(

@@ -107,6 +107,10 @@ fn digits(s: &[u8]) -> Result<u32, TimeError> {
 }
 
 impl Timestamp {
+    /// 9999-12-31T23:59:59Z, the last time RFC 3339 can write (four-digit
+    /// years). Statement times beyond it are refused.
+    pub const MAX: Timestamp = Timestamp(253_402_300_799);
+
     /// Parses an RFC 3339 date-time with any offset; fractional seconds are
     /// truncated. Used for `--at`.
     pub fn parse_rfc3339(s: &str) -> Result<Timestamp, TimeError> {
@@ -239,6 +243,15 @@ mod tests {
         assert_eq!(
             Timestamp::parse_utc("2026-01-01 00:00:00Z"),
             Err(TimeError::Syntax)
+        );
+    }
+
+    #[test]
+    fn max_is_the_last_rfc3339_second() {
+        assert_eq!(Timestamp::MAX.to_string(), "9999-12-31T23:59:59Z");
+        assert_eq!(
+            Timestamp::parse_utc("9999-12-31T23:59:59Z"),
+            Ok(Timestamp::MAX)
         );
     }
 

@@ -480,6 +480,20 @@ pub fn cases() -> Vec<Case> {
         vec![("statement.expired", D), INCOMPLETE],
     ));
     v.push(fail(
+        "time-beyond-year-9999",
+        "The atp statement's issued time is after 9999-12-31T23:59:59Z, which RFC 3339 cannot write (found by fuzzing).",
+        base_policy(),
+        Unit::new("AX5-000126").bundle_with(
+            &|st: &Statement| {
+                let mut s = st.clone();
+                s.issued = t(18_693_690_592_000);
+                sign_by(&s)
+            },
+            &|_| {},
+        ),
+        vec![("statement.malformed", D), INCOMPLETE],
+    ));
+    v.push(fail(
         "statement-future",
         "The atp statement is issued ten days after the evaluation time.",
         base_policy(),
