@@ -12,91 +12,10 @@ mod support;
 use criterion::{Criterion, Throughput};
 use ed25519_dalek::{Signature, VerifyingKey};
 use hwprov::envelope::Envelope;
-use hwprov::statement::{Body, Component, DeviceBody, Product, Stage, Statement};
-use hwprov::{Limits, Policy, Sha256, Timestamp};
+use hwprov::{Limits, Policy, Timestamp};
 use std::hint::black_box;
 use std::path::Path;
 use support::*;
-
-/// A device with 16 components (design, fab, atp each) and one signed
-/// firmware release: 1 + 48 + 1 = 50 statements.
-pub fn fifty_statement_bundle() -> Vec<u8> {
-    let mut evidence = Vec::new();
-    let mut components = Vec::new();
-    for i in 0..16 {
-        let part = format!("AXC-{i:03}");
-        let d = sign_by(&stage(
-            "nordic-asic",
-            Stage::Design,
-            &part,
-            "D-1",
-            "Oulu",
-            "FI",
-            vec![],
-        ));
-        let f = sign_by(&stage(
-            "formosa-foundry",
-            Stage::Fab,
-            &part,
-            "W-1",
-            "Hsinchu",
-            "TW",
-            vec![Sha256::of(&d)],
-        ));
-        let a = sign_by(&stage(
-            "penang-osat",
-            Stage::Atp,
-            &part,
-            "A-1",
-            "Penang",
-            "MY",
-            vec![Sha256::of(&f)],
-        ));
-        components.push(Component {
-            reference: format!("U{i}"),
-            part,
-            lot: "A-1".into(),
-            provenance: vec![Sha256::of(&a)],
-        });
-        evidence.extend([d, f, a]);
-    }
-    let img = image("bmc", "2.4.1", 1024);
-    evidence.push(sign_by(&release(
-        "aurora-networks",
-        "aurora-networks",
-        "AX-5000",
-        "U0",
-        "bmc",
-        "2.4.1",
-        7,
-        &img,
-    )));
-    let dev = Statement {
-        issuer: "aurora-networks".into(),
-        issued: t(ISSUED),
-        expires: None,
-        ext: None,
-        body: Body::Device(DeviceBody {
-            product: Product {
-                vendor: "aurora-networks".into(),
-                model: "AX-5000".into(),
-                serial: "B-1".into(),
-            },
-            class: "core".into(),
-            components,
-            firmware: vec![hwprov::statement::Installed {
-                component: "U0".into(),
-                name: "bmc".into(),
-                version: "2.4.1".into(),
-                svn: 7,
-                image: Sha256::of(&img),
-            }],
-        }),
-    };
-    let mut all = vec![sign_by(&dev)];
-    all.extend(evidence);
-    hwprov::bundle::encode(&all)
-}
 
 fn main() {
     let limits = Limits::DEFAULT;
@@ -107,7 +26,7 @@ fn main() {
     );
     let policy =
         Policy::parse(&policy_src, Path::new("bench.toml"), Path::new(".")).expect("policy");
-    let bundle = fifty_statement_bundle();
+    let bundle = bench::fifty_statement_bundle();
     let at = Timestamp::parse_rfc3339(AT).expect("time");
     let report = hwprov::verify_bundle(&policy, &bundle, at, &limits).expect("bundle");
     assert_eq!(report.statements.len(), 50);

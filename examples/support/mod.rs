@@ -486,6 +486,7 @@ pub fn header(key: &SecretKey, alg: i64, extra: Vec<(Value, Value)>) -> Value {
     Value::Map(m)
 }
 
+pub mod bench;
 pub mod policies;
 pub mod supply_chain;
 pub mod vectors;
