@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+# Regenerates docs/rules.md from src/rules.rs and the outputs of test-vectors/.
+# Run from the repository root after `cargo build`: python3 docs/gen-rules.py
+import subprocess, json, glob, re
+ex = {}
+for d in sorted(glob.glob('test-vectors/*/')):
+    out = subprocess.run(['./target/debug/hwprov','verify','--policy',d+'policy.toml','--at','2026-11-21T00:00:00Z','--format','json',d+'bundle.cbor'],capture_output=True,text=True).stdout
+    if not out: continue
+    for f in json.loads(out)['findings']:
+        ex.setdefault(f['rule'], (f, d.split('/')[1]))
+src=open('src/rules.rs').read()
+names={m.group(1):m.group(2) for m in re.finditer(r'(\w+) = "([a-z.-]+)", (\w+);', src)}
+def arms(sec):
+    sec=re.sub(r'\s+',' ',sec)
+    res={}
+    for m in re.finditer(r'((?:Rule::\w+(?: \| )?)+) => \{? ?"((?:[^"\\]|\\.)*)"', sec):
+        for g in re.findall(r'Rule::(\w+)', m.group(1)):
+            res[names[g]]=m.group(2).replace('\\"','"')
+    return res
+desc=arms(src[src.index('pub fn description'):src.index('pub fn help')])
+helpt=arms(src[src.index('pub fn help'):])
+kinds={m.group(2):m.group(3) for m in re.finditer(r'(\w+) = "([a-z.-]+)", (\w+);', src)}
+order=[m.group(2) for m in re.finditer(r'(\w+) = "([a-z.-]+)", (\w+);', src)]
+sevname={'AlwaysDeny':'always deny','PolicyDeny':'deny','PolicyWarn':'warn','Info':'info'}
+where={'firmware.rollback':'gate','firmware.image':'gate','fleet.concentration':'vet','fleet.duplicate-serial':'vet'}
+waive = {
+ "jurisdiction.site": 'entity = "pearl-river-osat"          # the site operator (issuer of the stage statement)',
+ "jurisdiction.control": 'entity = "severn-wafer"             # the issuer whose ownership chain is high-risk',
+ "entity.designated": 'serial = "EW9-200001"               # one legacy unit (see policies/uk-2020-phase-out)',
+ "provenance.incomplete": 'part = "AXC-100"                    # the component part whose provenance is short',
+ "provenance.mismatch": 'part = "AXC-100"',
+ "firmware.unsigned": 'serial = "AX5-000307"               # one device',
+ "firmware.target": 'statement = "sha256:<release statement digest>"',
+ "firmware.threshold": 'entity = "aurora-networks"          # the publisher',
+ "firmware.unevaluated": 'part = "AXC-100"                    # the component running the image',
+ "firmware.rollback": 'serial = "AX5-000123"',
+ "firmware.image": 'serial = "AX5-000123"',
+ "fleet.concentration": 'entity = "aurora-networks"',
+ "fleet.duplicate-serial": 'serial = "AX5-000123"',
+}
+out=["# Rules","","<!-- Generated from src/rules.rs and the test-vectors/ outputs; tests/docs.rs checks every rule has a section. -->","",
+"Every finding hwprov reports carries one of these rule ids (SPEC section 7).",
+"Each section says what the rule catches, shows a finding as `hwprov verify` prints it",
+"(taken from the `test-vectors/` case named), and how to fix or waive it.","",
+"Severities: `deny` fails the verdict, `warn` warns, `info` informs, `waived` is a",
+"finding a live waiver covers. Always-deny rules cannot be configured or waived.",
+"Policy rules take `\"rule.id\" = \"deny\" | \"warn\" | \"off\"` in `[rules]` and",
+"`[classes.NAME.rules]`, and can be waived with `[[waivers]]` (an expiry and a reason",
+"are required; `entity`, `part`, `serial` and `statement` select the findings, and",
+"every one given must match). A waiver that expires within 90 days is reported as",
+"`waiver.expiring` (info); an expired one as `waiver.expired` (warn), and the finding stands.",""]
+for r in order:
+    sev=sevname[kinds[r]]
+    if r in where: sev+=f" ({where[r]})"
+    out += [f"## `{r}`","",f"Default: **{sev}**. {desc[r]}",""]
+    if r in ex:
+        f,case=ex[r]
+        out += [f"Example (`test-vectors/{case}`):","","```text",f"{f['severity']:<6} {r}: {f['subject']}",f"       {f['message']}","```",""]
+    elif r in where:
+        out += [f"Reported by `hwprov {where[r]}`.",""]
+    out += [f"Fix: {helpt[r]}",""]
+    if kinds[r]=='AlwaysDeny':
+        out.append("Cannot be waived: a statement that fails this check is not evidence.")
+    elif r in waive:
+        out += ["Waive:","","```toml","[[waivers]]",f'rule = "{r}"',waive[r],'expires = 2027-12-31T00:00:00Z','reason = "documented risk acceptance, ticket RISK-123"',"```"]
+    elif r=="waiver.expired":
+        out.append('Set `"waiver.expired" = "deny"` in `[rules]` to make expired waivers fail the verdict, or renew the waiver.')
+    else:
+        out.append("Informational; not configurable.")
+    out.append("")
+open('docs/rules.md','w').write('\n'.join(out))
