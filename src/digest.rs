@@ -124,6 +124,22 @@ impl fmt::Display for Sha256 {
     }
 }
 
+impl serde::Serialize for Sha256 {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Sha256 {
+    /// Goes through [`Sha256::parse_text`]: only `sha256:<64 lower-case hex>`.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Sha256::parse_text(&s).map_err(|_| {
+            serde::de::Error::custom(format!("'{s}' is not a digest of the form sha256:<64 lower-case hex>"))
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

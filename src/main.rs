@@ -8,6 +8,8 @@ use hwprov::envelope::{self, Envelope, Kind};
 use hwprov::fsutil::{self, write_atomic};
 use hwprov::keys::{PublicKey, SecretKey};
 use hwprov::statement::{self, Body, Statement};
+use hwprov::gate::{self as gatelib, GateReport, GateSummary};
+use hwprov::state::{DeviceId, InstalledImage, State};
 use hwprov::{Limits, Policy, Sha256, Timestamp, Verdict, bundle};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -64,6 +66,45 @@ enum Command {
         /// A signed statement (.cose) or a bundle.
         file: PathBuf,
     },
+    /// Decide whether one firmware image may be installed on one device.
+    ///
+    /// The bundle's root must be a firmware release. The image is read once,
+    /// streamed through SHA-256 (bounded memory whatever its size); with
+    /// --install it is written to a temporary file beside PATH at the same
+    /// time and renamed over PATH only on accept. On accept the state file is
+    /// rewritten atomically with the new version; on refusal neither is touched.
+    ///
+    /// Exit status: 0 accepted, 1 refused, 2 input error (unreadable or
+    /// corrupt state, not a bundle, invalid policy).
+    Gate {
+        /// The trust policy (TOML).
+        #[arg(long, value_name = "P.toml")]
+        policy: PathBuf,
+        /// The device's state file (see `hwprov state init`).
+        #[arg(long, value_name = "STATE.json")]
+        state: PathBuf,
+        /// The firmware image; `-` reads standard input.
+        #[arg(long, value_name = "IMAGE")]
+        image: PathBuf,
+        /// Install the image at PATH if accepted (atomic rename; untouched if refused).
+        #[arg(long, value_name = "PATH")]
+        install: Option<PathBuf>,
+        /// Evaluation time, RFC 3339 (default: now).
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = GateFormat::Text)]
+        format: GateFormat,
+        /// Refuse on a `warn` verdict too.
+        #[arg(long)]
+        deny_warnings: bool,
+        /// The release bundle (root: a firmware statement; evidence: evaluations).
+        #[arg(value_name = "BUNDLE")]
+        bundle: PathBuf,
+    },
+    /// Create or show a device state file for `gate`.
+    #[command(subcommand)]
+    State(StateCommand),
     /// Check a policy file, or test it against case folders.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -104,6 +145,44 @@ enum Format {
     Json,
     /// SARIF 2.1.0, for code-scanning dashboards.
     Sarif,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum GateFormat {
+    /// Readable text with the decision.
+    Text,
+    /// The JSON report of SPEC section 8 plus a "gate" object with the decision.
+    Json,
+}
+
+#[derive(Subcommand)]
+enum StateCommand {
+    /// Create a state file for a device (components start with nothing known installed: svn 0).
+    Init {
+        /// Vendor, as firmware releases name it in their target.
+        #[arg(long)]
+        vendor: String,
+        /// Model.
+        #[arg(long)]
+        model: String,
+        /// Serial number.
+        #[arg(long)]
+        serial: String,
+        /// A component ref (repeat for several).
+        #[arg(long = "component", value_name = "C")]
+        components: Vec<String>,
+        /// Where to write the state.
+        #[arg(long, value_name = "STATE.json")]
+        out: PathBuf,
+        /// Replace an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print a state file after checking it.
+    Show {
+        /// The state file.
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -207,6 +286,71 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
         } => make_bundle(&out, &root, &evidence, &limits),
         Command::Inspect { file } => inspect(&file, &limits),
         Command::Verify { common, bundle } => verify(&common, &bundle, &limits),
+        Command::Gate {
+            policy,
+            state,
+            image,
+            install,
+            at,
+            format,
+            deny_warnings,
+            bundle,
+        } => gate(
+            &GateArgs {
+                policy,
+                state,
+                image,
+                install,
+                at,
+                format,
+                deny_warnings,
+                bundle,
+            },
+            &limits,
+        ),
+        Command::State(StateCommand::Init {
+            vendor,
+            model,
+            serial,
+            components,
+            out,
+            force,
+        }) => {
+            if out.exists() && !force {
+                return Err(Fatal(format!(
+                    "{} already exists; refusing to overwrite a device state (use --force)",
+                    out.display()
+                )));
+            }
+            if vendor.is_empty() || model.is_empty() || serial.is_empty() || components.iter().any(String::is_empty) {
+                return Err(Fatal("vendor, model, serial and component refs must not be empty".into()));
+            }
+            let st = State {
+                device: DeviceId { vendor, model, serial },
+                installed: components
+                    .into_iter()
+                    .map(|c| {
+                        (
+                            c,
+                            InstalledImage {
+                                name: String::new(),
+                                version: String::new(),
+                                svn: 0,
+                                image: None,
+                            },
+                        )
+                    })
+                    .collect(),
+            };
+            st.save(&out)?;
+            outln!("wrote {}", out.display());
+            Ok(0)
+        }
+        Command::State(StateCommand::Show { file }) => {
+            let st = State::load(&file, &limits)?;
+            out!("{}", String::from_utf8_lossy(&st.to_bytes()));
+            Ok(0)
+        }
         Command::Policy(PolicyCommand::Check { policy, at }) => {
             let at = parse_at(&at)?;
             let p = Policy::load(&policy, &limits)?;
@@ -401,4 +545,110 @@ fn verify(args: &VerifyArgs, path: &Path, limits: &Limits) -> Result<u8, Fatal> 
         Verdict::Warn if !args.deny_warnings => 0,
         _ => 1,
     })
+}
+
+struct GateArgs {
+    policy: PathBuf,
+    state: PathBuf,
+    image: PathBuf,
+    install: Option<PathBuf>,
+    at: Option<String>,
+    format: GateFormat,
+    deny_warnings: bool,
+    bundle: PathBuf,
+}
+
+fn gate(a: &GateArgs, limits: &Limits) -> Result<u8, Fatal> {
+    // Inputs first: any problem here is exit 2 and touches nothing.
+    let at = parse_at(&a.at)?;
+    let policy = Policy::load(&a.policy, limits)?;
+    let state = State::load(&a.state, limits)?;
+    let bundle_bytes = fsutil::read_bounded(&a.bundle, limits.max_bundle_bytes)?;
+    hwprov::bundle::split(&bundle_bytes, limits).map_err(|e| Fatal(format!("{}: {e}", a.bundle.display())))?;
+    if let Some(dest) = &a.install
+        && dest.is_dir()
+    {
+        return Err(Fatal(format!("--install {}: is a directory; give the file path to install to", dest.display())));
+    }
+
+    // The image, read once: hashed, and staged beside the destination.
+    let input = gatelib::open_image(&a.image).map_err(|e| Fatal(format!("{}: {e}", a.image.display())))?;
+    let (facts, staged) = gatelib::read_image(input, a.install.as_deref())
+        .map_err(|e| Fatal(format!("{}: {e}", a.image.display())))?;
+
+    let report = gatelib::decide(&policy, &bundle_bytes, &state, facts, at, limits)
+        .map_err(|e| Fatal(format!("{}: {e}", a.bundle.display())))?;
+    let accept = gatelib::accepts(report.verdict, a.deny_warnings);
+    let release = gatelib::root_release(&bundle_bytes, limits);
+    let component = release.as_ref().map(|r| r.target.component.clone());
+    let mut summary = GateSummary {
+        decision: if accept { "accept" } else { "refuse" },
+        device: state.device.clone(),
+        installed: component.as_ref().and_then(|c| state.installed.get(c).cloned()),
+        component,
+        image: facts,
+        installed_to: None,
+        state_updated: false,
+    };
+    if accept {
+        // Install (rename into place), then record it in the state.
+        if let Some(staged) = staged {
+            staged
+                .commit()
+                .map_err(|e| Fatal(format!("installing to {}: {e}", a.install.as_ref().map_or(String::new(), |p| p.display().to_string()))))?;
+            summary.installed_to = a.install.as_ref().map(|p| p.display().to_string());
+        }
+        if let Some(r) = &release {
+            let mut new_state = state.clone();
+            new_state.installed.insert(
+                r.target.component.clone(),
+                InstalledImage {
+                    name: r.name.clone(),
+                    version: r.version.clone(),
+                    svn: r.svn,
+                    image: Some(r.image),
+                },
+            );
+            new_state.save(&a.state)?;
+            summary.state_updated = true;
+        }
+    }
+    // A refused image's temporary file is removed when `staged` drops.
+    let out = GateReport { report, gate: summary };
+    match a.format {
+        GateFormat::Json => outln!("{}", serde_json::to_string(&out)?),
+        GateFormat::Text => {
+            out!("{}", out.report.to_text(&a.bundle.display().to_string()));
+            let g = &out.gate;
+            if accept {
+                let what = release.as_ref().map_or(String::new(), |r| format!("{} {} (svn {}) on {}", r.name, r.version, r.svn, r.target.component));
+                outln!(
+                    "decision: ACCEPT {what} for {} {} serial {}{}; state {} updated",
+                    g.device.vendor,
+                    g.device.model,
+                    g.device.serial,
+                    g.installed_to.as_ref().map_or(String::new(), |p| format!(", installed to {p}")),
+                    a.state.display()
+                );
+            } else {
+                outln!(
+                    "decision: REFUSE for {} {} serial {}: {}; nothing was installed and {} is unchanged",
+                    g.device.vendor,
+                    g.device.model,
+                    g.device.serial,
+                    out.report
+                        .findings
+                        .iter()
+                        .filter(|f| f.severity == hwprov::Severity::Deny || (a.deny_warnings && f.severity == hwprov::Severity::Warn))
+                        .map(|f| f.rule.as_str())
+                        .collect::<std::collections::BTreeSet<_>>()
+                        .into_iter()
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    a.state.display()
+                );
+            }
+        }
+    }
+    Ok(if accept { 0 } else { 1 })
 }

@@ -312,15 +312,30 @@ impl Evidence {
 }
 
 /// Collects policy-rule findings before levels and waivers are applied.
-struct Rules<'a> {
+pub(crate) struct Rules<'a> {
     policy: &'a Policy,
     at: Timestamp,
     serial: Option<String>,
     out: Vec<Finding>,
 }
 
-impl Rules<'_> {
-    fn add(
+impl<'a> Rules<'a> {
+    /// A collector for `policy` at `at`; `serial` is the device's, for waivers.
+    pub(crate) fn new(policy: &'a Policy, at: Timestamp, serial: Option<String>) -> Rules<'a> {
+        Rules {
+            policy,
+            at,
+            serial,
+            out: Vec::new(),
+        }
+    }
+
+    /// The findings collected.
+    pub(crate) fn into_findings(self) -> Vec<Finding> {
+        self.out
+    }
+
+    pub(crate) fn add(
         &mut self,
         rule: Rule,
         v: Option<&Verified>,
@@ -405,6 +420,18 @@ pub fn verify_bundle(
     at: Timestamp,
     limits: &Limits,
 ) -> Result<Report, BundleError> {
+    evaluate(policy, bytes, at, limits, None)
+}
+
+/// The verification of SPEC 4-7; with `gate`, the root must be a firmware
+/// release and the gate's checks of SPEC 9 are added.
+pub(crate) fn evaluate(
+    policy: &Policy,
+    bytes: &[u8],
+    at: Timestamp,
+    limits: &Limits,
+    gate: Option<&crate::gate::GateInput<'_>>,
+) -> Result<Report, BundleError> {
     // SPEC 4: the bundle shape (input error if wrong).
     let parts = bundle::split(bytes, limits)?;
 
@@ -446,15 +473,25 @@ pub fn verify_bundle(
     if let Some((root_entry, Some(root_digest))) = &root
         && let Some(root_v) = ev.verified.get(root_digest)
     {
-        match &root_v.statement.body {
-            Body::Device(dev) => {
+        match (&root_v.statement.body, gate) {
+            (Body::Device(dev), None) => {
                 class = Some(dev.class.clone());
                 policy_findings = device_rules(policy, &ev, root_v, dev, at, &mut findings);
             }
-            Body::Firmware(fw) => {
+            (Body::Firmware(fw), None) => {
                 policy_findings = firmware_rules(policy, &ev, fw, at, None);
             }
-            _ => findings.push(deny(
+            (Body::Firmware(fw), Some(g)) => {
+                policy_findings = firmware_rules(policy, &ev, fw, at, Some(g.state.device.serial.clone()));
+                policy_findings.extend(crate::gate::gate_rules(policy, root_v, fw, g, at));
+            }
+            (Body::Device(_), Some(_)) => findings.push(deny(
+                Rule::StatementMalformed,
+                Some(root_entry.digest),
+                "bundle root",
+                "gate needs a bundle whose root is a firmware release statement, not a device statement",
+            )),
+            (_, _) => findings.push(deny(
                 Rule::StatementMalformed,
                 Some(root_entry.digest),
                 "bundle root",

@@ -75,5 +75,31 @@ pub fn generate(out: &Path) -> std::io::Result<Vec<PathBuf>> {
     if let Some((name, version, _, img)) = &clean.firmware {
         put(&format!("firmware/{name}-{version}.bin"), img)?;
     }
+    // Gating firmware updates: the device's state, an upgrade and an older release.
+    let state = hwprov::state::State {
+        device: hwprov::state::DeviceId {
+            vendor: clean.vendor.into(),
+            model: clean.model.into(),
+            serial: clean.serial.into(),
+        },
+        installed: [(
+            "U1".to_string(),
+            hwprov::state::InstalledImage {
+                name: "bmc".into(),
+                version: "2.4.1".into(),
+                svn: 7,
+                image: Some(Sha256::of(&image("bmc", "2.4.1", 64 * 1024))),
+            },
+        )]
+        .into_iter()
+        .collect(),
+    };
+    put("device-state.json", &state.to_bytes())?;
+    for (version, svn) in [("2.5.0", 8), ("2.3.0", 6)] {
+        let img = image("bmc", version, 64 * 1024);
+        put(&format!("firmware/bmc-{version}.bin"), &img)?;
+        let rel = release("aurora-networks", "aurora-networks", "AX-5000", "U1", "bmc", version, svn, &img);
+        put(&format!("release-bmc-{version}.cbor"), &hwprov::bundle::encode(&[sign_by(&rel)]))?;
+    }
     Ok(written)
 }

@@ -1,0 +1,138 @@
+//! The device state file of SPEC section 9: what is installed on one device.
+//!
+//! `{"device": {"vendor", "model", "serial"}, "installed": {"<component>":
+//! {"name", "version", "svn", "image": "sha256:..."}}}`. hwprov also accepts
+//! `"image": null` for a component whose installed image is not yet known
+//! (as `hwprov state init --component C` writes it); its svn is then 0.
+
+use crate::digest::Sha256;
+use crate::fsutil::{self, FileError};
+use crate::limits::Limits;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// The device a state file describes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceId {
+    /// Vendor, as in the firmware release's target.
+    pub vendor: String,
+    /// Model.
+    pub model: String,
+    /// Serial number.
+    pub serial: String,
+}
+
+/// What is installed on one component.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstalledImage {
+    /// Firmware name.
+    pub name: String,
+    /// Version.
+    pub version: String,
+    /// Security version number.
+    pub svn: u64,
+    /// Image digest; `null` when not yet known.
+    pub image: Option<Sha256>,
+}
+
+/// A device state file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct State {
+    /// The device.
+    pub device: DeviceId,
+    /// Installed firmware by component ref.
+    pub installed: BTreeMap<String, InstalledImage>,
+}
+
+/// A state file that cannot be used (exit 2). hwprov never resets a state
+/// it cannot read.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum StateError {
+    /// Reading or writing failed.
+    File(FileError),
+    /// Not a valid state file.
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line (0 if unknown).
+        line: usize,
+        /// 1-based column (0 if unknown).
+        column: usize,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+impl fmt::Display for StateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StateError::File(e) => write!(f, "{e}"),
+            StateError::Invalid {
+                path,
+                line,
+                column,
+                problem,
+            } if *line > 0 => write!(
+                f,
+                "{}:{line}:{column}: not a valid state file: {problem} (the file was left untouched)",
+                path.display()
+            ),
+            StateError::Invalid { path, problem, .. } => write!(
+                f,
+                "{}: not a valid state file: {problem} (the file was left untouched)",
+                path.display()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for StateError {}
+
+impl State {
+    /// Reads and checks a state file.
+    pub fn load(path: &Path, limits: &Limits) -> Result<State, StateError> {
+        let bytes = fsutil::read_bounded(path, limits.max_json_bytes).map_err(StateError::File)?;
+        let state: State = serde_json::from_slice(&bytes).map_err(|e| StateError::Invalid {
+            path: path.to_owned(),
+            line: e.line(),
+            column: e.column(),
+            problem: e.to_string(),
+        })?;
+        let d = &state.device;
+        if d.vendor.is_empty() || d.model.is_empty() || d.serial.is_empty() {
+            return Err(StateError::Invalid {
+                path: path.to_owned(),
+                line: 0,
+                column: 0,
+                problem: "device vendor, model and serial must not be empty".into(),
+            });
+        }
+        if state.installed.keys().any(String::is_empty) {
+            return Err(StateError::Invalid {
+                path: path.to_owned(),
+                line: 0,
+                column: 0,
+                problem: "a component ref must not be empty".into(),
+            });
+        }
+        Ok(state)
+    }
+
+    /// The file's bytes: pretty JSON with a final newline.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut v = serde_json::to_vec_pretty(self).unwrap_or_default();
+        v.push(b'\n');
+        v
+    }
+
+    /// Writes the state atomically (temporary file, fsync, rename, directory fsync).
+    pub fn save(&self, path: &Path) -> Result<(), StateError> {
+        fsutil::write_atomic(path, &self.to_bytes(), 0o644).map_err(StateError::File)
+    }
+}
