@@ -135,7 +135,9 @@ impl<'de> serde::Deserialize<'de> for Sha256 {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
         Sha256::parse_text(&s).map_err(|_| {
-            serde::de::Error::custom(format!("'{s}' is not a digest of the form sha256:<64 lower-case hex>"))
+            serde::de::Error::custom(format!(
+                "'{s}' is not a digest of the form sha256:<64 lower-case hex>"
+            ))
         })
     }
 }

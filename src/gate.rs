@@ -49,14 +49,19 @@ pub struct Staged {
 
 /// Reads `input` to the end once, hashing it and, when `stage_to` is given,
 /// writing it to a temporary file beside that destination.
-pub fn read_image(mut input: impl Read, stage_to: Option<&Path>) -> io::Result<(ImageFacts, Option<Staged>)> {
+pub fn read_image(
+    mut input: impl Read,
+    stage_to: Option<&Path>,
+) -> io::Result<(ImageFacts, Option<Staged>)> {
     let mut staged = match stage_to {
         Some(dest) => {
             let dir = match dest.parent() {
                 Some(p) if !p.as_os_str().is_empty() => p,
                 _ => Path::new("."),
             };
-            let tmp = tempfile::Builder::new().prefix(".hwprov-install-").tempfile_in(dir)?;
+            let tmp = tempfile::Builder::new()
+                .prefix(".hwprov-install-")
+                .tempfile_in(dir)?;
             Some(Staged {
                 tmp,
                 dest: dest.to_owned(),
@@ -126,10 +131,19 @@ impl Staged {
 
 /// The gate's own checks of a verified release against the device state and
 /// the image: `firmware.target`, `firmware.rollback`, `firmware.image`.
-pub(crate) fn gate_rules(policy: &Policy, root: &Verified, fw: &FirmwareBody, g: &GateInput<'_>, at: Timestamp) -> Vec<Finding> {
+pub(crate) fn gate_rules(
+    policy: &Policy,
+    root: &Verified,
+    fw: &FirmwareBody,
+    g: &GateInput<'_>,
+    at: Timestamp,
+) -> Vec<Finding> {
     let mut r = Rules::new(policy, at, Some(g.state.device.serial.clone()));
     let d = &g.state.device;
-    let subject = format!("firmware {} {} for {} {} component {}", fw.name, fw.version, fw.target.vendor, fw.target.model, fw.target.component);
+    let subject = format!(
+        "firmware {} {} for {} {} component {}",
+        fw.name, fw.version, fw.target.vendor, fw.target.model, fw.target.component
+    );
     let installed = g.state.installed.get(&fw.target.component);
     if fw.target.vendor != d.vendor || fw.target.model != d.model {
         r.add(
@@ -137,7 +151,10 @@ pub(crate) fn gate_rules(policy: &Policy, root: &Verified, fw: &FirmwareBody, g:
             Some(root),
             None,
             subject.clone(),
-            format!("the release is for {} {}, but this device is {} {} (serial {})", fw.target.vendor, fw.target.model, d.vendor, d.model, d.serial),
+            format!(
+                "the release is for {} {}, but this device is {} {} (serial {})",
+                fw.target.vendor, fw.target.model, d.vendor, d.model, d.serial
+            ),
         );
     } else if installed.is_none() {
         let known: Vec<&str> = g.state.installed.keys().map(String::as_str).collect();
@@ -146,7 +163,15 @@ pub(crate) fn gate_rules(policy: &Policy, root: &Verified, fw: &FirmwareBody, g:
             Some(root),
             None,
             subject.clone(),
-            format!("the device has no component '{}' (it has: {})", fw.target.component, if known.is_empty() { "none".into() } else { known.join(", ") }),
+            format!(
+                "the device has no component '{}' (it has: {})",
+                fw.target.component,
+                if known.is_empty() {
+                    "none".into()
+                } else {
+                    known.join(", ")
+                }
+            ),
         );
     }
     if let Some(inst) = installed
@@ -166,12 +191,24 @@ pub(crate) fn gate_rules(policy: &Policy, root: &Verified, fw: &FirmwareBody, g:
     if g.image.sha256 != fw.image || g.image.size != fw.size {
         let mut what = Vec::new();
         if g.image.sha256 != fw.image {
-            what.push(format!("its SHA-256 is {}, the release says {}", g.image.sha256, fw.image));
+            what.push(format!(
+                "its SHA-256 is {}, the release says {}",
+                g.image.sha256, fw.image
+            ));
         }
         if g.image.size != fw.size {
-            what.push(format!("it is {} bytes, the release says {}", g.image.size, fw.size));
+            what.push(format!(
+                "it is {} bytes, the release says {}",
+                g.image.size, fw.size
+            ));
         }
-        r.add(Rule::FirmwareImage, Some(root), None, subject, format!("the image is not the one released: {}", what.join("; ")));
+        r.add(
+            Rule::FirmwareImage,
+            Some(root),
+            None,
+            subject,
+            format!("the image is not the one released: {}", what.join("; ")),
+        );
     }
     r.into_findings()
 }
@@ -207,7 +244,14 @@ pub struct GateReport {
 
 /// Decides on a release bundle for the device in `state` and the image
 /// facts. Does not touch any file.
-pub fn decide(policy: &Policy, bundle: &[u8], state: &State, image: ImageFacts, at: Timestamp, limits: &Limits) -> Result<Report, BundleError> {
+pub fn decide(
+    policy: &Policy,
+    bundle: &[u8],
+    state: &State,
+    image: ImageFacts,
+    at: Timestamp,
+    limits: &Limits,
+) -> Result<Report, BundleError> {
     let input = GateInput { state, image };
     crate::verify::evaluate(policy, bundle, at, limits, Some(&input))
 }
@@ -225,7 +269,10 @@ pub fn accepts(verdict: Verdict, deny_warnings: bool) -> bool {
 pub fn root_release(bundle: &[u8], limits: &Limits) -> Option<FirmwareBody> {
     let parts = crate::bundle::split(bundle, limits).ok()?;
     let env = crate::envelope::Envelope::decode(parts.first()?, limits.max_depth).ok()?;
-    match crate::statement::Statement::decode(&env.payload, limits.max_depth).ok()?.body {
+    match crate::statement::Statement::decode(&env.payload, limits.max_depth)
+        .ok()?
+        .body
+    {
         crate::statement::Body::Firmware(f) => Some(f),
         _ => None,
     }

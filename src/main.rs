@@ -6,10 +6,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use hwprov::cbor;
 use hwprov::envelope::{self, Envelope, Kind};
 use hwprov::fsutil::{self, write_atomic};
-use hwprov::keys::{PublicKey, SecretKey};
-use hwprov::statement::{self, Body, Statement};
 use hwprov::gate::{self as gatelib, GateReport, GateSummary};
+use hwprov::keys::{PublicKey, SecretKey};
 use hwprov::state::{DeviceId, InstalledImage, State};
+use hwprov::statement::{self, Body, Statement};
 use hwprov::{Limits, Policy, Sha256, Timestamp, Verdict, bundle};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -322,11 +322,21 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
                     out.display()
                 )));
             }
-            if vendor.is_empty() || model.is_empty() || serial.is_empty() || components.iter().any(String::is_empty) {
-                return Err(Fatal("vendor, model, serial and component refs must not be empty".into()));
+            if vendor.is_empty()
+                || model.is_empty()
+                || serial.is_empty()
+                || components.iter().any(String::is_empty)
+            {
+                return Err(Fatal(
+                    "vendor, model, serial and component refs must not be empty".into(),
+                ));
             }
             let st = State {
-                device: DeviceId { vendor, model, serial },
+                device: DeviceId {
+                    vendor,
+                    model,
+                    serial,
+                },
                 installed: components
                     .into_iter()
                     .map(|c| {
@@ -564,15 +574,20 @@ fn gate(a: &GateArgs, limits: &Limits) -> Result<u8, Fatal> {
     let policy = Policy::load(&a.policy, limits)?;
     let state = State::load(&a.state, limits)?;
     let bundle_bytes = fsutil::read_bounded(&a.bundle, limits.max_bundle_bytes)?;
-    hwprov::bundle::split(&bundle_bytes, limits).map_err(|e| Fatal(format!("{}: {e}", a.bundle.display())))?;
+    hwprov::bundle::split(&bundle_bytes, limits)
+        .map_err(|e| Fatal(format!("{}: {e}", a.bundle.display())))?;
     if let Some(dest) = &a.install
         && dest.is_dir()
     {
-        return Err(Fatal(format!("--install {}: is a directory; give the file path to install to", dest.display())));
+        return Err(Fatal(format!(
+            "--install {}: is a directory; give the file path to install to",
+            dest.display()
+        )));
     }
 
     // The image, read once: hashed, and staged beside the destination.
-    let input = gatelib::open_image(&a.image).map_err(|e| Fatal(format!("{}: {e}", a.image.display())))?;
+    let input =
+        gatelib::open_image(&a.image).map_err(|e| Fatal(format!("{}: {e}", a.image.display())))?;
     let (facts, staged) = gatelib::read_image(input, a.install.as_deref())
         .map_err(|e| Fatal(format!("{}: {e}", a.image.display())))?;
 
@@ -584,7 +599,9 @@ fn gate(a: &GateArgs, limits: &Limits) -> Result<u8, Fatal> {
     let mut summary = GateSummary {
         decision: if accept { "accept" } else { "refuse" },
         device: state.device.clone(),
-        installed: component.as_ref().and_then(|c| state.installed.get(c).cloned()),
+        installed: component
+            .as_ref()
+            .and_then(|c| state.installed.get(c).cloned()),
         component,
         image: facts,
         installed_to: None,
@@ -593,9 +610,14 @@ fn gate(a: &GateArgs, limits: &Limits) -> Result<u8, Fatal> {
     if accept {
         // Install (rename into place), then record it in the state.
         if let Some(staged) = staged {
-            staged
-                .commit()
-                .map_err(|e| Fatal(format!("installing to {}: {e}", a.install.as_ref().map_or(String::new(), |p| p.display().to_string()))))?;
+            staged.commit().map_err(|e| {
+                Fatal(format!(
+                    "installing to {}: {e}",
+                    a.install
+                        .as_ref()
+                        .map_or(String::new(), |p| p.display().to_string())
+                ))
+            })?;
             summary.installed_to = a.install.as_ref().map(|p| p.display().to_string());
         }
         if let Some(r) = &release {
@@ -614,20 +636,30 @@ fn gate(a: &GateArgs, limits: &Limits) -> Result<u8, Fatal> {
         }
     }
     // A refused image's temporary file is removed when `staged` drops.
-    let out = GateReport { report, gate: summary };
+    let out = GateReport {
+        report,
+        gate: summary,
+    };
     match a.format {
         GateFormat::Json => outln!("{}", serde_json::to_string(&out)?),
         GateFormat::Text => {
             out!("{}", out.report.to_text(&a.bundle.display().to_string()));
             let g = &out.gate;
             if accept {
-                let what = release.as_ref().map_or(String::new(), |r| format!("{} {} (svn {}) on {}", r.name, r.version, r.svn, r.target.component));
+                let what = release.as_ref().map_or(String::new(), |r| {
+                    format!(
+                        "{} {} (svn {}) on {}",
+                        r.name, r.version, r.svn, r.target.component
+                    )
+                });
                 outln!(
                     "decision: ACCEPT {what} for {} {} serial {}{}; state {} updated",
                     g.device.vendor,
                     g.device.model,
                     g.device.serial,
-                    g.installed_to.as_ref().map_or(String::new(), |p| format!(", installed to {p}")),
+                    g.installed_to
+                        .as_ref()
+                        .map_or(String::new(), |p| format!(", installed to {p}")),
                     a.state.display()
                 );
             } else {
@@ -639,7 +671,8 @@ fn gate(a: &GateArgs, limits: &Limits) -> Result<u8, Fatal> {
                     out.report
                         .findings
                         .iter()
-                        .filter(|f| f.severity == hwprov::Severity::Deny || (a.deny_warnings && f.severity == hwprov::Severity::Warn))
+                        .filter(|f| f.severity == hwprov::Severity::Deny
+                            || (a.deny_warnings && f.severity == hwprov::Severity::Warn))
                         .map(|f| f.rule.as_str())
                         .collect::<std::collections::BTreeSet<_>>()
                         .into_iter()

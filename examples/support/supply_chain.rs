@@ -98,8 +98,20 @@ pub fn generate(out: &Path) -> std::io::Result<Vec<PathBuf>> {
     for (version, svn) in [("2.5.0", 8), ("2.3.0", 6)] {
         let img = image("bmc", version, 64 * 1024);
         put(&format!("firmware/bmc-{version}.bin"), &img)?;
-        let rel = release("aurora-networks", "aurora-networks", "AX-5000", "U1", "bmc", version, svn, &img);
-        put(&format!("release-bmc-{version}.cbor"), &hwprov::bundle::encode(&[sign_by(&rel)]))?;
+        let rel = release(
+            "aurora-networks",
+            "aurora-networks",
+            "AX-5000",
+            "U1",
+            "bmc",
+            version,
+            svn,
+            &img,
+        );
+        put(
+            &format!("release-bmc-{version}.cbor"),
+            &hwprov::bundle::encode(&[sign_by(&rel)]),
+        )?;
     }
     Ok(written)
 }
