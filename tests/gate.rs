@@ -453,3 +453,44 @@ fn killed_during_install_leaves_the_old_or_the_new_image() {
         "no run was killed before the rename: {outcomes:?}"
     );
 }
+
+#[test]
+fn readme_walkthrough_on_the_example_data() {
+    let tmp = tempfile::tempdir().unwrap();
+    let st = tmp.path().join("state.json");
+    let dest = tmp.path().join("bmc.bin");
+    std::fs::copy(root().join("examples/data/device-state.json"), &st).unwrap();
+    let d = |n: &str| root().join("examples/data").join(n).display().to_string();
+    let gate = |img: &str, rel: &str| {
+        run(&[
+            "gate",
+            "--policy",
+            &d("policy.toml"),
+            "--state",
+            st.to_str().unwrap(),
+            "--image",
+            &d(img),
+            "--install",
+            dest.to_str().unwrap(),
+            "--at",
+            AT,
+            &d(rel),
+        ])
+    };
+    let o = gate("firmware/bmc-2.5.0.bin", "release-bmc-2.5.0.cbor");
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert_eq!(
+        std::fs::read(&dest).unwrap(),
+        std::fs::read(d("firmware/bmc-2.5.0.bin")).unwrap()
+    );
+    let o = gate("firmware/bmc-2.3.0.bin", "release-bmc-2.3.0.cbor");
+    assert_eq!(code(&o), 1);
+    assert!(stdout(&o).contains("decision: REFUSE") && stdout(&o).contains("firmware.rollback"));
+    let o = gate("firmware/bmc-2.4.1.bin", "release-bmc-2.5.0.cbor");
+    assert_eq!(code(&o), 1);
+    assert!(stdout(&o).contains("firmware.image"));
+    assert_eq!(
+        std::fs::read(&dest).unwrap(),
+        std::fs::read(d("firmware/bmc-2.5.0.bin")).unwrap()
+    );
+}

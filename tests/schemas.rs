@@ -53,3 +53,35 @@ fn report_schema_matches_verify_output_for_every_vector() {
     }
     assert!(n > 40);
 }
+
+#[test]
+fn state_schema_matches_the_files_hwprov_writes() {
+    let v = schema("state.schema.json");
+    let example: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(root().join("examples/data/device-state.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(v.is_valid(&example));
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("s.json");
+    let o = run(&[
+        "state",
+        "init",
+        "--vendor",
+        "v",
+        "--model",
+        "m",
+        "--serial",
+        "s",
+        "--component",
+        "U1",
+        "--out",
+        p.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0);
+    let fresh: serde_json::Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
+    assert!(v.is_valid(&fresh), "{fresh}");
+    let mut bad = example.clone();
+    bad["installed"]["U1"]["svn"] = (-1).into();
+    assert!(!v.is_valid(&bad));
+}
