@@ -1,8 +1,10 @@
 //! Generates a fictional supply chain: keys, a core-network policy, signed
 //! statements and bundles for three devices (a clean one, one packaged at a
-//! high-risk site, one running an unsigned firmware image).
+//! high-risk site, one running an unsigned firmware image), firmware
+//! releases and a device state for `gate`, and with `--units N` a shipment
+//! of N devices under DIR/shipment for `vet`.
 //!
-//!     cargo run --release --example supply-chain -- --out DIR
+//!     cargo run --release --example supply-chain -- --out DIR [--units N]
 //!
 //! The output is deterministic (keys come from public seeds: demo only).
 //! `examples/data/` holds its output; a test checks that it still matches.
@@ -16,13 +18,35 @@ use support::supply_chain::generate;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let out = match args.as_slice() {
-        [flag, dir] if flag == "--out" => PathBuf::from(dir),
+    let (out, units) = match args.as_slice() {
+        [flag, dir] if flag == "--out" => (PathBuf::from(dir), None),
+        [flag, dir, u, n] if flag == "--out" && u == "--units" => match n.parse::<usize>() {
+            Ok(n) if n > 0 => (PathBuf::from(dir), Some(n)),
+            _ => {
+                eprintln!("supply-chain: error: --units needs a positive number, not '{n}'");
+                std::process::exit(2);
+            }
+        },
         _ => {
-            eprintln!("usage: cargo run --release --example supply-chain -- --out DIR");
+            eprintln!("usage: cargo run --release --example supply-chain -- --out DIR [--units N]");
             std::process::exit(2);
         }
     };
+    if let Some(n) = units {
+        let start = std::time::Instant::now();
+        let dir = out.join("shipment");
+        if let Err(e) = support::supply_chain::generate(&out).and_then(|_| support::supply_chain::shipment(&dir, n)) {
+            eprintln!("supply-chain: error: {}: {e}", out.display());
+            std::process::exit(2);
+        }
+        println!("wrote {n} units to {} in {:.1} s", dir.display(), start.elapsed().as_secs_f64());
+        println!(
+            "\nnext: cargo run --release -- vet --policy {0}/policy.toml --at {AT} --html {0}/report.html {1}",
+            out.display(),
+            dir.display()
+        );
+        return;
+    }
     match generate(&out) {
         Ok(files) => {
             for f in files {

@@ -31,6 +31,7 @@ pub mod digest;
 pub mod envelope;
 pub mod fsutil;
 pub mod gate;
+pub mod html;
 pub mod keys;
 pub mod limits;
 pub mod policy;
@@ -41,6 +42,7 @@ pub mod state;
 pub mod statement;
 pub mod time;
 pub mod verify;
+pub mod vet;
 
 pub use bundle::BundleError;
 pub use digest::Sha256;

@@ -102,6 +102,40 @@ enum Command {
         #[arg(value_name = "BUNDLE")]
         bundle: PathBuf,
     },
+    /// Vet a shipment: verify every bundle under the paths in parallel, then
+    /// check the set for clones and concentration and summarise where its
+    /// supply chain runs.
+    ///
+    /// PATH is bundle files or directories (searched recursively for *.cbor
+    /// and *.cose). A unit that cannot be read is an error for that unit and
+    /// the run goes on. A progress bar is drawn on a terminal only.
+    /// Exit status: 0 no unit failed or errored and no fleet finding denies
+    /// (warn too with --deny-warnings), 1 otherwise, 2 input error (no
+    /// bundles found, invalid policy).
+    Vet {
+        /// The trust policy (TOML).
+        #[arg(long, value_name = "P.toml")]
+        policy: PathBuf,
+        /// Evaluation time, RFC 3339 (default: now).
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+        /// Threads (default: all cores).
+        #[arg(long, value_name = "N")]
+        jobs: Option<usize>,
+        /// Output: text (units that did not pass, then the summary) or json
+        /// (one object per unit, then one summary object).
+        #[arg(long, value_enum, default_value_t = Format2::Text)]
+        format: Format2,
+        /// Also write a self-contained HTML report (charts and failing units).
+        #[arg(long, value_name = "REPORT.html")]
+        html: Option<PathBuf>,
+        /// Exit 1 on a `warn` verdict too.
+        #[arg(long)]
+        deny_warnings: bool,
+        /// Bundle files or directories.
+        #[arg(value_name = "PATH", required = true)]
+        paths: Vec<PathBuf>,
+    },
     /// Create or show a device state file for `gate`.
     #[command(subcommand)]
     State(StateCommand),
@@ -145,6 +179,14 @@ enum Format {
     Json,
     /// SARIF 2.1.0, for code-scanning dashboards.
     Sarif,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format2 {
+    /// Readable text.
+    Text,
+    /// JSON lines.
+    Json,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -308,6 +350,15 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             },
             &limits,
         ),
+        Command::Vet {
+            policy,
+            at,
+            jobs,
+            format,
+            html,
+            deny_warnings,
+            paths,
+        } => vet(&VetArgs { policy, at, jobs, format, html, deny_warnings, paths }, &limits),
         Command::State(StateCommand::Init {
             vendor,
             model,
@@ -684,4 +735,132 @@ fn gate(a: &GateArgs, limits: &Limits) -> Result<u8, Fatal> {
         }
     }
     Ok(if accept { 0 } else { 1 })
+}
+
+struct VetArgs {
+    policy: PathBuf,
+    at: Option<String>,
+    jobs: Option<usize>,
+    format: Format2,
+    html: Option<PathBuf>,
+    deny_warnings: bool,
+    paths: Vec<PathBuf>,
+}
+
+fn vet_unit_line(u: &hwprov::vet::Unit, format: Format2) -> Option<String> {
+    match format {
+        Format2::Json => Some(
+            match &u.outcome {
+                Ok(r) => json!({
+                    "unit": u.path.display().to_string(),
+                    "verdict": r.verdict,
+                    "product": r.unit.as_ref().map(|f| json!({"vendor": f.product.vendor, "model": f.product.model, "serial": f.product.serial})),
+                    "class": r.unit.as_ref().map(|f| f.class.clone()),
+                    "root": r.root,
+                    "findings": r.findings,
+                }),
+                Err(e) => json!({"unit": u.path.display().to_string(), "verdict": "error", "error": e}),
+            }
+            .to_string(),
+        ),
+        Format2::Text => match &u.outcome {
+            Ok(r) if r.verdict == Verdict::Pass => None,
+            Ok(r) => {
+                let mut rules: Vec<&str> = r
+                    .findings
+                    .iter()
+                    .filter(|f| matches!(f.severity, hwprov::Severity::Deny | hwprov::Severity::Warn))
+                    .map(|f| f.rule.as_str())
+                    .collect();
+                rules.dedup();
+                Some(format!(
+                    "{:<5} {}{}: {}",
+                    r.verdict.as_str().to_uppercase(),
+                    u.path.display(),
+                    r.unit.as_ref().map_or(String::new(), |f| format!(" (serial {})", f.product.serial)),
+                    rules.join(", ")
+                ))
+            }
+            Err(e) => Some(format!("ERROR {e}")),
+        },
+    }
+}
+
+fn vet(a: &VetArgs, limits: &Limits) -> Result<u8, Fatal> {
+    use std::io::IsTerminal as _;
+    let at = parse_at(&a.at)?;
+    let policy = Policy::load(&a.policy, limits)?;
+    let units = hwprov::vet::collect(&a.paths)?;
+    let jobs = a.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if jobs == 0 {
+        return Err(Fatal("--jobs must be at least 1".into()));
+    }
+    let bar = if std::io::stderr().is_terminal() {
+        let b = indicatif::ProgressBar::new(units.len() as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} units  {per_sec}  ETA {eta}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    let summary = hwprov::vet::run(&policy, &units, at, limits, jobs, |u| {
+        bar.inc(1);
+        if let Some(line) = vet_unit_line(u, a.format) {
+            use std::io::Write as _;
+            bar.suspend(|| {
+                let _ = writeln!(stdout, "{line}");
+            });
+        }
+    })?;
+    bar.finish_and_clear();
+    drop(stdout);
+    if let Some(h) = &a.html {
+        let hr: Vec<String> = policy.high_risk.iter().map(|c| c.as_str().to_owned()).collect();
+        write_atomic(h, hwprov::html::render(&summary, &hr).as_bytes(), 0o644)?;
+    }
+    match a.format {
+        Format2::Json => outln!("{}", serde_json::to_string(&summary)?),
+        Format2::Text => {
+            outln!(
+                "\nvetted {} units against policy '{}' version '{}' at {}",
+                summary.units,
+                summary.policy.name,
+                summary.policy.version,
+                summary.at
+            );
+            outln!(
+                "  pass {}, warn {}, fail {}, error {}",
+                summary.counts["pass"],
+                summary.counts["warn"],
+                summary.counts["fail"],
+                summary.counts["error"]
+            );
+            for f in &summary.fleet_findings {
+                outln!("  {:<6} {}: {}\n         {}", f.severity.as_str(), f.rule, f.subject, f.message);
+            }
+            outln!("  high-risk jurisdiction findings: {:.1}% of device units", summary.high_risk_share * 100.0);
+            for (class, c) in &summary.classes {
+                let shares: Vec<String> = c.vendors.iter().map(|(v, s)| format!("{v} {:.1}%", s * 100.0)).collect();
+                outln!("  class {class}: {} units, HHI {:.0}: {}", c.units, c.hhi, shares.join(", "));
+            }
+            for (stage, countries) in &summary.stages {
+                let mut v: Vec<(&String, &f64)> = countries.iter().collect();
+                v.sort_by(|a, b| b.1.total_cmp(a.1));
+                let shares: Vec<String> = v.iter().map(|(c, s)| format!("{c} {:.1}%", *s * 100.0)).collect();
+                outln!("  {stage} sites: {}", shares.join(", "));
+            }
+            if let Some(h) = &a.html {
+                outln!("  HTML report: {}", h.display());
+            }
+            outln!("verdict: {}", summary.verdict.as_str().to_uppercase());
+        }
+    }
+    Ok(match summary.verdict {
+        Verdict::Pass => 0,
+        Verdict::Warn if !a.deny_warnings => 0,
+        _ => 1,
+    })
 }

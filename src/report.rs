@@ -176,6 +176,21 @@ pub struct Report {
     pub statements: Vec<StatementEntry>,
     /// Findings, grouped by statement in bundle order.
     pub findings: Vec<Finding>,
+    /// What a shipment summary needs about a device root (not in the JSON report).
+    #[serde(skip)]
+    pub unit: Option<UnitFacts>,
+}
+
+/// Facts about a verified device root, for fleet checks and summaries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitFacts {
+    /// Vendor, model, serial.
+    pub product: crate::statement::Product,
+    /// The device class.
+    pub class: String,
+    /// Stage and site country of every verified stage statement reached
+    /// through the components' provenance (each distinct pair once).
+    pub sites: Vec<(crate::statement::Stage, crate::country::Country)>,
 }
 
 /// The `format` value of the JSON report.

@@ -469,6 +469,7 @@ pub(crate) fn evaluate(
     }
 
     let mut class = None;
+    let mut unit = None;
     let mut policy_findings = Vec::new();
     if let Some((root_entry, Some(root_digest))) = &root
         && let Some(root_v) = ev.verified.get(root_digest)
@@ -476,7 +477,13 @@ pub(crate) fn evaluate(
         match (&root_v.statement.body, gate) {
             (Body::Device(dev), None) => {
                 class = Some(dev.class.clone());
-                policy_findings = device_rules(policy, &ev, root_v, dev, at, &mut findings);
+                let (f, sites) = device_rules(policy, &ev, root_v, dev, at, &mut findings);
+                policy_findings = f;
+                unit = Some(crate::report::UnitFacts {
+                    product: dev.product.clone(),
+                    class: dev.class.clone(),
+                    sites,
+                });
             }
             (Body::Firmware(fw), None) => {
                 policy_findings = firmware_rules(policy, &ev, fw, at, None);
@@ -521,6 +528,7 @@ pub(crate) fn evaluate(
         root: root.map(|r| r.0),
         statements: entries,
         findings,
+        unit,
     })
 }
 
@@ -547,7 +555,7 @@ fn device_rules(
     dev: &DeviceBody,
     at: Timestamp,
     always: &mut Vec<Finding>,
-) -> Vec<Finding> {
+) -> (Vec<Finding>, Vec<(Stage, crate::country::Country)>) {
     let params = policy.params(Some(&dev.class));
     let mut r = Rules {
         policy,
@@ -715,6 +723,14 @@ fn device_rules(
     }
 
     // Sites: every reachable stage's site country.
+    let mut sites = Vec::new();
+    for v in &used {
+        if let Body::Stage(s) = &v.statement.body
+            && !sites.contains(&(s.stage, s.site.country))
+        {
+            sites.push((s.stage, s.site.country));
+        }
+    }
     for v in &used {
         if let Body::Stage(s) = &v.statement.body
             && policy.high_risk.contains(&s.site.country)
@@ -736,7 +752,7 @@ fn device_rules(
     for v in &used {
         r.issuer_checks(v);
     }
-    r.out
+    (r.out, sites)
 }
 
 /// Threshold and evaluation checks shared by device firmware and a firmware

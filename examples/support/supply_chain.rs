@@ -14,10 +14,19 @@ const POLICY_RULES: &str = r#"required_stages = ["design", "fab", "atp"]
 firmware_min_signers = 1
 revocation = "all"
 
-# The periphery (masts, antennas) is less sensitive: site findings warn there.
+# Outside the core (RAN, masts, antennas) site and ownership findings warn.
+[classes.ran.rules]
+"jurisdiction.site" = "warn"
+"jurisdiction.control" = "warn"
+
 [classes.periphery.rules]
 "jurisdiction.site" = "warn"
 "jurisdiction.control" = "warn"
+
+# For `vet`: multi-vendor strategy and a cap on high-risk equipment.
+[fleet]
+max_vendor_share = 0.5
+max_high_risk_share = 0.35
 "#;
 
 /// Writes the example data under `out`; returns the files written.
@@ -114,4 +123,108 @@ pub fn generate(out: &Path) -> std::io::Result<Vec<PathBuf>> {
         )?;
     }
     Ok(written)
+}
+
+/// Writes a realistic shipment of `units` devices under `out` (files
+/// `batch-NNNN/unit-NNNNNN.cbor`, 1,000 per batch) and returns how many
+/// files it wrote. Deterministic. Three vendors (SE, FI, CN), four classes,
+/// chips from two fabs (TW; GB owned from CN) and two packaging sites (MY,
+/// CN); every 2,500th unit is a clone of the one before (same serial), every
+/// 200th runs an unsigned image. Chip-lot statements and firmware releases
+/// are shared by many units, as in a real supply chain, so only the device
+/// statement is signed per unit.
+pub fn shipment(out: &Path, units: usize) -> std::io::Result<usize> {
+    use rayon::prelude::*;
+    use std::collections::HashMap;
+    const VENDORS: [(&str, &str); 3] = [("aurora-networks", "AX-5000"), ("boreal-radio", "BR-200"), ("eastwind-telecom", "EW-9")];
+    const CLASSES: [&str; 4] = ["core", "ran", "transport", "periphery"];
+    const LOT: usize = 250;
+    let pick = |i: usize, salt: &str| -> u32 {
+        let h = Sha256::of(format!("{salt} {i}").as_bytes()).0;
+        u32::from_le_bytes([h[0], h[1], h[2], h[3]]) % 100
+    };
+    // Per unit: vendor, class, route, flags.
+    let plan = |i: usize| {
+        let v = match pick(i, "vendor") {
+            0..=44 => 0,
+            45..=84 => 1,
+            _ => 2,
+        };
+        let class = if v == 2 {
+            if pick(i, "class") < 70 { "ran" } else { "periphery" }
+        } else {
+            CLASSES[(pick(i, "class") % 4) as usize]
+        };
+        let lot = i / LOT;
+        let route = match pick(lot, "route") {
+            0..=79 => CLEAN,
+            80..=91 => HIGH_RISK_ATP,
+            _ => OWNED_FAB,
+        };
+        (v, class, lot, route)
+    };
+    // Shared evidence: one chip chain per lot, one release per vendor.
+    let lots = units.div_ceil(LOT);
+    let chains: Vec<(Vec<Vec<u8>>, Sha256)> = (0..lots)
+        .into_par_iter()
+        .map(|lot| {
+            let (_, _, _, route) = plan(lot * LOT);
+            let part = "AXC-100";
+            let lot_id = format!("L-{lot:05}");
+            let d = sign_by(&stage(route.design.0, Stage::Design, part, "D-1", route.design.1, route.design.2, vec![]));
+            let f = sign_by(&stage(route.fab.0, Stage::Fab, part, &format!("W-{lot:05}"), route.fab.1, route.fab.2, vec![Sha256::of(&d)]));
+            let a = sign_by(&stage(route.atp.0, Stage::Atp, part, &lot_id, route.atp.1, route.atp.2, vec![Sha256::of(&f)]));
+            let atp = Sha256::of(&a);
+            (vec![d, f, a], atp)
+        })
+        .collect();
+    let img = image("bmc", "2.4.1", 64 * 1024);
+    let releases: HashMap<&str, Vec<u8>> = VENDORS
+        .iter()
+        .map(|(v, m)| (*v, sign_by(&release(v, v, m, "U1", "bmc", "2.4.1", 7, &img))))
+        .collect();
+    (0..units.div_ceil(1000)).try_for_each(|b| std::fs::create_dir_all(out.join(format!("batch-{b:04}"))))?;
+    (0..units).into_par_iter().try_for_each(|i| -> std::io::Result<()> {
+        let (v, class, lot, _) = plan(i);
+        let (vendor, model) = VENDORS[v];
+        // A clone repeats the previous unit's serial (and bundle).
+        let source = if i > 0 && i % 2500 == 0 { i - 1 } else { i };
+        let (sv, sclass, slot, _) = plan(source);
+        let (svendor, smodel) = VENDORS[sv];
+        let _ = (vendor, model, class, lot);
+        let (chain, atp) = &chains[slot];
+        let unsigned = source % 200 == 199;
+        let dev = hwprov::statement::Statement {
+            issuer: svendor.into(),
+            issued: t(ISSUED),
+            expires: None,
+            ext: None,
+            body: hwprov::statement::Body::Device(hwprov::statement::DeviceBody {
+                product: hwprov::statement::Product {
+                    vendor: svendor.into(),
+                    model: smodel.into(),
+                    serial: format!("{}-{source:07}", &smodel[..2]),
+                },
+                class: sclass.into(),
+                components: vec![hwprov::statement::Component {
+                    reference: "U1".into(),
+                    part: "AXC-100".into(),
+                    lot: format!("L-{slot:05}"),
+                    provenance: vec![*atp],
+                }],
+                firmware: vec![hwprov::statement::Installed {
+                    component: "U1".into(),
+                    name: "bmc".into(),
+                    version: if unsigned { "2.4.1-hotfix".into() } else { "2.4.1".into() },
+                    svn: 7,
+                    image: if unsigned { Sha256::of(b"unreleased hotfix image") } else { Sha256::of(&img) },
+                }],
+            }),
+        };
+        let mut parts = vec![sign_by(&dev)];
+        parts.extend(chain.iter().cloned());
+        parts.push(releases[svendor].clone());
+        std::fs::write(out.join(format!("batch-{:04}/unit-{i:07}.cbor", i / 1000)), hwprov::bundle::encode(&parts))
+    })?;
+    Ok(units)
 }

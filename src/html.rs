@@ -1,0 +1,149 @@
+//! The shipment report as one self-contained HTML file: inline CSS and SVG
+//! made here, no scripts, fonts or network.
+
+use crate::vet::Summary;
+use std::fmt::Write as _;
+
+/// Escapes text for HTML element content and attribute values.
+pub fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            _ => o.push(c),
+        }
+    }
+    o
+}
+
+const PALETTE: [&str; 8] = ["#2b6cb0", "#2f855a", "#b7791f", "#c53030", "#6b46c1", "#2c7a7b", "#975a16", "#4a5568"];
+
+/// A horizontal bar chart: one bar per (label, share 0..1), sorted as given.
+fn bars(id: &str, title: &str, rows: &[(String, f64)], high_risk: &dyn Fn(&str) -> bool) -> String {
+    let row_h = 22;
+    let h = 30 + rows.len() * row_h;
+    let mut o = format!(
+        "<svg id=\"{}\" class=\"chart\" role=\"img\" aria-label=\"{}\" width=\"520\" height=\"{h}\" viewBox=\"0 0 520 {h}\" xmlns=\"http://www.w3.org/2000/svg\">\
+         <title>{}</title><text x=\"0\" y=\"16\" class=\"ct\">{}</text>",
+        esc(id),
+        esc(title),
+        esc(title),
+        esc(title)
+    );
+    for (i, (label, s)) in rows.iter().enumerate() {
+        let y = 26 + i * row_h;
+        let w = (s * 300.0).round().max(1.0);
+        let colour = if high_risk(label) { "#c53030" } else { PALETTE[i % PALETTE.len()] };
+        let _ = write!(
+            o,
+            "<g class=\"bar\" data-label=\"{l}\" data-share=\"{s:.4}\"><text x=\"0\" y=\"{ty}\">{l}</text>\
+             <rect x=\"150\" y=\"{y}\" width=\"{w}\" height=\"16\" fill=\"{colour}\"></rect>\
+             <text x=\"{tx}\" y=\"{ty}\">{p:.1}%</text></g>",
+            l = esc(label),
+            ty = y + 13,
+            tx = 156.0 + w,
+            p = s * 100.0
+        );
+    }
+    o.push_str("</svg>");
+    o
+}
+
+/// Renders the summary. `high_risk` lists the policy's high-risk countries
+/// (their bars are red).
+pub fn render(summary: &Summary, high_risk: &[String]) -> String {
+    let hr = |c: &str| high_risk.iter().any(|h| h == c);
+    let mut o = String::new();
+    let _ = write!(
+        o,
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>hwprov shipment report</title><style>\
+         body{{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem;color:#1a202c;max-width:70rem}}\
+         h1{{font-size:1.5rem}} h2{{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #e2e8f0}}\
+         .cards{{display:flex;gap:1rem;flex-wrap:wrap}} .card{{border:1px solid #e2e8f0;border-radius:6px;padding:.6rem 1rem;min-width:7rem}}\
+         .card b{{display:block;font-size:1.6rem}} .pass b{{color:#2f855a}} .warn b{{color:#b7791f}} .fail b,.error b{{color:#c53030}}\
+         .verdict-fail{{color:#c53030}} .verdict-warn{{color:#b7791f}} .verdict-pass{{color:#2f855a}}\
+         table{{border-collapse:collapse;width:100%;font-size:.9rem}} th,td{{border-bottom:1px solid #e2e8f0;text-align:left;padding:.3rem .5rem;vertical-align:top}}\
+         svg.chart text{{font-size:12px;fill:#1a202c}} svg.chart .ct{{font-weight:600}} .charts{{display:flex;flex-wrap:wrap;gap:1.5rem}}\
+         code{{font-size:.85rem}}</style></head><body>"
+    );
+    let _ = write!(
+        o,
+        "<h1>Shipment report: <span id=\"verdict\" class=\"verdict-{v}\">{V}</span></h1>\
+         <p>Policy <code>{}</code> version <code>{}</code> (sha256 <code>{}</code>), evaluated at {}. {} units.</p>",
+        esc(&summary.policy.name),
+        esc(&summary.policy.version),
+        esc(&summary.policy.sha256),
+        summary.at,
+        summary.units,
+        v = summary.verdict.as_str(),
+        V = summary.verdict.as_str().to_uppercase()
+    );
+    o.push_str("<h2>Verdicts</h2><div class=\"cards\" id=\"counts\">");
+    for k in ["pass", "warn", "fail", "error"] {
+        let n = summary.counts.get(k).copied().unwrap_or(0);
+        let _ = write!(o, "<div class=\"card {k}\" data-verdict=\"{k}\"><b>{n}</b>{k}</div>");
+    }
+    let _ = write!(
+        o,
+        "</div><p>High-risk jurisdiction findings in {:.1}% of device units.</p>",
+        summary.high_risk_share * 100.0
+    );
+    if !summary.fleet_findings.is_empty() {
+        o.push_str("<h2>Fleet findings</h2><table id=\"fleet\"><tr><th>severity</th><th>rule</th><th>subject</th><th>message</th></tr>");
+        for f in &summary.fleet_findings {
+            let _ = write!(
+                o,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                f.severity.as_str(),
+                f.rule,
+                esc(&f.subject),
+                esc(&f.message)
+            );
+        }
+        o.push_str("</table>");
+    }
+    o.push_str("<h2>Where the supply chain runs: site countries per stage</h2><div class=\"charts\" id=\"stages\">");
+    for (stage, countries) in &summary.stages {
+        let mut rows: Vec<(String, f64)> = countries.iter().map(|(c, s)| (c.clone(), *s)).collect();
+        rows.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        o.push_str(&bars(&format!("stage-{stage}"), &format!("{stage} sites"), &rows, &hr));
+    }
+    o.push_str("</div><h2>Vendor shares per class</h2><div class=\"charts\" id=\"classes\">");
+    for (class, c) in &summary.classes {
+        let mut rows: Vec<(String, f64)> = c.vendors.iter().map(|(v, s)| (v.clone(), *s)).collect();
+        rows.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        o.push_str(&bars(
+            &format!("class-{class}"),
+            &format!("{class}: {} units, HHI {:.0}", c.units, c.hhi),
+            &rows,
+            &|_| false,
+        ));
+    }
+    o.push_str("</div><h2>Findings by rule</h2><table id=\"rules\"><tr><th>rule / severity</th><th>count</th></tr>");
+    for (r, n) in &summary.rules {
+        let _ = write!(o, "<tr><td>{}</td><td>{n}</td></tr>", esc(r));
+    }
+    o.push_str("</table><h2>Failing units</h2><table id=\"failing\"><tr><th>unit</th><th>serial</th><th>verdict</th><th>findings</th></tr>");
+    for f in &summary.failing {
+        let _ = write!(
+            o,
+            "<tr class=\"unit\"><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&f.unit),
+            esc(f.serial.as_deref().unwrap_or("")),
+            f.verdict,
+            f.reasons.iter().map(|r| esc(r)).collect::<Vec<_>>().join("<br>")
+        );
+    }
+    o.push_str("</table>");
+    if summary.failing_not_listed > 0 {
+        let _ = write!(o, "<p>{} more failing units are not listed.</p>", summary.failing_not_listed);
+    }
+    o.push_str("<p><small>Made by hwprov. This file is self-contained: no scripts, fonts or network.</small></p></body></html>\n");
+    o
+}

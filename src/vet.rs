@@ -1,0 +1,426 @@
+//! Shipment vetting (SPEC section 9): verify every bundle under some paths in
+//! parallel, then check the set (`fleet.duplicate-serial`,
+//! `fleet.concentration`) and summarise where the shipment's supply chain
+//! runs. Units are processed in chunks, in path order, so output does not
+//! depend on the number of threads and memory holds only a small summary
+//! per unit.
+
+use crate::country::Country;
+use crate::fsutil;
+use crate::limits::Limits;
+use crate::policy::Policy;
+use crate::report::{Context, Finding, Report, Severity, Verdict};
+use crate::rules::Rule;
+use crate::statement::Stage;
+use crate::time::Timestamp;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Units verified in parallel per chunk.
+pub const CHUNK: usize = 512;
+/// Failing units kept with their findings for the report (the rest are counted).
+pub const MAX_LISTED_FAILURES: usize = 1000;
+
+/// Why a vet cannot run at all (exit 2).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum VetError {
+    /// A path does not exist or cannot be listed.
+    Path {
+        /// The path.
+        path: PathBuf,
+        /// What went wrong.
+        problem: String,
+    },
+    /// The paths hold no bundle.
+    NoUnits,
+}
+
+impl fmt::Display for VetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VetError::Path { path, problem } => write!(f, "{}: {problem}", path.display()),
+            VetError::NoUnits => write!(
+                f,
+                "no bundles found: give bundle files, or directories holding *.cbor or *.cose files"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for VetError {}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), VetError> {
+    let err = |e: std::io::Error| VetError::Path {
+        path: dir.to_owned(),
+        problem: e.to_string(),
+    };
+    let mut entries: Vec<std::fs::DirEntry> = std::fs::read_dir(dir).map_err(err)?.collect::<Result<_, _>>().map_err(err)?;
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let name = e.file_name();
+        if name.to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let ft = e.file_type().map_err(err)?;
+        let p = e.path();
+        if ft.is_dir() {
+            walk(&p, out)?;
+        } else if (ft.is_file() || ft.is_symlink())
+            && matches!(p.extension().and_then(|x| x.to_str()), Some("cbor" | "cose"))
+        {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// The bundle files under `paths`: files as given, directories recursively
+/// (`*.cbor` and `*.cose`, hidden entries skipped, symlinked directories not
+/// followed), each directory in name order.
+pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, VetError> {
+    let mut out = Vec::new();
+    for p in paths {
+        let meta = std::fs::symlink_metadata(p).map_err(|e| VetError::Path {
+            path: p.clone(),
+            problem: e.to_string(),
+        })?;
+        if meta.is_dir() {
+            walk(p, &mut out)?;
+        } else {
+            out.push(p.clone());
+        }
+    }
+    if out.is_empty() {
+        return Err(VetError::NoUnits);
+    }
+    Ok(out)
+}
+
+/// One unit's outcome.
+pub struct Unit {
+    /// The bundle file.
+    pub path: PathBuf,
+    /// Its report, or why it could not be read.
+    pub outcome: Result<Report, String>,
+}
+
+fn verify_file(policy: &Policy, path: &Path, at: Timestamp, limits: &Limits) -> Unit {
+    let outcome = fsutil::read_bounded(path, limits.max_bundle_bytes)
+        .map_err(|e| e.to_string())
+        .and_then(|b| crate::verify::verify_bundle(policy, &b, at, limits).map_err(|e| format!("{}: {e}", path.display())));
+    Unit {
+        path: path.to_owned(),
+        outcome,
+    }
+}
+
+/// A failing unit kept for the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct FailingUnit {
+    /// Bundle file.
+    pub unit: String,
+    /// Serial, if known.
+    pub serial: Option<String>,
+    /// `fail` or `error`.
+    pub verdict: &'static str,
+    /// `rule: subject` of each deny finding, or the error.
+    pub reasons: Vec<String>,
+}
+
+/// Vendor shares of one class.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClassSummary {
+    /// Units of the class.
+    pub units: u64,
+    /// Share of each vendor (0..1).
+    pub vendors: BTreeMap<String, f64>,
+    /// Herfindahl-Hirschman index of the vendor shares (0..10,000).
+    pub hhi: f64,
+}
+
+/// The shipment summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// `hwprov-vet/1`.
+    pub format: &'static str,
+    /// Overall verdict: `fail` if any unit failed or errored or a fleet finding denies.
+    pub verdict: Verdict,
+    /// Evaluation time.
+    #[serde(serialize_with = "ser_display")]
+    pub at: Timestamp,
+    /// Policy.
+    pub policy: crate::report::PolicyRef,
+    /// Units seen.
+    pub units: u64,
+    /// Units by verdict: pass, warn, fail, error.
+    pub counts: BTreeMap<&'static str, u64>,
+    /// Findings by `rule/severity`, over all units and the fleet checks.
+    pub rules: BTreeMap<String, u64>,
+    /// Fleet findings.
+    pub fleet_findings: Vec<Finding>,
+    /// Share of verified device units with a high-risk jurisdiction finding (any severity).
+    pub high_risk_share: f64,
+    /// Per class: vendor shares and HHI.
+    pub classes: BTreeMap<String, ClassSummary>,
+    /// Per stage: share of each site country among the units' stage sites.
+    pub stages: BTreeMap<&'static str, BTreeMap<String, f64>>,
+    /// Failing units (at most [`MAX_LISTED_FAILURES`]).
+    pub failing: Vec<FailingUnit>,
+    /// Failing units beyond the list.
+    pub failing_not_listed: u64,
+}
+
+fn ser_display<T: fmt::Display, S: serde::Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(v)
+}
+
+#[derive(Default)]
+struct Acc {
+    units: u64,
+    counts: [u64; 4],
+    rules: BTreeMap<String, u64>,
+    class_vendor: BTreeMap<String, BTreeMap<String, u64>>,
+    stage_country: BTreeMap<Stage, BTreeMap<Country, u64>>,
+    serials: HashMap<(String, String, String), Vec<u32>>,
+    paths: Vec<String>,
+    device_units: u64,
+    high_risk_units: u64,
+    failing: Vec<FailingUnit>,
+    failing_not_listed: u64,
+}
+
+impl Acc {
+    fn add(&mut self, u: &Unit) {
+        let idx = self.units as u32;
+        self.units += 1;
+        self.paths.push(u.path.display().to_string());
+        match &u.outcome {
+            Err(e) => {
+                self.counts[3] += 1;
+                self.fail(FailingUnit {
+                    unit: u.path.display().to_string(),
+                    serial: None,
+                    verdict: "error",
+                    reasons: vec![e.clone()],
+                });
+            }
+            Ok(r) => {
+                self.counts[r.verdict as usize] += 1;
+                for f in &r.findings {
+                    *self.rules.entry(format!("{}/{}", f.rule, f.severity.as_str())).or_insert(0) += 1;
+                }
+                if let Some(facts) = &r.unit {
+                    self.device_units += 1;
+                    *self
+                        .class_vendor
+                        .entry(facts.class.clone())
+                        .or_default()
+                        .entry(facts.product.vendor.clone())
+                        .or_insert(0) += 1;
+                    for (stage, country) in &facts.sites {
+                        *self.stage_country.entry(*stage).or_default().entry(*country).or_insert(0) += 1;
+                    }
+                    let p = &facts.product;
+                    self.serials
+                        .entry((p.vendor.clone(), p.model.clone(), p.serial.clone()))
+                        .or_default()
+                        .push(idx);
+                    if r.findings
+                        .iter()
+                        .any(|f| matches!(f.rule, Rule::JurisdictionSite | Rule::JurisdictionControl))
+                    {
+                        self.high_risk_units += 1;
+                    }
+                }
+                if r.verdict == Verdict::Fail {
+                    self.fail(FailingUnit {
+                        unit: u.path.display().to_string(),
+                        serial: r.unit.as_ref().map(|f| f.product.serial.clone()),
+                        verdict: "fail",
+                        reasons: r
+                            .findings
+                            .iter()
+                            .filter(|f| f.severity == Severity::Deny)
+                            .map(|f| format!("{}: {}", f.rule, f.subject))
+                            .collect(),
+                    });
+                }
+            }
+        }
+    }
+
+    fn fail(&mut self, f: FailingUnit) {
+        if self.failing.len() < MAX_LISTED_FAILURES {
+            self.failing.push(f);
+        } else {
+            self.failing_not_listed += 1;
+        }
+    }
+}
+
+/// Runs a vet: verifies every unit (`jobs` threads), calls `on_unit` for each
+/// in path order as results arrive, then applies the fleet checks.
+pub fn run(
+    policy: &Policy,
+    units: &[PathBuf],
+    at: Timestamp,
+    limits: &Limits,
+    jobs: usize,
+    mut on_unit: impl FnMut(&Unit),
+) -> Result<Summary, VetError> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.max(1))
+        .build()
+        .map_err(|e| VetError::Path {
+            path: PathBuf::from("--jobs"),
+            problem: e.to_string(),
+        })?;
+    let mut acc = Acc::default();
+    // The pool verifies chunk k+1 while this thread reports chunk k; the
+    // channel holds at most two chunks, so memory stays bounded.
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Unit>>(2);
+        let pool = &pool;
+        scope.spawn(move || {
+            for chunk in units.chunks(CHUNK) {
+                let results: Vec<Unit> =
+                    pool.install(|| chunk.par_iter().map(|p| verify_file(policy, p, at, limits)).collect());
+                if tx.send(results).is_err() {
+                    return;
+                }
+            }
+        });
+        for results in rx {
+            for u in &results {
+                on_unit(u);
+                acc.add(u);
+            }
+        }
+    });
+    Ok(summarise(policy, acc, at))
+}
+
+fn share(n: u64, total: u64) -> f64 {
+    if total == 0 { 0.0 } else { n as f64 / total as f64 }
+}
+
+fn level_finding(policy: &Policy, rule: Rule, subject: String, message: String, serial: Option<String>, at: Timestamp) -> Option<Finding> {
+    let f = Finding {
+        rule,
+        severity: Severity::Deny,
+        statement: None,
+        subject,
+        message,
+        context: Context {
+            entity: None,
+            part: None,
+            serial,
+        },
+    };
+    let mut out = crate::verify::apply_policy_levels(policy, vec![f], None, at);
+    if out.is_empty() { None } else { Some(out.remove(0)) }
+}
+
+fn summarise(policy: &Policy, acc: Acc, at: Timestamp) -> Summary {
+    let mut fleet = Vec::new();
+    // Clones or replays: two units claiming one vendor + model + serial.
+    let mut dups: Vec<(&(String, String, String), &Vec<u32>)> = acc.serials.iter().filter(|(_, v)| v.len() > 1).collect();
+    dups.sort();
+    for ((vendor, model, serial), idx) in dups {
+        let files: Vec<&str> = idx.iter().filter_map(|i| acc.paths.get(*i as usize)).map(String::as_str).collect();
+        fleet.extend(level_finding(
+            policy,
+            Rule::FleetDuplicateSerial,
+            format!("{vendor} {model} serial {serial}"),
+            format!("{} units claim this serial: {}; at most one is genuine", idx.len(), files.join(", ")),
+            Some(serial.clone()),
+            at,
+        ));
+    }
+    // Concentration: vendor share per class, and high-risk share overall.
+    let mut classes = BTreeMap::new();
+    for (class, vendors) in &acc.class_vendor {
+        let total: u64 = vendors.values().sum();
+        let shares: BTreeMap<String, f64> = vendors.iter().map(|(v, n)| (v.clone(), share(*n, total))).collect();
+        let hhi = shares.values().map(|s| (s * 100.0).powi(2)).sum();
+        if let Some(cap) = policy.fleet.max_vendor_share {
+            for (v, s) in &shares {
+                if *s > cap {
+                    fleet.extend(level_finding(
+                        policy,
+                        Rule::FleetConcentration,
+                        format!("vendor '{v}' in class '{class}'"),
+                        format!("{v} supplies {:.1}% of the {total} {class} units, over the cap of {:.1}% (HHI {hhi:.0})", s * 100.0, cap * 100.0),
+                        None,
+                        at,
+                    ));
+                }
+            }
+        }
+        classes.insert(class.clone(), ClassSummary { units: total, vendors: shares, hhi });
+    }
+    let high_risk_share = share(acc.high_risk_units, acc.device_units);
+    if let Some(cap) = policy.fleet.max_high_risk_share
+        && high_risk_share > cap
+    {
+        fleet.extend(level_finding(
+            policy,
+            Rule::FleetConcentration,
+            "high-risk share of the shipment".into(),
+            format!(
+                "{} of {} units ({:.1}%) have a high-risk jurisdiction finding, over the cap of {:.1}%",
+                acc.high_risk_units,
+                acc.device_units,
+                high_risk_share * 100.0,
+                cap * 100.0
+            ),
+            None,
+            at,
+        ));
+    }
+    let stages = acc
+        .stage_country
+        .iter()
+        .map(|(st, countries)| {
+            let total: u64 = countries.values().sum();
+            (st.as_str(), countries.iter().map(|(c, n)| (c.as_str().to_owned(), share(*n, total))).collect())
+        })
+        .collect();
+    let mut rules = acc.rules;
+    for f in &fleet {
+        *rules.entry(format!("{}/{}", f.rule, f.severity.as_str())).or_insert(0) += 1;
+    }
+    let fleet_verdict = Verdict::of(&fleet);
+    let verdict = if acc.counts[2] > 0 || acc.counts[3] > 0 || fleet_verdict == Verdict::Fail {
+        Verdict::Fail
+    } else if acc.counts[1] > 0 || fleet_verdict == Verdict::Warn {
+        Verdict::Warn
+    } else {
+        Verdict::Pass
+    };
+    Summary {
+        format: "hwprov-vet/1",
+        verdict,
+        at,
+        policy: crate::report::PolicyRef {
+            name: policy.name.clone(),
+            version: policy.version.clone(),
+            sha256: policy.sha256.hex(),
+        },
+        units: acc.units,
+        counts: [("pass", acc.counts[0]), ("warn", acc.counts[1]), ("fail", acc.counts[2]), ("error", acc.counts[3])]
+            .into_iter()
+            .collect(),
+        rules,
+        fleet_findings: fleet,
+        high_risk_share,
+        classes,
+        stages,
+        failing: acc.failing,
+        failing_not_listed: acc.failing_not_listed,
+    }
+}
