@@ -15,9 +15,11 @@ use std::path::PathBuf;
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (policy, jobs, dir) = match args.as_slice() {
-        [p, policy, j, jobs, dir] if p == "--policy" && j == "--jobs" => {
-            (PathBuf::from(policy), jobs.parse::<usize>().unwrap_or(1), PathBuf::from(dir))
-        }
+        [p, policy, j, jobs, dir] if p == "--policy" && j == "--jobs" => (
+            PathBuf::from(policy),
+            jobs.parse::<usize>().unwrap_or(1),
+            PathBuf::from(dir),
+        ),
         _ => {
             eprintln!("usage: raw-verify --policy P.toml --jobs N DIR");
             std::process::exit(2);
@@ -35,21 +37,41 @@ fn main() {
     let mut work: Vec<(VerifyingKey, Vec<u8>, Signature)> = Vec::new();
     let mut statements = 0usize;
     for f in &files {
-        let Ok(bytes) = std::fs::read(f) else { continue };
-        let Ok(parts) = hwprov::bundle::split(&bytes, &limits) else { continue };
+        let Ok(bytes) = std::fs::read(f) else {
+            continue;
+        };
+        let Ok(parts) = hwprov::bundle::split(&bytes, &limits) else {
+            continue;
+        };
         for p in parts {
-            let Ok(env) = Envelope::decode(p, limits.max_depth) else { continue };
+            let Ok(env) = Envelope::decode(p, limits.max_depth) else {
+                continue;
+            };
             statements += 1;
             for s in env.signatures {
-                let (Some(k), Ok(sig)) = (policy.keys.get(&s.kid), <[u8; 64]>::try_from(s.signature.as_slice())) else { continue };
-                let Ok(vk) = VerifyingKey::from_bytes(&k.key.to_bytes()) else { continue };
+                let (Some(k), Ok(sig)) = (
+                    policy.keys.get(&s.kid),
+                    <[u8; 64]>::try_from(s.signature.as_slice()),
+                ) else {
+                    continue;
+                };
+                let Ok(vk) = VerifyingKey::from_bytes(&k.key.to_bytes()) else {
+                    continue;
+                };
                 work.push((vk, s.to_be_signed, Signature::from_bytes(&sig)));
             }
         }
     }
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build().expect("pool");
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .expect("pool");
     let start = std::time::Instant::now();
-    let ok = pool.install(|| work.par_iter().filter(|(k, m, s)| k.verify_strict(m, s).is_ok()).count());
+    let ok = pool.install(|| {
+        work.par_iter()
+            .filter(|(k, m, s)| k.verify_strict(m, s).is_ok())
+            .count()
+    });
     let secs = start.elapsed().as_secs_f64();
     println!(
         "units {} statements {} signatures {} (valid {ok}) in {secs:.3} s: {:.0} signatures/s on {jobs} thread(s)",

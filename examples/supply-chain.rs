@@ -35,11 +35,17 @@ fn main() {
     if let Some(n) = units {
         let start = std::time::Instant::now();
         let dir = out.join("shipment");
-        if let Err(e) = support::supply_chain::generate(&out).and_then(|_| support::supply_chain::shipment(&dir, n)) {
+        if let Err(e) = support::supply_chain::generate(&out)
+            .and_then(|_| support::supply_chain::shipment(&dir, n))
+        {
             eprintln!("supply-chain: error: {}: {e}", out.display());
             std::process::exit(2);
         }
-        println!("wrote {n} units to {} in {:.1} s", dir.display(), start.elapsed().as_secs_f64());
+        println!(
+            "wrote {n} units to {} in {:.1} s",
+            dir.display(),
+            start.elapsed().as_secs_f64()
+        );
         println!(
             "\nnext: cargo run --release -- vet --policy {0}/policy.toml --at {AT} --html {0}/report.html {1}",
             out.display(),

@@ -20,7 +20,9 @@ pub fn esc(s: &str) -> String {
     o
 }
 
-const PALETTE: [&str; 8] = ["#2b6cb0", "#2f855a", "#b7791f", "#c53030", "#6b46c1", "#2c7a7b", "#975a16", "#4a5568"];
+const PALETTE: [&str; 8] = [
+    "#2b6cb0", "#2f855a", "#b7791f", "#c53030", "#6b46c1", "#2c7a7b", "#975a16", "#4a5568",
+];
 
 /// A horizontal bar chart: one bar per (label, share 0..1), sorted as given.
 fn bars(id: &str, title: &str, rows: &[(String, f64)], high_risk: &dyn Fn(&str) -> bool) -> String {
@@ -37,7 +39,11 @@ fn bars(id: &str, title: &str, rows: &[(String, f64)], high_risk: &dyn Fn(&str) 
     for (i, (label, s)) in rows.iter().enumerate() {
         let y = 26 + i * row_h;
         let w = (s * 300.0).round().max(1.0);
-        let colour = if high_risk(label) { "#c53030" } else { PALETTE[i % PALETTE.len()] };
+        let colour = if high_risk(label) {
+            "#c53030"
+        } else {
+            PALETTE[i % PALETTE.len()]
+        };
         let _ = write!(
             o,
             "<g class=\"bar\" data-label=\"{l}\" data-share=\"{s:.4}\"><text x=\"0\" y=\"{ty}\">{l}</text>\
@@ -87,7 +93,10 @@ pub fn render(summary: &Summary, high_risk: &[String]) -> String {
     o.push_str("<h2>Verdicts</h2><div class=\"cards\" id=\"counts\">");
     for k in ["pass", "warn", "fail", "error"] {
         let n = summary.counts.get(k).copied().unwrap_or(0);
-        let _ = write!(o, "<div class=\"card {k}\" data-verdict=\"{k}\"><b>{n}</b>{k}</div>");
+        let _ = write!(
+            o,
+            "<div class=\"card {k}\" data-verdict=\"{k}\"><b>{n}</b>{k}</div>"
+        );
     }
     let _ = write!(
         o,
@@ -112,7 +121,12 @@ pub fn render(summary: &Summary, high_risk: &[String]) -> String {
     for (stage, countries) in &summary.stages {
         let mut rows: Vec<(String, f64)> = countries.iter().map(|(c, s)| (c.clone(), *s)).collect();
         rows.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        o.push_str(&bars(&format!("stage-{stage}"), &format!("{stage} sites"), &rows, &hr));
+        o.push_str(&bars(
+            &format!("stage-{stage}"),
+            &format!("{stage} sites"),
+            &rows,
+            &hr,
+        ));
     }
     o.push_str("</div><h2>Vendor shares per class</h2><div class=\"charts\" id=\"classes\">");
     for (class, c) in &summary.classes {
@@ -137,12 +151,20 @@ pub fn render(summary: &Summary, high_risk: &[String]) -> String {
             esc(&f.unit),
             esc(f.serial.as_deref().unwrap_or("")),
             f.verdict,
-            f.reasons.iter().map(|r| esc(r)).collect::<Vec<_>>().join("<br>")
+            f.reasons
+                .iter()
+                .map(|r| esc(r))
+                .collect::<Vec<_>>()
+                .join("<br>")
         );
     }
     o.push_str("</table>");
     if summary.failing_not_listed > 0 {
-        let _ = write!(o, "<p>{} more failing units are not listed.</p>", summary.failing_not_listed);
+        let _ = write!(
+            o,
+            "<p>{} more failing units are not listed.</p>",
+            summary.failing_not_listed
+        );
     }
     o.push_str("<p><small>Made by hwprov. This file is self-contained: no scripts, fonts or network.</small></p></body></html>\n");
     o

@@ -358,7 +358,18 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             html,
             deny_warnings,
             paths,
-        } => vet(&VetArgs { policy, at, jobs, format, html, deny_warnings, paths }, &limits),
+        } => vet(
+            &VetArgs {
+                policy,
+                at,
+                jobs,
+                format,
+                html,
+                deny_warnings,
+                paths,
+            },
+            &limits,
+        ),
         Command::State(StateCommand::Init {
             vendor,
             model,
@@ -791,15 +802,19 @@ fn vet(a: &VetArgs, limits: &Limits) -> Result<u8, Fatal> {
     let at = parse_at(&a.at)?;
     let policy = Policy::load(&a.policy, limits)?;
     let units = hwprov::vet::collect(&a.paths)?;
-    let jobs = a.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let jobs = a
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     if jobs == 0 {
         return Err(Fatal("--jobs must be at least 1".into()));
     }
     let bar = if std::io::stderr().is_terminal() {
         let b = indicatif::ProgressBar::new(units.len() as u64);
         b.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} units  {per_sec}  ETA {eta}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} units  {per_sec}  ETA {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         b
     } else {
@@ -818,7 +833,11 @@ fn vet(a: &VetArgs, limits: &Limits) -> Result<u8, Fatal> {
     bar.finish_and_clear();
     drop(stdout);
     if let Some(h) = &a.html {
-        let hr: Vec<String> = policy.high_risk.iter().map(|c| c.as_str().to_owned()).collect();
+        let hr: Vec<String> = policy
+            .high_risk
+            .iter()
+            .map(|c| c.as_str().to_owned())
+            .collect();
         write_atomic(h, hwprov::html::render(&summary, &hr).as_bytes(), 0o644)?;
     }
     match a.format {
@@ -839,17 +858,38 @@ fn vet(a: &VetArgs, limits: &Limits) -> Result<u8, Fatal> {
                 summary.counts["error"]
             );
             for f in &summary.fleet_findings {
-                outln!("  {:<6} {}: {}\n         {}", f.severity.as_str(), f.rule, f.subject, f.message);
+                outln!(
+                    "  {:<6} {}: {}\n         {}",
+                    f.severity.as_str(),
+                    f.rule,
+                    f.subject,
+                    f.message
+                );
             }
-            outln!("  high-risk jurisdiction findings: {:.1}% of device units", summary.high_risk_share * 100.0);
+            outln!(
+                "  high-risk jurisdiction findings: {:.1}% of device units",
+                summary.high_risk_share * 100.0
+            );
             for (class, c) in &summary.classes {
-                let shares: Vec<String> = c.vendors.iter().map(|(v, s)| format!("{v} {:.1}%", s * 100.0)).collect();
-                outln!("  class {class}: {} units, HHI {:.0}: {}", c.units, c.hhi, shares.join(", "));
+                let shares: Vec<String> = c
+                    .vendors
+                    .iter()
+                    .map(|(v, s)| format!("{v} {:.1}%", s * 100.0))
+                    .collect();
+                outln!(
+                    "  class {class}: {} units, HHI {:.0}: {}",
+                    c.units,
+                    c.hhi,
+                    shares.join(", ")
+                );
             }
             for (stage, countries) in &summary.stages {
                 let mut v: Vec<(&String, &f64)> = countries.iter().collect();
                 v.sort_by(|a, b| b.1.total_cmp(a.1));
-                let shares: Vec<String> = v.iter().map(|(c, s)| format!("{c} {:.1}%", *s * 100.0)).collect();
+                let shares: Vec<String> = v
+                    .iter()
+                    .map(|(c, s)| format!("{c} {:.1}%", *s * 100.0))
+                    .collect();
                 outln!("  {stage} sites: {}", shares.join(", "));
             }
             if let Some(h) = &a.html {

@@ -58,7 +58,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), VetError> {
         path: dir.to_owned(),
         problem: e.to_string(),
     };
-    let mut entries: Vec<std::fs::DirEntry> = std::fs::read_dir(dir).map_err(err)?.collect::<Result<_, _>>().map_err(err)?;
+    let mut entries: Vec<std::fs::DirEntry> = std::fs::read_dir(dir)
+        .map_err(err)?
+        .collect::<Result<_, _>>()
+        .map_err(err)?;
     entries.sort_by_key(|e| e.file_name());
     for e in entries {
         let name = e.file_name();
@@ -70,7 +73,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), VetError> {
         if ft.is_dir() {
             walk(&p, out)?;
         } else if (ft.is_file() || ft.is_symlink())
-            && matches!(p.extension().and_then(|x| x.to_str()), Some("cbor" | "cose"))
+            && matches!(
+                p.extension().and_then(|x| x.to_str()),
+                Some("cbor" | "cose")
+            )
         {
             out.push(p);
         }
@@ -111,7 +117,10 @@ pub struct Unit {
 fn verify_file(policy: &Policy, path: &Path, at: Timestamp, limits: &Limits) -> Unit {
     let outcome = fsutil::read_bounded(path, limits.max_bundle_bytes)
         .map_err(|e| e.to_string())
-        .and_then(|b| crate::verify::verify_bundle(policy, &b, at, limits).map_err(|e| format!("{}: {e}", path.display())));
+        .and_then(|b| {
+            crate::verify::verify_bundle(policy, &b, at, limits)
+                .map_err(|e| format!("{}: {e}", path.display()))
+        });
     Unit {
         path: path.to_owned(),
         outcome,
@@ -178,6 +187,9 @@ fn ser_display<T: fmt::Display, S: serde::Serializer>(v: &T, s: S) -> Result<S::
     s.collect_str(v)
 }
 
+/// Vendor, model and serial of a unit.
+type SerialKey = (String, String, String);
+
 #[derive(Default)]
 struct Acc {
     units: u64,
@@ -185,7 +197,7 @@ struct Acc {
     rules: BTreeMap<String, u64>,
     class_vendor: BTreeMap<String, BTreeMap<String, u64>>,
     stage_country: BTreeMap<Stage, BTreeMap<Country, u64>>,
-    serials: HashMap<(String, String, String), Vec<u32>>,
+    serials: HashMap<SerialKey, Vec<u32>>,
     paths: Vec<String>,
     device_units: u64,
     high_risk_units: u64,
@@ -211,7 +223,10 @@ impl Acc {
             Ok(r) => {
                 self.counts[r.verdict as usize] += 1;
                 for f in &r.findings {
-                    *self.rules.entry(format!("{}/{}", f.rule, f.severity.as_str())).or_insert(0) += 1;
+                    *self
+                        .rules
+                        .entry(format!("{}/{}", f.rule, f.severity.as_str()))
+                        .or_insert(0) += 1;
                 }
                 if let Some(facts) = &r.unit {
                     self.device_units += 1;
@@ -222,17 +237,21 @@ impl Acc {
                         .entry(facts.product.vendor.clone())
                         .or_insert(0) += 1;
                     for (stage, country) in &facts.sites {
-                        *self.stage_country.entry(*stage).or_default().entry(*country).or_insert(0) += 1;
+                        *self
+                            .stage_country
+                            .entry(*stage)
+                            .or_default()
+                            .entry(*country)
+                            .or_insert(0) += 1;
                     }
                     let p = &facts.product;
                     self.serials
                         .entry((p.vendor.clone(), p.model.clone(), p.serial.clone()))
                         .or_default()
                         .push(idx);
-                    if r.findings
-                        .iter()
-                        .any(|f| matches!(f.rule, Rule::JurisdictionSite | Rule::JurisdictionControl))
-                    {
+                    if r.findings.iter().any(|f| {
+                        matches!(f.rule, Rule::JurisdictionSite | Rule::JurisdictionControl)
+                    }) {
                         self.high_risk_units += 1;
                     }
                 }
@@ -246,7 +265,12 @@ impl Acc {
                             .iter()
                             .filter(|f| f.severity == Severity::Deny)
                             .map(|f| format!("{}: {}", f.rule, f.subject))
-                            .collect(),
+                            .fold(Vec::new(), |mut v, x| {
+                                if !v.contains(&x) {
+                                    v.push(x);
+                                }
+                                v
+                            }),
                     });
                 }
             }
@@ -287,8 +311,12 @@ pub fn run(
         let pool = &pool;
         scope.spawn(move || {
             for chunk in units.chunks(CHUNK) {
-                let results: Vec<Unit> =
-                    pool.install(|| chunk.par_iter().map(|p| verify_file(policy, p, at, limits)).collect());
+                let results: Vec<Unit> = pool.install(|| {
+                    chunk
+                        .par_iter()
+                        .map(|p| verify_file(policy, p, at, limits))
+                        .collect()
+                });
                 if tx.send(results).is_err() {
                     return;
                 }
@@ -305,10 +333,21 @@ pub fn run(
 }
 
 fn share(n: u64, total: u64) -> f64 {
-    if total == 0 { 0.0 } else { n as f64 / total as f64 }
+    if total == 0 {
+        0.0
+    } else {
+        n as f64 / total as f64
+    }
 }
 
-fn level_finding(policy: &Policy, rule: Rule, subject: String, message: String, serial: Option<String>, at: Timestamp) -> Option<Finding> {
+fn level_finding(
+    policy: &Policy,
+    rule: Rule,
+    subject: String,
+    message: String,
+    serial: Option<String>,
+    at: Timestamp,
+) -> Option<Finding> {
     let f = Finding {
         rule,
         severity: Severity::Deny,
@@ -322,21 +361,34 @@ fn level_finding(policy: &Policy, rule: Rule, subject: String, message: String, 
         },
     };
     let mut out = crate::verify::apply_policy_levels(policy, vec![f], None, at);
-    if out.is_empty() { None } else { Some(out.remove(0)) }
+    if out.is_empty() {
+        None
+    } else {
+        Some(out.remove(0))
+    }
 }
 
 fn summarise(policy: &Policy, acc: Acc, at: Timestamp) -> Summary {
     let mut fleet = Vec::new();
     // Clones or replays: two units claiming one vendor + model + serial.
-    let mut dups: Vec<(&(String, String, String), &Vec<u32>)> = acc.serials.iter().filter(|(_, v)| v.len() > 1).collect();
+    let mut dups: Vec<(&SerialKey, &Vec<u32>)> =
+        acc.serials.iter().filter(|(_, v)| v.len() > 1).collect();
     dups.sort();
     for ((vendor, model, serial), idx) in dups {
-        let files: Vec<&str> = idx.iter().filter_map(|i| acc.paths.get(*i as usize)).map(String::as_str).collect();
+        let files: Vec<&str> = idx
+            .iter()
+            .filter_map(|i| acc.paths.get(*i as usize))
+            .map(String::as_str)
+            .collect();
         fleet.extend(level_finding(
             policy,
             Rule::FleetDuplicateSerial,
             format!("{vendor} {model} serial {serial}"),
-            format!("{} units claim this serial: {}; at most one is genuine", idx.len(), files.join(", ")),
+            format!(
+                "{} units claim this serial: {}; at most one is genuine",
+                idx.len(),
+                files.join(", ")
+            ),
             Some(serial.clone()),
             at,
         ));
@@ -345,7 +397,10 @@ fn summarise(policy: &Policy, acc: Acc, at: Timestamp) -> Summary {
     let mut classes = BTreeMap::new();
     for (class, vendors) in &acc.class_vendor {
         let total: u64 = vendors.values().sum();
-        let shares: BTreeMap<String, f64> = vendors.iter().map(|(v, n)| (v.clone(), share(*n, total))).collect();
+        let shares: BTreeMap<String, f64> = vendors
+            .iter()
+            .map(|(v, n)| (v.clone(), share(*n, total)))
+            .collect();
         let hhi = shares.values().map(|s| (s * 100.0).powi(2)).sum();
         if let Some(cap) = policy.fleet.max_vendor_share {
             for (v, s) in &shares {
@@ -361,7 +416,14 @@ fn summarise(policy: &Policy, acc: Acc, at: Timestamp) -> Summary {
                 }
             }
         }
-        classes.insert(class.clone(), ClassSummary { units: total, vendors: shares, hhi });
+        classes.insert(
+            class.clone(),
+            ClassSummary {
+                units: total,
+                vendors: shares,
+                hhi,
+            },
+        );
     }
     let high_risk_share = share(acc.high_risk_units, acc.device_units);
     if let Some(cap) = policy.fleet.max_high_risk_share
@@ -387,12 +449,20 @@ fn summarise(policy: &Policy, acc: Acc, at: Timestamp) -> Summary {
         .iter()
         .map(|(st, countries)| {
             let total: u64 = countries.values().sum();
-            (st.as_str(), countries.iter().map(|(c, n)| (c.as_str().to_owned(), share(*n, total))).collect())
+            (
+                st.as_str(),
+                countries
+                    .iter()
+                    .map(|(c, n)| (c.as_str().to_owned(), share(*n, total)))
+                    .collect(),
+            )
         })
         .collect();
     let mut rules = acc.rules;
     for f in &fleet {
-        *rules.entry(format!("{}/{}", f.rule, f.severity.as_str())).or_insert(0) += 1;
+        *rules
+            .entry(format!("{}/{}", f.rule, f.severity.as_str()))
+            .or_insert(0) += 1;
     }
     let fleet_verdict = Verdict::of(&fleet);
     let verdict = if acc.counts[2] > 0 || acc.counts[3] > 0 || fleet_verdict == Verdict::Fail {
@@ -412,9 +482,14 @@ fn summarise(policy: &Policy, acc: Acc, at: Timestamp) -> Summary {
             sha256: policy.sha256.hex(),
         },
         units: acc.units,
-        counts: [("pass", acc.counts[0]), ("warn", acc.counts[1]), ("fail", acc.counts[2]), ("error", acc.counts[3])]
-            .into_iter()
-            .collect(),
+        counts: [
+            ("pass", acc.counts[0]),
+            ("warn", acc.counts[1]),
+            ("fail", acc.counts[2]),
+            ("error", acc.counts[3]),
+        ]
+        .into_iter()
+        .collect(),
         rules,
         fleet_findings: fleet,
         high_risk_share,

@@ -122,6 +122,11 @@ pub fn generate(out: &Path) -> std::io::Result<Vec<PathBuf>> {
             &hwprov::bundle::encode(&[sign_by(&rel)]),
         )?;
     }
+    // A small shipment for `vet` (the README's first command).
+    shipment(&out.join("shipment"), 300)?;
+    for e in std::fs::read_dir(out.join("shipment/batch-0000"))? {
+        written.push(e?.path());
+    }
     Ok(written)
 }
 
@@ -129,14 +134,18 @@ pub fn generate(out: &Path) -> std::io::Result<Vec<PathBuf>> {
 /// `batch-NNNN/unit-NNNNNN.cbor`, 1,000 per batch) and returns how many
 /// files it wrote. Deterministic. Three vendors (SE, FI, CN), four classes,
 /// chips from two fabs (TW; GB owned from CN) and two packaging sites (MY,
-/// CN); every 2,500th unit is a clone of the one before (same serial), every
+/// CN); every 500th unit is a clone of the one before (same serial), every
 /// 200th runs an unsigned image. Chip-lot statements and firmware releases
 /// are shared by many units, as in a real supply chain, so only the device
 /// statement is signed per unit.
 pub fn shipment(out: &Path, units: usize) -> std::io::Result<usize> {
     use rayon::prelude::*;
     use std::collections::HashMap;
-    const VENDORS: [(&str, &str); 3] = [("aurora-networks", "AX-5000"), ("boreal-radio", "BR-200"), ("eastwind-telecom", "EW-9")];
+    const VENDORS: [(&str, &str); 3] = [
+        ("aurora-networks", "AX-5000"),
+        ("boreal-radio", "BR-200"),
+        ("eastwind-telecom", "EW-9"),
+    ];
     const CLASSES: [&str; 4] = ["core", "ran", "transport", "periphery"];
     const LOT: usize = 250;
     let pick = |i: usize, salt: &str| -> u32 {
@@ -151,7 +160,11 @@ pub fn shipment(out: &Path, units: usize) -> std::io::Result<usize> {
             _ => 2,
         };
         let class = if v == 2 {
-            if pick(i, "class") < 70 { "ran" } else { "periphery" }
+            if pick(i, "class") < 70 {
+                "ran"
+            } else {
+                "periphery"
+            }
         } else {
             CLASSES[(pick(i, "class") % 4) as usize]
         };
@@ -171,9 +184,33 @@ pub fn shipment(out: &Path, units: usize) -> std::io::Result<usize> {
             let (_, _, _, route) = plan(lot * LOT);
             let part = "AXC-100";
             let lot_id = format!("L-{lot:05}");
-            let d = sign_by(&stage(route.design.0, Stage::Design, part, "D-1", route.design.1, route.design.2, vec![]));
-            let f = sign_by(&stage(route.fab.0, Stage::Fab, part, &format!("W-{lot:05}"), route.fab.1, route.fab.2, vec![Sha256::of(&d)]));
-            let a = sign_by(&stage(route.atp.0, Stage::Atp, part, &lot_id, route.atp.1, route.atp.2, vec![Sha256::of(&f)]));
+            let d = sign_by(&stage(
+                route.design.0,
+                Stage::Design,
+                part,
+                "D-1",
+                route.design.1,
+                route.design.2,
+                vec![],
+            ));
+            let f = sign_by(&stage(
+                route.fab.0,
+                Stage::Fab,
+                part,
+                &format!("W-{lot:05}"),
+                route.fab.1,
+                route.fab.2,
+                vec![Sha256::of(&d)],
+            ));
+            let a = sign_by(&stage(
+                route.atp.0,
+                Stage::Atp,
+                part,
+                &lot_id,
+                route.atp.1,
+                route.atp.2,
+                vec![Sha256::of(&f)],
+            ));
             let atp = Sha256::of(&a);
             (vec![d, f, a], atp)
         })
@@ -181,50 +218,69 @@ pub fn shipment(out: &Path, units: usize) -> std::io::Result<usize> {
     let img = image("bmc", "2.4.1", 64 * 1024);
     let releases: HashMap<&str, Vec<u8>> = VENDORS
         .iter()
-        .map(|(v, m)| (*v, sign_by(&release(v, v, m, "U1", "bmc", "2.4.1", 7, &img))))
+        .map(|(v, m)| {
+            (
+                *v,
+                sign_by(&release(v, v, m, "U1", "bmc", "2.4.1", 7, &img)),
+            )
+        })
         .collect();
-    (0..units.div_ceil(1000)).try_for_each(|b| std::fs::create_dir_all(out.join(format!("batch-{b:04}"))))?;
-    (0..units).into_par_iter().try_for_each(|i| -> std::io::Result<()> {
-        let (v, class, lot, _) = plan(i);
-        let (vendor, model) = VENDORS[v];
-        // A clone repeats the previous unit's serial (and bundle).
-        let source = if i > 0 && i % 2500 == 0 { i - 1 } else { i };
-        let (sv, sclass, slot, _) = plan(source);
-        let (svendor, smodel) = VENDORS[sv];
-        let _ = (vendor, model, class, lot);
-        let (chain, atp) = &chains[slot];
-        let unsigned = source % 200 == 199;
-        let dev = hwprov::statement::Statement {
-            issuer: svendor.into(),
-            issued: t(ISSUED),
-            expires: None,
-            ext: None,
-            body: hwprov::statement::Body::Device(hwprov::statement::DeviceBody {
-                product: hwprov::statement::Product {
-                    vendor: svendor.into(),
-                    model: smodel.into(),
-                    serial: format!("{}-{source:07}", &smodel[..2]),
-                },
-                class: sclass.into(),
-                components: vec![hwprov::statement::Component {
-                    reference: "U1".into(),
-                    part: "AXC-100".into(),
-                    lot: format!("L-{slot:05}"),
-                    provenance: vec![*atp],
-                }],
-                firmware: vec![hwprov::statement::Installed {
-                    component: "U1".into(),
-                    name: "bmc".into(),
-                    version: if unsigned { "2.4.1-hotfix".into() } else { "2.4.1".into() },
-                    svn: 7,
-                    image: if unsigned { Sha256::of(b"unreleased hotfix image") } else { Sha256::of(&img) },
-                }],
-            }),
-        };
-        let mut parts = vec![sign_by(&dev)];
-        parts.extend(chain.iter().cloned());
-        parts.push(releases[svendor].clone());
-        std::fs::write(out.join(format!("batch-{:04}/unit-{i:07}.cbor", i / 1000)), hwprov::bundle::encode(&parts))
-    })?;
+    (0..units.div_ceil(1000))
+        .try_for_each(|b| std::fs::create_dir_all(out.join(format!("batch-{b:04}"))))?;
+    (0..units)
+        .into_par_iter()
+        .try_for_each(|i| -> std::io::Result<()> {
+            let (v, class, lot, _) = plan(i);
+            let (vendor, model) = VENDORS[v];
+            // A clone repeats the previous unit's serial (and bundle).
+            let source = if i > 0 && i % 500 == 0 { i - 1 } else { i };
+            let (sv, sclass, slot, _) = plan(source);
+            let (svendor, smodel) = VENDORS[sv];
+            let _ = (vendor, model, class, lot);
+            let (chain, atp) = &chains[slot];
+            let unsigned = source % 200 == 199;
+            let dev = hwprov::statement::Statement {
+                issuer: svendor.into(),
+                issued: t(ISSUED),
+                expires: None,
+                ext: None,
+                body: hwprov::statement::Body::Device(hwprov::statement::DeviceBody {
+                    product: hwprov::statement::Product {
+                        vendor: svendor.into(),
+                        model: smodel.into(),
+                        serial: format!("{}-{source:07}", &smodel[..2]),
+                    },
+                    class: sclass.into(),
+                    components: vec![hwprov::statement::Component {
+                        reference: "U1".into(),
+                        part: "AXC-100".into(),
+                        lot: format!("L-{slot:05}"),
+                        provenance: vec![*atp],
+                    }],
+                    firmware: vec![hwprov::statement::Installed {
+                        component: "U1".into(),
+                        name: "bmc".into(),
+                        version: if unsigned {
+                            "2.4.1-hotfix".into()
+                        } else {
+                            "2.4.1".into()
+                        },
+                        svn: 7,
+                        image: if unsigned {
+                            Sha256::of(b"unreleased hotfix image")
+                        } else {
+                            Sha256::of(&img)
+                        },
+                    }],
+                }),
+            };
+            let mut parts = vec![sign_by(&dev)];
+            parts.extend(chain.iter().cloned());
+            parts.push(releases[svendor].clone());
+            std::fs::write(
+                out.join(format!("batch-{:04}/unit-{i:07}.cbor", i / 1000)),
+                hwprov::bundle::encode(&parts),
+            )
+        })?;
     Ok(units)
 }

@@ -1,0 +1,413 @@
+//! `hwprov vet` through the real binary: clones, a vendor over its cap, an
+//! unreadable file among good ones, an empty directory, identical JSON for
+//! --jobs 1 and --jobs 2, and the HTML report in a real headless browser.
+
+mod common;
+#[path = "../examples/support/mod.rs"]
+mod support;
+
+use common::*;
+use std::path::Path;
+use support::*;
+
+fn write_units(dir: &Path, units: &[(&str, Vec<u8>)]) {
+    std::fs::create_dir_all(dir).unwrap();
+    for (name, bytes) in units {
+        std::fs::write(dir.join(name), bytes).unwrap();
+    }
+}
+
+fn policy_file(dir: &Path, fleet: &str) -> String {
+    let p = dir.join("policy.toml");
+    std::fs::write(
+        &p,
+        policy(
+            "vet-test",
+            "required_stages = [\"design\", \"fab\", \"atp\"]\n",
+            fleet,
+        ),
+    )
+    .unwrap();
+    p.display().to_string()
+}
+
+fn vet_json(
+    policy: &str,
+    extra: &[&str],
+    paths: &[&Path],
+) -> (i32, Vec<serde_json::Value>, String) {
+    let mut args = vec!["vet", "--policy", policy, "--at", AT, "--format", "json"];
+    args.extend_from_slice(extra);
+    let paths: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    args.extend(paths.iter().map(String::as_str));
+    let o = run(&args);
+    let lines = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (code(&o), lines, stderr(&o))
+}
+
+#[test]
+fn clones_are_reported_and_fail_the_shipment() {
+    let tmp = tempfile::tempdir().unwrap();
+    let policy = policy_file(tmp.path(), "");
+    let a = Unit::new("AX5-700001").bundle();
+    let b = Unit::new("AX5-700002").bundle();
+    write_units(
+        &tmp.path().join("ship"),
+        &[("a.cbor", a.clone()), ("b.cbor", b), ("a-copy.cbor", a)],
+    );
+    let (code, lines, _) = vet_json(&policy, &[], &[&tmp.path().join("ship")]);
+    assert_eq!(code, 1);
+    assert_eq!(lines.len(), 4, "three units and a summary");
+    for l in &lines[..3] {
+        assert_eq!(l["verdict"], "pass", "each unit on its own passes: {l}");
+    }
+    let summary = &lines[3];
+    assert_eq!(summary["format"], "hwprov-vet/1");
+    assert_eq!(summary["verdict"], "fail");
+    let fleet = summary["fleet_findings"].as_array().unwrap();
+    assert_eq!(fleet.len(), 1);
+    assert_eq!(fleet[0]["rule"], "fleet.duplicate-serial");
+    assert_eq!(fleet[0]["severity"], "deny");
+    let msg = fleet[0]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("a.cbor") && msg.contains("a-copy.cbor") && !msg.contains("b.cbor"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_vendor_over_its_cap_and_the_high_risk_share() {
+    let tmp = tempfile::tempdir().unwrap();
+    let policy = policy_file(
+        tmp.path(),
+        "[fleet]\nmax_vendor_share = 0.6\nmax_high_risk_share = 0.2\n",
+    );
+    let mut units = Vec::new();
+    for i in 0..4 {
+        units.push((
+            format!("aurora-{i}.cbor"),
+            Unit::new(&format!("AX5-71000{i}")).bundle(),
+        ));
+    }
+    units.push((
+        "boreal-0.cbor".into(),
+        Unit {
+            vendor: "boreal-radio",
+            model: "BR-200",
+            ..Unit::new("BR2-710000")
+        }
+        .bundle(),
+    ));
+    // One of five packaged at a high-risk site, in a class where that only warns.
+    let warn_class = "[classes.ran.rules]\n\"jurisdiction.site\" = \"warn\"\n\"jurisdiction.control\" = \"warn\"\n";
+    std::fs::write(
+        tmp.path().join("policy.toml"),
+        support::policy(
+            "vet-test",
+            "required_stages = [\"design\", \"fab\", \"atp\"]\n",
+            &format!("{warn_class}[fleet]\nmax_vendor_share = 0.6\nmax_high_risk_share = 0.1\n"),
+        ),
+    )
+    .unwrap();
+    units[0].1 = Unit {
+        route: HIGH_RISK_ATP,
+        class: "ran",
+        ..Unit::new("AX5-710000")
+    }
+    .bundle();
+    let refs: Vec<(&str, Vec<u8>)> = units.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
+    write_units(&tmp.path().join("ship"), &refs);
+    let (code, lines, _) = vet_json(&policy, &[], &[&tmp.path().join("ship")]);
+    let summary = lines.last().unwrap();
+    assert_eq!(summary["verdict"], "warn", "{summary}");
+    assert_eq!(code, 0, "warn exits 0");
+    let fleet: Vec<String> = summary["fleet_findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["subject"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        fleet.contains(&"vendor 'aurora-networks' in class 'core'".to_string()),
+        "{fleet:?}"
+    );
+    assert!(
+        fleet.contains(&"high-risk share of the shipment".to_string()),
+        "{fleet:?}"
+    );
+    let core = &summary["classes"]["core"];
+    assert_eq!(core["units"], 4);
+    assert!((core["vendors"]["aurora-networks"].as_f64().unwrap() - 0.75).abs() < 1e-9);
+    assert!(
+        (core["hhi"].as_f64().unwrap() - 6250.0).abs() < 1e-6,
+        "{core}"
+    );
+    assert!((summary["high_risk_share"].as_f64().unwrap() - 0.2).abs() < 1e-9);
+    assert!((summary["stages"]["atp"]["CN"].as_f64().unwrap() - 0.2).abs() < 1e-9);
+    // --deny-warnings makes it exit 1.
+    let (code, _, _) = vet_json(&policy, &["--deny-warnings"], &[&tmp.path().join("ship")]);
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn an_unreadable_unit_is_an_error_for_that_unit_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let policy = policy_file(tmp.path(), "");
+    write_units(
+        &tmp.path().join("ship"),
+        &[
+            ("good.cbor", Unit::new("AX5-720001").bundle()),
+            ("garbage.cbor", b"not a bundle".to_vec()),
+            ("good2.cbor", Unit::new("AX5-720002").bundle()),
+            ("notes.txt", b"ignored".to_vec()),
+        ],
+    );
+    let (code, lines, _) = vet_json(&policy, &[], &[&tmp.path().join("ship")]);
+    assert_eq!(code, 1);
+    assert_eq!(lines.len(), 4, "notes.txt is not a unit");
+    let errors: Vec<&serde_json::Value> =
+        lines.iter().filter(|l| l["verdict"] == "error").collect();
+    assert_eq!(errors.len(), 1);
+    assert!(
+        errors[0]["unit"]
+            .as_str()
+            .unwrap()
+            .ends_with("garbage.cbor")
+    );
+    assert!(
+        errors[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("not a bundle")
+    );
+    let summary = lines.last().unwrap();
+    assert_eq!(summary["counts"]["pass"], 2);
+    assert_eq!(summary["counts"]["error"], 1);
+    // A unit file that cannot be opened (a dangling symlink) is an error too.
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(
+            tmp.path().join("nowhere.cbor"),
+            tmp.path().join("ship/dangling.cbor"),
+        )
+        .unwrap();
+        let (_, lines, _) = vet_json(&policy, &[], &[&tmp.path().join("ship")]);
+        assert_eq!(lines.last().unwrap()["counts"]["error"], 2);
+    }
+}
+
+#[test]
+fn an_empty_directory_is_an_input_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let policy = policy_file(tmp.path(), "");
+    std::fs::create_dir(tmp.path().join("empty")).unwrap();
+    let o = run(&[
+        "vet",
+        "--policy",
+        &policy,
+        "--at",
+        AT,
+        tmp.path().join("empty").to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("no bundles found"), "{}", stderr(&o));
+    let o = run(&[
+        "vet",
+        "--policy",
+        &policy,
+        "--at",
+        AT,
+        tmp.path().join("missing").to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("missing"), "{}", stderr(&o));
+}
+
+#[test]
+fn jobs_1_and_jobs_2_give_identical_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    support::supply_chain::generate(&tmp.path().join("data")).unwrap();
+    support::supply_chain::shipment(&tmp.path().join("ship"), 800).unwrap();
+    let policy = tmp.path().join("data/policy.toml").display().to_string();
+    let one = run(&[
+        "vet",
+        "--policy",
+        &policy,
+        "--at",
+        AT,
+        "--format",
+        "json",
+        "--jobs",
+        "1",
+        tmp.path().join("ship").to_str().unwrap(),
+    ]);
+    let two = run(&[
+        "vet",
+        "--policy",
+        &policy,
+        "--at",
+        AT,
+        "--format",
+        "json",
+        "--jobs",
+        "2",
+        tmp.path().join("ship").to_str().unwrap(),
+    ]);
+    assert_eq!(code(&one), code(&two));
+    assert_eq!(stdout(&one), stdout(&two));
+    let lines = stdout(&one).lines().count();
+    assert_eq!(lines, 801);
+    // The generated shipment has clones, unsigned images and high-risk sites.
+    let summary: serde_json::Value =
+        serde_json::from_str(stdout(&one).lines().last().unwrap()).unwrap();
+    let rules = summary["rules"].as_object().unwrap();
+    assert!(rules.contains_key("firmware.unsigned/deny"), "{rules:?}");
+    assert!(
+        rules.contains_key("fleet.duplicate-serial/deny"),
+        "{rules:?}"
+    );
+    assert!(
+        rules.keys().any(|k| k.starts_with("jurisdiction.site/")),
+        "{rules:?}"
+    );
+    // Text output lists only units that did not pass, then the summary.
+    let text = run(&[
+        "vet",
+        "--policy",
+        &policy,
+        "--at",
+        AT,
+        tmp.path().join("ship").to_str().unwrap(),
+    ]);
+    let out = stdout(&text);
+    assert!(out.contains("vetted 800 units"), "{out}");
+    assert!(out.lines().all(|l| !l.starts_with("PASS")));
+    assert!(out.trim_end().ends_with("verdict: FAIL"));
+}
+
+fn chromium() -> Option<String> {
+    for c in ["chromium", "chromium-browser", "google-chrome"] {
+        if std::process::Command::new(c)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+        {
+            return Some(c.to_owned());
+        }
+    }
+    None
+}
+
+#[test]
+fn html_report_renders_in_a_headless_browser() {
+    let tmp = tempfile::tempdir().unwrap();
+    support::supply_chain::generate(&tmp.path().join("data")).unwrap();
+    support::supply_chain::shipment(&tmp.path().join("ship"), 300).unwrap();
+    let html = tmp.path().join("report.html");
+    let o = run(&[
+        "vet",
+        "--policy",
+        tmp.path().join("data/policy.toml").to_str().unwrap(),
+        "--at",
+        AT,
+        "--html",
+        html.to_str().unwrap(),
+        tmp.path().join("ship").to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let text = std::fs::read_to_string(&html).unwrap();
+    // Self-contained: no scripts, no external resources.
+    assert!(!text.contains("<script"), "no scripts");
+    assert!(
+        !text.contains("http://")
+            || text
+                .matches("http://")
+                .all(|_| text.contains("xmlns=\"http://www.w3.org/2000/svg\""))
+    );
+    assert!(
+        !text.contains("https://") && !text.contains("src="),
+        "no external resources"
+    );
+    let Some(browser) = chromium() else {
+        // CI installs Debian's chromium (.ci/run) and sets CI=true: there the browser is required.
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have chromium: .ci/run installs it"
+        );
+        eprintln!(
+            "SKIPPED the browser half of html_report_renders_in_a_headless_browser: no chromium (apt-get install chromium)"
+        );
+        return;
+    };
+    let flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ];
+    let profile = tmp.path().join("profile");
+    let url = format!("file://{}", html.display());
+    let dom = std::process::Command::new(&browser)
+        .args(flags)
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(["--dump-dom", &url])
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert!(
+        dom.contains("id=\"verdict\""),
+        "browser DOM lacks the verdict: {}",
+        &dom[..dom.len().min(400)]
+    );
+    for id in [
+        "stage-atp",
+        "stage-fab",
+        "stage-design",
+        "class-core",
+        "class-ran",
+        "failing",
+        "counts",
+    ] {
+        assert!(
+            dom.contains(&format!("id=\"{id}\"")),
+            "browser DOM lacks #{id}"
+        );
+    }
+    assert!(
+        dom.matches("<tr class=\"unit\"").count() > 5,
+        "failing units table is empty"
+    );
+    assert!(
+        dom.matches("class=\"bar\"").count() >= 6,
+        "charts have no bars"
+    );
+    let shot = tmp.path().join("report.png");
+    let o = std::process::Command::new(&browser)
+        .args(flags)
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args([
+            "--window-size=1280,2000",
+            &format!("--screenshot={}", shot.display()),
+            &url,
+        ])
+        .output()
+        .unwrap();
+    let png = std::fs::read(&shot)
+        .unwrap_or_else(|_| panic!("no screenshot: {}", String::from_utf8_lossy(&o.stderr)));
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    assert!(
+        png.len() > 20_000,
+        "screenshot too small to hold the charts ({} bytes)",
+        png.len()
+    );
+    if let Some(dir) = std::env::var_os("HWPROV_SCREENSHOT_DIR") {
+        let _ = std::fs::copy(&shot, Path::new(&dir).join("vet-report.png"));
+    }
+}
