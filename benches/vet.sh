@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# vet throughput on generated shipments (10,000 and 100,000 units) against
+# the raw Ed25519 verify_strict rate on the same signatures with the same
+# number of threads, in the same run; peak memory from /usr/bin/time -v;
+# and a pycose baseline (what a user might write instead).
+#
+#     bash benches/vet.sh [JOBS]        (default 2)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=${1:-2}
+cargo build --release --quiet
+cargo build --release --quiet --example supply-chain --example raw-verify
+hw=target/release/hwprov
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); vet --jobs $jobs"
+for units in 10000 100000; do
+  dir="$work/s$units"
+  gen=$( { /usr/bin/time -f %e target/release/examples/supply-chain --out "$dir" --units "$units" >/dev/null; } 2>&1 )
+  policy="$dir/policy.toml"
+  find "$dir/shipment" -type f -exec cat {} + > /dev/null   # warm the page cache
+  raw=$(target/release/examples/raw-verify --policy "$policy" --jobs "$jobs" "$dir/shipment")
+  sigs=$(echo "$raw" | sed -E 's/.*signatures ([0-9]+) .*/\1/')
+  raw_rate=$(echo "$raw" | sed -E 's/.*: ([0-9]+) signatures\/s.*/\1/')
+  out=$( { /usr/bin/time -v $hw vet --policy "$policy" --at 2026-11-21T00:00:00Z --jobs "$jobs" --format json "$dir/shipment" >/dev/null; } 2>&1 || true)
+  wall=$(echo "$out" | awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
+  rss=$(echo "$out" | awk '/Maximum resident set size/ {print $6}')
+  ups=$(echo "$units / $wall" | bc -l)
+  sps=$(echo "$sigs / $wall" | bc -l)
+  printf '%7d units (generated in %s s): vet %.2f s, %.0f units/s, %.0f statements/s; raw verify_strict %s signatures/s on %s threads; ratio %.1f%% (target >= 80%%); peak RSS %d MiB (target < 256)\n' \
+    "$units" "$gen" "$wall" "$ups" "$sps" "$raw_rate" "$jobs" "$(echo "100 * $sps / $raw_rate" | bc -l)" "$((rss / 1024))"
+  if [ "$units" = 10000 ]; then
+    if ! python3 -c 'import pycose, cbor2' 2>/dev/null; then
+      python3 -m pip install --quiet 'cbor2<6' pycose   # pycose 1.1 needs cbor2 5 (arrays as lists)
+    fi
+    py=$(python3 benches/pycose_vet.py "$policy" "$dir/shipment")
+    echo "  $py"
+    one=$( { /usr/bin/time -f %e $hw vet --policy "$policy" --at 2026-11-21T00:00:00Z --jobs 1 --format json "$dir/shipment" >/dev/null || true; } 2>&1 | tail -1)
+    py_rate=$(echo "$py" | sed -E 's/.*s: ([0-9]+) statements\/s.*/\1/')
+    printf '  hwprov vet --jobs 1: %.2f s, %.0f statements/s: %.1fx pycose on one core (and pycose checks signatures only)\n' \
+      "$one" "$(echo "$sigs / $one" | bc -l)" "$(echo "$sigs / $one / $py_rate" | bc -l)"
+  fi
+done
