@@ -34,6 +34,7 @@ pub mod gate;
 pub mod html;
 pub mod keys;
 pub mod limits;
+pub mod merkle;
 pub mod policy;
 pub mod policytest;
 pub mod report;
