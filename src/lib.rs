@@ -35,6 +35,7 @@ pub mod html;
 pub mod keys;
 pub mod limits;
 pub mod merkle;
+pub mod note;
 pub mod policy;
 pub mod policytest;
 pub mod report;
