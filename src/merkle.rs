@@ -126,7 +126,7 @@ fn range_hash<E>(
     read: &mut impl FnMut(u64) -> Result<Hash, E>,
 ) -> Result<Hash, E> {
     let n = hi - lo;
-    if n.is_power_of_two() && lo % n == 0 {
+    if n.is_power_of_two() && lo.is_multiple_of(n) {
         return read(stored_hash_index(
             n.trailing_zeros(),
             lo >> n.trailing_zeros(),
