@@ -313,6 +313,20 @@ pub fn decode(bytes: &[u8], max_depth: usize) -> Result<Value, CborError> {
     Ok(v)
 }
 
+/// Decodes one item at the start of `bytes` (depth 1: a string or integer),
+/// returning it and the bytes it took; `None` if the bytes do not start with
+/// a complete, well-formed item of at most `max_len` bytes (a torn tail).
+pub fn decode_prefix(bytes: &[u8], max_len: usize) -> Option<(Value, usize)> {
+    let mut d = Decoder {
+        reader: SliceReader::new(bytes),
+        max_depth: 1,
+    };
+    let before = d.left();
+    let v = d.item(0).ok()?;
+    let used = before - d.left();
+    (used <= max_len).then_some((v, used))
+}
+
 fn encode_into(v: &Value, w: &mut BufWriter, sort: bool) {
     // Writing into a Vec only fails on allocation failure, which aborts anyway.
     let _ = encode_item(v, w, sort);

@@ -34,6 +34,7 @@ pub mod gate;
 pub mod html;
 pub mod keys;
 pub mod limits;
+pub mod log;
 pub mod merkle;
 pub mod note;
 pub mod policy;

@@ -8,6 +8,7 @@ use hwprov::envelope::{self, Envelope, Kind};
 use hwprov::fsutil::{self, write_atomic};
 use hwprov::gate::{self as gatelib, GateReport, GateSummary};
 use hwprov::keys::{PublicKey, SecretKey};
+use hwprov::log::{Entry, Log, findings_digest};
 use hwprov::state::{DeviceId, InstalledImage, State};
 use hwprov::statement::{self, Body, Statement};
 use hwprov::{Limits, Policy, Sha256, Timestamp, Verdict, bundle};
@@ -139,6 +140,23 @@ enum Command {
     /// Create or show a device state file for `gate`.
     #[command(subcommand)]
     State(StateCommand),
+    /// The verification log: init, verify, prove, consistency, show.
+    #[command(subcommand)]
+    Log(LogCommand),
+    /// Re-run every logged decision from its stored inputs at its recorded
+    /// time and compare verdict and findings; check the tree against the
+    /// signed checkpoint. Exit status: 0 all the same, 1 any difference or a
+    /// log that does not verify, 2 input error.
+    Replay {
+        /// The log directory.
+        dir: PathBuf,
+        /// First entry to replay.
+        #[arg(long, value_name = "N")]
+        from: Option<u64>,
+        /// Last entry to replay (inclusive).
+        #[arg(long, value_name = "M")]
+        to: Option<u64>,
+    },
     /// Check a policy file, or test it against case folders.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -169,6 +187,9 @@ struct VerifyArgs {
     /// Exit 1 on a `warn` verdict too.
     #[arg(long)]
     deny_warnings: bool,
+    /// Record the decision in this log (see `hwprov log init`) before printing it.
+    #[arg(long, value_name = "DIR")]
+    log: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -224,6 +245,62 @@ enum StateCommand {
     Show {
         /// The state file.
         file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum LogCommand {
+    /// Create a log: DIR gets the signing key (mode 0600), the verifier key
+    /// (log.vkey), an empty tree and a signed checkpoint.
+    Init {
+        /// The log directory (created; must not hold a log).
+        dir: PathBuf,
+        /// The log's Ed25519 signing key (PKCS#8 PEM); a copy is kept in DIR/log.key.
+        #[arg(long, value_name = "KEY.pem")]
+        key: PathBuf,
+        /// The log's origin (checkpoint first line and key name), e.g. example.com/hwprov-log.
+        #[arg(long, value_name = "NAME")]
+        origin: String,
+    },
+    /// Check the whole log: entries, tree, signed checkpoint, stored objects.
+    /// Exit 1 if anything is wrong (each problem is listed).
+    Verify {
+        /// The log directory.
+        dir: PathBuf,
+        /// Truncate a torn tail and rebuild the derived files and checkpoint
+        /// (never removes a complete entry).
+        #[arg(long)]
+        repair: bool,
+    },
+    /// Print an RFC 9162 inclusion proof of entry N as JSON.
+    Prove {
+        /// The log directory.
+        dir: PathBuf,
+        /// Entry index.
+        #[arg(long, value_name = "N")]
+        index: u64,
+        /// Tree size (default: the checkpoint's).
+        #[arg(long, value_name = "M")]
+        size: Option<u64>,
+    },
+    /// Print an RFC 9162 consistency proof between two tree sizes as JSON.
+    Consistency {
+        /// The log directory.
+        dir: PathBuf,
+        /// The older tree size.
+        #[arg(long, value_name = "M")]
+        old_size: u64,
+        /// The newer tree size (default: the checkpoint's).
+        #[arg(long, value_name = "N")]
+        size: Option<u64>,
+    },
+    /// Print entries as JSON lines.
+    Show {
+        /// The log directory.
+        dir: PathBuf,
+        /// Only this entry.
+        #[arg(long, value_name = "N")]
+        index: Option<u64>,
     },
 }
 
@@ -423,6 +500,8 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             out!("{}", String::from_utf8_lossy(&st.to_bytes()));
             Ok(0)
         }
+        Command::Log(cmd) => log_command(cmd, &limits),
+        Command::Replay { dir, from, to } => replay(&dir, from, to, &limits),
         Command::Policy(PolicyCommand::Check { policy, at }) => {
             let at = parse_at(&at)?;
             let p = Policy::load(&policy, &limits)?;
@@ -607,6 +686,31 @@ fn verify(args: &VerifyArgs, path: &Path, limits: &Limits) -> Result<u8, Fatal> 
     let bytes = fsutil::read_bounded(path, limits.max_bundle_bytes)?;
     let report = hwprov::verify_bundle(&policy, &bytes, at, limits)
         .map_err(|e| Fatal(format!("{}: {e}", path.display())))?;
+    if let Some(dir) = &args.log {
+        // Durable before the decision is reported.
+        let log = Log::open(dir)?;
+        let policy_bytes = fsutil::read_bounded(&args.policy, limits.max_policy_bytes)?;
+        if Sha256::of(&policy_bytes) != policy.sha256 {
+            return Err(Fatal(format!(
+                "{}: the policy changed while it was read; run again",
+                args.policy.display()
+            )));
+        }
+        let mut entry = [Entry {
+            index: 0,
+            time: Timestamp::now(),
+            at,
+            tool: format!("hwprov/{}", env!("CARGO_PKG_VERSION")),
+            command: "verify".into(),
+            inputs: vec![
+                ("bundle".into(), log.put_object(&bytes)?),
+                ("policy".into(), log.put_object(&policy_bytes)?),
+            ],
+            verdict: report.verdict.as_str().into(),
+            findings: findings_digest(&report.findings),
+        }];
+        log.append(&mut entry)?;
+    }
     match args.format {
         Format::Text => out!("{}", report.to_text(&path.display().to_string())),
         Format::Json => outln!("{}", report.to_json()),
@@ -903,4 +1007,194 @@ fn vet(a: &VetArgs, limits: &Limits) -> Result<u8, Fatal> {
         Verdict::Warn if !a.deny_warnings => 0,
         _ => 1,
     })
+}
+
+fn b64(h: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(h)
+}
+
+fn entry_json(e: &Entry) -> serde_json::Value {
+    let inputs: serde_json::Map<String, serde_json::Value> = e
+        .inputs
+        .iter()
+        .map(|(k, d)| (k.clone(), json!(d.to_string())))
+        .collect();
+    json!({
+        "v": 1, "index": e.index, "time": e.time.to_string(), "at": e.at.to_string(), "tool": e.tool,
+        "command": e.command, "inputs": inputs, "verdict": e.verdict, "findings": e.findings.to_string(),
+    })
+}
+
+fn log_command(cmd: LogCommand, _limits: &Limits) -> Result<u8, Fatal> {
+    match cmd {
+        LogCommand::Init { dir, key, origin } => {
+            let key = SecretKey::load(&key)?;
+            let log = Log::init(&dir, &key, &origin)?;
+            outln!("created log {} with origin {}", dir.display(), log.origin());
+            outln!(
+                "verifier key: {}",
+                std::fs::read_to_string(dir.join("log.vkey"))
+                    .unwrap_or_default()
+                    .trim_end()
+            );
+            Ok(0)
+        }
+        LogCommand::Verify { dir, repair } => {
+            let log = Log::open(&dir)?;
+            if repair {
+                let (n, torn) = log.repair()?;
+                outln!(
+                    "repaired {}: kept {n} complete entries, truncated {torn} torn byte(s), rebuilt index, hashes and checkpoint",
+                    dir.display()
+                );
+            }
+            let (n, problems) = log.verify()?;
+            for p in &problems {
+                outln!("problem: {p}");
+            }
+            if problems.is_empty() {
+                let cp = log.checkpoint()?;
+                outln!(
+                    "log {} verifies: {n} entries, checkpoint size {} root {}",
+                    dir.display(),
+                    cp.size,
+                    b64(&cp.root)
+                );
+                Ok(0)
+            } else {
+                outln!(
+                    "log {} does NOT verify: {} problem(s)",
+                    dir.display(),
+                    problems.len()
+                );
+                Ok(1)
+            }
+        }
+        LogCommand::Prove { dir, index, size } => {
+            let log = Log::open(&dir)?;
+            let size = match size {
+                Some(s) => s,
+                None => log.checkpoint()?.size,
+            };
+            let (leaf, root, proof) = log.prove(index, size)?;
+            let proof: Vec<String> = proof.iter().map(|h| b64(h)).collect();
+            outln!(
+                "{}",
+                json!({"index": index, "size": size, "leaf_hash": b64(&leaf), "root_hash": b64(&root), "proof": proof})
+            );
+            Ok(0)
+        }
+        LogCommand::Consistency {
+            dir,
+            old_size,
+            size,
+        } => {
+            let log = Log::open(&dir)?;
+            let size = match size {
+                Some(s) => s,
+                None => log.checkpoint()?.size,
+            };
+            let (old_root, root, proof) = log.consistency(old_size, size)?;
+            let proof: Vec<String> = proof.iter().map(|h| b64(h)).collect();
+            outln!(
+                "{}",
+                json!({"old_size": old_size, "size": size, "old_root_hash": b64(&old_root), "root_hash": b64(&root), "proof": proof})
+            );
+            Ok(0)
+        }
+        LogCommand::Show { dir, index } => {
+            let log = Log::open(&dir)?;
+            let n = log.size()?;
+            let range = match index {
+                Some(i) if i < n => i..i + 1,
+                Some(i) => {
+                    return Err(Fatal(format!(
+                        "entry {i} does not exist: the log has {n} entries"
+                    )));
+                }
+                None => 0..n,
+            };
+            for i in range {
+                let e = Entry::decode(&log.entry_bytes(i)?)
+                    .map_err(|e| Fatal(format!("entry {i}: {e}")))?;
+                outln!("{}", entry_json(&e));
+            }
+            Ok(0)
+        }
+    }
+}
+
+fn replay(dir: &Path, from: Option<u64>, to: Option<u64>, limits: &Limits) -> Result<u8, Fatal> {
+    let log = Log::open(dir)?;
+    let (n, problems) = log.verify()?;
+    let mut differ = 0usize;
+    for p in &problems {
+        outln!("problem: {p}");
+    }
+    let first = from.unwrap_or(0);
+    let last = to.map_or(n, |t| (t + 1).min(n));
+    for i in first..last {
+        let e =
+            Entry::decode(&log.entry_bytes(i)?).map_err(|e| Fatal(format!("entry {i}: {e}")))?;
+        let outcome = replay_entry(&log, &e, limits);
+        match outcome {
+            Ok(()) => outln!("entry {i}: same ({} {} at {})", e.command, e.verdict, e.at),
+            Err(why) => {
+                differ += 1;
+                outln!("entry {i}: DIFFERENT: {why}");
+            }
+        }
+    }
+    outln!(
+        "{} replayed, {differ} different, {} log problem(s)",
+        last.saturating_sub(first),
+        problems.len()
+    );
+    Ok(if differ == 0 && problems.is_empty() {
+        0
+    } else {
+        1
+    })
+}
+
+fn replay_entry(log: &Log, e: &Entry, limits: &Limits) -> Result<(), String> {
+    let input = |name: &str| -> Result<Vec<u8>, String> {
+        let d = e
+            .inputs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, d)| *d)
+            .ok_or(format!("no '{name}' input recorded"))?;
+        log.object(&d).map_err(|err| err.to_string())
+    };
+    match e.command.as_str() {
+        "verify" => {
+            let policy_bytes = input("policy")?;
+            let text = std::str::from_utf8(&policy_bytes)
+                .map_err(|_| "stored policy is not UTF-8".to_string())?;
+            let mut policy =
+                Policy::parse(text, Path::new("policy.toml"), Path::new("/nonexistent"))
+                    .map_err(|err| format!("stored policy no longer loads: {err}"))?;
+            policy.sha256 = Sha256::of(&policy_bytes);
+            let report = hwprov::verify_bundle(&policy, &input("bundle")?, e.at, limits)
+                .map_err(|err| err.to_string())?;
+            let digest = findings_digest(&report.findings);
+            if report.verdict.as_str() != e.verdict {
+                return Err(format!(
+                    "verdict {} now, {} recorded",
+                    report.verdict.as_str(),
+                    e.verdict
+                ));
+            }
+            if digest != e.findings {
+                return Err(format!(
+                    "findings digest {digest} now, {} recorded",
+                    e.findings
+                ));
+            }
+            Ok(())
+        }
+        other => Err(format!("replay of '{other}' entries is not supported yet")),
+    }
 }

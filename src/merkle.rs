@@ -366,7 +366,12 @@ pub struct MemoryTree {
 impl MemoryTree {
     /// Appends a leaf's data.
     pub fn push(&mut self, data: &[u8]) {
-        let new = stored_hashes_for_leaf(self.size, leaf_hash(data), |i| self.get(i));
+        self.push_leaf_hash(leaf_hash(data));
+    }
+
+    /// Appends a leaf by its hash.
+    pub fn push_leaf_hash(&mut self, leaf: Hash) {
+        let new = stored_hashes_for_leaf(self.size, leaf, |i| self.get(i));
         if let Ok(new) = new {
             self.hashes.extend(new);
             self.size += 1;

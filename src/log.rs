@@ -1,0 +1,674 @@
+//! The verification log of SPEC section 10.
+//!
+//! `DIR/entries` (the record: a CBOR sequence of bstr, one per decision) is
+//! the source of truth. Beside it, derived files that make appends and
+//! proofs O(log n): `DIR/index` (the end offset of each entry, 8 bytes
+//! big-endian) and `DIR/hashes` (the RFC 9162 tree's stored hashes, see
+//! [`crate::merkle`]). `DIR/checkpoint` is a C2SP checkpoint signed with
+//! `DIR/log.key`; `DIR/log.vkey` is its verifier key; `DIR/objects/<hex>`
+//! holds each input's exact bytes.
+//!
+//! An append takes an exclusive lock on `DIR/lock`, checks that the files
+//! agree (no torn tail), writes the entry, index and hashes with fsync, then
+//! replaces the checkpoint atomically. A crash leaves at most a torn tail,
+//! which `verify` reports and `repair` truncates (rebuilding the derived
+//! files from the complete entries).
+
+use crate::cbor::{self, Value};
+use crate::digest::Sha256;
+use crate::fsutil;
+use crate::keys::SecretKey;
+use crate::merkle::{self, Hash};
+use crate::note::{self, Checkpoint, Verifier};
+use crate::time::Timestamp;
+use std::fmt;
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+/// Largest entry accepted (entries are small maps of digests).
+pub const MAX_ENTRY_BYTES: usize = 64 * 1024;
+
+/// A log problem (exit 2 for unusable input, 1 for a log that does not verify).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum LogError {
+    /// A file could not be read or written.
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// The directory is not a log, or is already one.
+    NotALog {
+        /// What is wrong.
+        problem: String,
+    },
+    /// The files disagree: a torn tail or damage.
+    Inconsistent {
+        /// What is wrong.
+        problem: String,
+    },
+    /// A request outside the log (index or size).
+    OutOfRange {
+        /// What was asked.
+        problem: String,
+    },
+}
+
+impl fmt::Display for LogError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LogError::Io { path, source } => write!(f, "{}: {source}", path.display()),
+            LogError::NotALog { problem } | LogError::OutOfRange { problem } => {
+                write!(f, "{problem}")
+            }
+            LogError::Inconsistent { problem } => write!(f, "{problem}"),
+        }
+    }
+}
+
+impl std::error::Error for LogError {}
+
+impl From<merkle::ProofError> for LogError {
+    fn from(e: merkle::ProofError) -> Self {
+        LogError::OutOfRange {
+            problem: e.to_string(),
+        }
+    }
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> LogError + '_ {
+    move |source| LogError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// One decision, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Position in the log.
+    pub index: u64,
+    /// Wall-clock time of the decision.
+    pub time: Timestamp,
+    /// Evaluation time (`--at`).
+    pub at: Timestamp,
+    /// `hwprov/<version>`.
+    pub tool: String,
+    /// `verify`, `gate` or `vet`.
+    pub command: String,
+    /// Input name to digest (bundle, policy, state, image).
+    pub inputs: Vec<(String, Sha256)>,
+    /// Verdict or decision.
+    pub verdict: String,
+    /// SHA-256 of the deterministic CBOR array of findings.
+    pub findings: Sha256,
+}
+
+impl Entry {
+    /// Deterministic CBOR map of SPEC section 10.
+    pub fn encode(&self) -> Vec<u8> {
+        let t = |s: &str| Value::Text(s.to_owned());
+        let inputs = Value::Map(
+            self.inputs
+                .iter()
+                .map(|(k, d)| (t(k), d.to_cbor()))
+                .collect(),
+        );
+        cbor::encode_deterministic(&Value::Map(vec![
+            (t("v"), Value::Uint(1)),
+            (t("index"), Value::Uint(self.index)),
+            (t("time"), Value::Uint(self.time.0)),
+            (t("at"), Value::Uint(self.at.0)),
+            (t("tool"), t(&self.tool)),
+            (t("command"), t(&self.command)),
+            (t("inputs"), inputs),
+            (t("verdict"), t(&self.verdict)),
+            (t("findings"), self.findings.to_cbor()),
+        ]))
+    }
+
+    /// Decodes and checks an entry's bytes (deterministic, known keys only).
+    pub fn decode(bytes: &[u8]) -> Result<Entry, String> {
+        let v = cbor::decode(bytes, 4).map_err(|e| e.to_string())?;
+        if !cbor::keys_sorted(&v) {
+            return Err("entry is not deterministic CBOR".into());
+        }
+        let Value::Map(m) = v else {
+            return Err("entry is not a map".into());
+        };
+        if m.len() != 9 {
+            return Err(format!("entry has {} fields, 9 expected", m.len()));
+        }
+        let get = |k: &str| {
+            m.iter()
+                .find(|(key, _)| key.as_text() == Some(k))
+                .map(|(_, v)| v)
+                .ok_or(format!("entry lacks '{k}'"))
+        };
+        let uint = |k: &str| match get(k)? {
+            Value::Uint(n) => Ok(*n),
+            _ => Err(format!("entry '{k}' is not an unsigned integer")),
+        };
+        let text = |k: &str| {
+            get(k)?
+                .as_text()
+                .map(str::to_owned)
+                .ok_or(format!("entry '{k}' is not text"))
+        };
+        if uint("v")? != 1 {
+            return Err("entry version is not 1".into());
+        }
+        let Value::Map(inp) = get("inputs")? else {
+            return Err("entry 'inputs' is not a map".into());
+        };
+        let mut inputs = Vec::new();
+        for (k, d) in inp {
+            let name = k.as_text().ok_or("input names must be text")?;
+            inputs.push((
+                name.to_owned(),
+                Sha256::from_cbor(d).map_err(|e| e.to_string())?,
+            ));
+        }
+        Ok(Entry {
+            index: uint("index")?,
+            time: Timestamp(uint("time")?),
+            at: Timestamp(uint("at")?),
+            tool: text("tool")?,
+            command: text("command")?,
+            inputs,
+            verdict: text("verdict")?,
+            findings: Sha256::from_cbor(get("findings")?).map_err(|e| e.to_string())?,
+        })
+    }
+}
+
+/// SHA-256 of the deterministic CBOR array of `[rule, severity,
+/// statement-digest-or-null, subject]`, in report order.
+pub fn findings_digest(findings: &[crate::report::Finding]) -> Sha256 {
+    let arr = Value::Array(
+        findings
+            .iter()
+            .map(|f| {
+                Value::Array(vec![
+                    Value::Text(f.rule.as_str().into()),
+                    Value::Text(f.severity.as_str().into()),
+                    f.statement.map_or(Value::Null, |d| d.to_cbor()),
+                    Value::Text(f.subject.clone()),
+                ])
+            })
+            .collect(),
+    );
+    Sha256::of(&cbor::encode_deterministic(&arr))
+}
+
+/// An open log directory.
+pub struct Log {
+    dir: PathBuf,
+    verifier: Verifier,
+}
+
+fn len_of(path: &Path) -> Result<u64, LogError> {
+    std::fs::metadata(path).map(|m| m.len()).map_err(io(path))
+}
+
+fn append_sync(path: &Path, bytes: &[u8]) -> Result<(), LogError> {
+    let mut f = OpenOptions::new()
+        .append(true)
+        .open(path)
+        .map_err(io(path))?;
+    f.write_all(bytes).map_err(io(path))?;
+    f.sync_all().map_err(io(path))
+}
+
+fn read_at(path: &Path, offset: u64, len: usize) -> Result<Vec<u8>, LogError> {
+    let mut f = File::open(path).map_err(io(path))?;
+    f.seek(SeekFrom::Start(offset)).map_err(io(path))?;
+    let mut buf = vec![0u8; len];
+    f.read_exact(&mut buf).map_err(io(path))?;
+    Ok(buf)
+}
+
+/// The state of the files, checked for agreement.
+struct Files {
+    size: u64,
+    entries_len: u64,
+}
+
+impl Log {
+    /// Creates a log in `dir` (which must be empty or absent).
+    pub fn init(dir: &Path, key: &SecretKey, origin: &str) -> Result<Log, LogError> {
+        let verifier = Verifier::new(origin, key.public()).map_err(|e| LogError::NotALog {
+            problem: format!("--origin: {e}"),
+        })?;
+        std::fs::create_dir_all(dir.join("objects")).map_err(io(dir))?;
+        if dir.join("checkpoint").exists() || dir.join("entries").exists() {
+            return Err(LogError::NotALog {
+                problem: format!("{} already holds a log", dir.display()),
+            });
+        }
+        let pem = key.to_pem().map_err(|e| LogError::NotALog {
+            problem: e.to_string(),
+        })?;
+        fsutil::write_atomic(&dir.join("log.key"), pem.as_bytes(), 0o600).map_err(|e| {
+            LogError::NotALog {
+                problem: e.to_string(),
+            }
+        })?;
+        fsutil::write_atomic(
+            &dir.join("log.vkey"),
+            format!("{}\n", verifier.to_vkey()).as_bytes(),
+            0o644,
+        )
+        .map_err(|e| LogError::NotALog {
+            problem: e.to_string(),
+        })?;
+        for f in ["entries", "index", "hashes", "lock"] {
+            File::create(dir.join(f))
+                .map_err(io(dir))?
+                .sync_all()
+                .map_err(io(dir))?;
+        }
+        let log = Log {
+            dir: dir.to_owned(),
+            verifier,
+        };
+        log.write_checkpoint(0, &merkle::empty_root())?;
+        Ok(log)
+    }
+
+    /// Opens an existing log (reading its verifier key).
+    pub fn open(dir: &Path) -> Result<Log, LogError> {
+        let vkey_path = dir.join("log.vkey");
+        let text = std::fs::read_to_string(&vkey_path).map_err(|e| LogError::NotALog {
+            problem: format!(
+                "{} is not a log ({}: {e}); create one with `hwprov log init`",
+                dir.display(),
+                vkey_path.display()
+            ),
+        })?;
+        let verifier = Verifier::parse(&text).map_err(|e| LogError::NotALog {
+            problem: format!("{}: {e}", vkey_path.display()),
+        })?;
+        Ok(Log {
+            dir: dir.to_owned(),
+            verifier,
+        })
+    }
+
+    fn path(&self, f: &str) -> PathBuf {
+        self.dir.join(f)
+    }
+
+    /// The log's origin.
+    pub fn origin(&self) -> &str {
+        &self.verifier.name
+    }
+
+    fn write_checkpoint(&self, size: u64, root: &Hash) -> Result<(), LogError> {
+        let key = SecretKey::load(&self.path("log.key")).map_err(|e| LogError::NotALog {
+            problem: e.to_string(),
+        })?;
+        let cp = Checkpoint {
+            origin: self.verifier.name.clone(),
+            size,
+            root: *root,
+        };
+        let signed =
+            note::sign(&cp.text(), &self.verifier.name, &key).map_err(|e| LogError::NotALog {
+                problem: e.to_string(),
+            })?;
+        fsutil::write_atomic(&self.path("checkpoint"), signed.as_bytes(), 0o644).map_err(|e| {
+            LogError::NotALog {
+                problem: e.to_string(),
+            }
+        })
+    }
+
+    /// The signed checkpoint, verified with the log's key.
+    pub fn checkpoint(&self) -> Result<Checkpoint, LogError> {
+        let p = self.path("checkpoint");
+        let text = std::fs::read_to_string(&p).map_err(io(&p))?;
+        let body = note::open(&text, &self.verifier).map_err(|e| LogError::Inconsistent {
+            problem: format!("{}: {e}", p.display()),
+        })?;
+        let cp = Checkpoint::parse(body).map_err(|e| LogError::Inconsistent {
+            problem: format!("{}: {e}", p.display()),
+        })?;
+        if cp.origin != self.verifier.name {
+            return Err(LogError::Inconsistent {
+                problem: format!(
+                    "{}: origin '{}' is not the log's '{}'",
+                    p.display(),
+                    cp.origin,
+                    self.verifier.name
+                ),
+            });
+        }
+        Ok(cp)
+    }
+
+    fn stored(&self, i: u64) -> Result<Hash, LogError> {
+        let b = read_at(&self.path("hashes"), i * 32, 32)?;
+        let mut h = [0u8; 32];
+        h.copy_from_slice(&b);
+        Ok(h)
+    }
+
+    fn end_offset(&self, index: u64) -> Result<u64, LogError> {
+        let b = read_at(&self.path("index"), index * 8, 8)?;
+        Ok(u64::from_be_bytes([
+            b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+        ]))
+    }
+
+    /// Checks that entries, index, hashes and checkpoint agree; returns the
+    /// size. Any disagreement is a torn tail or damage.
+    fn files(&self) -> Result<Files, LogError> {
+        let index_len = len_of(&self.path("index"))?;
+        let entries_len = len_of(&self.path("entries"))?;
+        let hashes_len = len_of(&self.path("hashes"))?;
+        let torn = |what: String| LogError::Inconsistent {
+            problem: format!(
+                "{what}: the log has a torn tail (a crash during an append); run `hwprov log verify {} --repair`",
+                self.dir.display()
+            ),
+        };
+        if index_len % 8 != 0 {
+            return Err(torn(format!(
+                "index holds {index_len} bytes, not a multiple of 8"
+            )));
+        }
+        let size = index_len / 8;
+        let end = if size == 0 {
+            0
+        } else {
+            self.end_offset(size - 1)?
+        };
+        if entries_len != end {
+            return Err(torn(format!(
+                "entries holds {entries_len} bytes but the index ends at {end}"
+            )));
+        }
+        if hashes_len != merkle::stored_hash_count(size) * 32 {
+            return Err(torn(format!(
+                "hashes holds {hashes_len} bytes, {} expected for {size} entries",
+                merkle::stored_hash_count(size) * 32
+            )));
+        }
+        let cp = self.checkpoint()?;
+        if cp.size != size {
+            return Err(torn(format!(
+                "the checkpoint is for {} entries but {size} are indexed",
+                cp.size
+            )));
+        }
+        Ok(Files { size, entries_len })
+    }
+
+    /// Stores an input's bytes under `objects/<sha256 hex>` (once).
+    pub fn put_object(&self, bytes: &[u8]) -> Result<Sha256, LogError> {
+        let d = Sha256::of(bytes);
+        let p = self.path("objects").join(d.hex());
+        if !p.exists() {
+            fsutil::write_atomic(&p, bytes, 0o644).map_err(|e| LogError::NotALog {
+                problem: e.to_string(),
+            })?;
+        }
+        Ok(d)
+    }
+
+    /// An input's stored bytes, checked against their name.
+    pub fn object(&self, d: &Sha256) -> Result<Vec<u8>, LogError> {
+        let p = self.path("objects").join(d.hex());
+        let b = std::fs::read(&p).map_err(io(&p))?;
+        if Sha256::of(&b) != *d {
+            return Err(LogError::Inconsistent {
+                problem: format!(
+                    "{}: content does not match its name (altered object)",
+                    p.display()
+                ),
+            });
+        }
+        Ok(b)
+    }
+
+    /// Appends entries (their `index` fields are set here) as one batch:
+    /// one lock, one fsync per file, one checkpoint. Returns their indexes.
+    pub fn append(&self, entries: &mut [Entry]) -> Result<std::ops::Range<u64>, LogError> {
+        let lock_path = self.path("lock");
+        let lock = OpenOptions::new()
+            .write(true)
+            .open(&lock_path)
+            .map_err(io(&lock_path))?;
+        lock.lock().map_err(io(&lock_path))?;
+        let files = self.files()?;
+        let mut size = files.size;
+        let start = size;
+        let (mut ebytes, mut ibytes, mut hbytes) = (Vec::new(), Vec::new(), Vec::new());
+        let mut offset = files.entries_len;
+        let mut pending: Vec<Hash> = Vec::new();
+        let base = merkle::stored_hash_count(size);
+        for e in entries.iter_mut() {
+            e.index = size;
+            let bytes = e.encode();
+            let item = cbor::encode(&Value::Bytes(bytes.clone()));
+            offset += item.len() as u64;
+            ebytes.extend_from_slice(&item);
+            ibytes.extend_from_slice(&offset.to_be_bytes());
+            let new = merkle::stored_hashes_for_leaf(size, merkle::leaf_hash(&bytes), |i| {
+                if i >= base {
+                    Ok(pending[(i - base) as usize])
+                } else {
+                    self.stored(i)
+                }
+            })?;
+            pending.extend_from_slice(&new);
+            size += 1;
+        }
+        for h in &pending {
+            hbytes.extend_from_slice(h);
+        }
+        append_sync(&self.path("entries"), &ebytes)?;
+        append_sync(&self.path("index"), &ibytes)?;
+        append_sync(&self.path("hashes"), &hbytes)?;
+        let root = merkle::tree_hash(size, |i| self.stored(i))?;
+        self.write_checkpoint(size, &root)?;
+        drop(lock);
+        Ok(start..size)
+    }
+
+    /// The bytes of entry `index`.
+    pub fn entry_bytes(&self, index: u64) -> Result<Vec<u8>, LogError> {
+        let start = if index == 0 {
+            0
+        } else {
+            self.end_offset(index - 1)?
+        };
+        let end = self.end_offset(index)?;
+        let item = read_at(
+            &self.path("entries"),
+            start,
+            usize::try_from(end - start).unwrap_or(0),
+        )?;
+        match cbor::decode(&item, 1) {
+            Ok(Value::Bytes(b)) => Ok(b),
+            _ => Err(LogError::Inconsistent {
+                problem: format!("entry {index} is not a CBOR byte string"),
+            }),
+        }
+    }
+
+    /// Current size (after checking the files agree).
+    pub fn size(&self) -> Result<u64, LogError> {
+        Ok(self.files()?.size)
+    }
+
+    /// Root hash of the first `size` entries.
+    pub fn root(&self, size: u64) -> Result<Hash, LogError> {
+        merkle::tree_hash(size, |i| self.stored(i))
+    }
+
+    /// Inclusion proof of entry `index` in the tree of `size`.
+    pub fn prove(&self, index: u64, size: u64) -> Result<(Hash, Hash, Vec<Hash>), LogError> {
+        let n = self.size()?;
+        if size > n || index >= size {
+            return Err(LogError::OutOfRange {
+                problem: format!("index {index} in size {size}: the log has {n} entries"),
+            });
+        }
+        let leaf = merkle::leaf_hash(&self.entry_bytes(index)?);
+        let proof = merkle::inclusion_proof(index, size, |i| self.stored(i))?;
+        Ok((leaf, self.root(size)?, proof))
+    }
+
+    /// Consistency proof between `old` and `size`.
+    pub fn consistency(&self, old: u64, size: u64) -> Result<(Hash, Hash, Vec<Hash>), LogError> {
+        let n = self.size()?;
+        if size > n || old == 0 || old > size {
+            return Err(LogError::OutOfRange {
+                problem: format!("old size {old}, size {size}: need 1 <= old size <= size <= {n}"),
+            });
+        }
+        let proof = merkle::consistency_proof(old, size, |i| self.stored(i))?;
+        Ok((self.root(old)?, self.root(size)?, proof))
+    }
+
+    /// Walks the entries file from the start: the complete entries' end
+    /// offsets and leaf hashes, and the number of torn bytes after them.
+    fn scan(&self) -> Result<(Vec<u64>, Vec<Hash>, u64), LogError> {
+        let p = self.path("entries");
+        let bytes = std::fs::read(&p).map_err(io(&p))?;
+        let mut ends = Vec::new();
+        let mut leaves = Vec::new();
+        let mut pos = 0usize;
+        while pos < bytes.len() {
+            match cbor::decode_prefix(&bytes[pos..], MAX_ENTRY_BYTES) {
+                Some((Value::Bytes(b), used)) => {
+                    pos += used;
+                    ends.push(pos as u64);
+                    leaves.push(merkle::leaf_hash(&b));
+                }
+                _ => break,
+            }
+        }
+        Ok((ends, leaves, (bytes.len() - pos) as u64))
+    }
+
+    /// Checks the whole log: every entry decodes with its own index, the
+    /// tree built from the entries matches the stored hashes and the signed
+    /// checkpoint, and every object is intact. Returns (entries, problems).
+    pub fn verify(&self) -> Result<(u64, Vec<String>), LogError> {
+        let mut problems = Vec::new();
+        let (ends, leaves, torn) = self.scan()?;
+        if torn > 0 {
+            problems.push(format!("torn tail: {torn} byte(s) after entry {} do not form a complete entry (run with --repair to truncate them)", ends.len()));
+        }
+        let mut tree = merkle::MemoryTree::default();
+        for (i, leaf) in leaves.iter().enumerate() {
+            tree.push_leaf_hash(*leaf);
+            let _ = i;
+        }
+        let n = leaves.len() as u64;
+        match self.checkpoint() {
+            Err(e) => problems.push(e.to_string()),
+            Ok(cp) => {
+                if cp.size > n {
+                    problems.push(format!("the checkpoint is signed for {} entries but only {n} complete entries exist: entries were dropped", cp.size));
+                } else {
+                    let root = merkle::tree_hash(cp.size, |i| tree.get(i))?;
+                    if root != cp.root {
+                        problems.push(format!("the entries do not hash to the signed checkpoint's root for size {}: an entry was altered", cp.size));
+                    }
+                    if cp.size < n {
+                        problems.push(format!("{} complete entries after the checkpoint's size {} (a crash before the checkpoint was updated; --repair re-signs it)", n - cp.size, cp.size));
+                    }
+                }
+            }
+        }
+        // Derived files.
+        let index_len = len_of(&self.path("index"))?;
+        let hashes_len = len_of(&self.path("hashes"))?;
+        if index_len != n * 8 || (0..n).any(|i| self.end_offset(i).ok() != Some(ends[i as usize])) {
+            problems.push("the index does not match the entries (--repair rebuilds it)".into());
+        }
+        if hashes_len != merkle::stored_hash_count(n) * 32
+            || (0..tree.stored() as u64).any(|i| self.stored(i).ok() != tree.get(i).ok())
+        {
+            problems
+                .push("the stored hashes do not match the entries (--repair rebuilds them)".into());
+        }
+        // Entries and objects.
+        for i in 0..n {
+            let start = if i == 0 { 0 } else { ends[i as usize - 1] };
+            let item = read_at(
+                &self.path("entries"),
+                start,
+                (ends[i as usize] - start) as usize,
+            )?;
+            let Ok(Value::Bytes(b)) = cbor::decode(&item, 1) else {
+                continue;
+            };
+            match Entry::decode(&b) {
+                Err(e) => problems.push(format!("entry {i}: {e}")),
+                Ok(e) => {
+                    if e.index != i {
+                        problems.push(format!("entry {i} says it is entry {}", e.index));
+                    }
+                    for (name, d) in &e.inputs {
+                        if name == "image" {
+                            continue; // images are recorded by digest only
+                        }
+                        if let Err(err) = self.object(d) {
+                            problems.push(format!("entry {i} input {name}: {err}"));
+                        }
+                    }
+                }
+            }
+        }
+        Ok((n, problems))
+    }
+
+    /// Truncates a torn tail and rebuilds the index, the stored hashes and
+    /// the checkpoint from the complete entries. Never removes a complete entry.
+    pub fn repair(&self) -> Result<(u64, u64), LogError> {
+        let lock_path = self.path("lock");
+        let lock = OpenOptions::new()
+            .write(true)
+            .open(&lock_path)
+            .map_err(io(&lock_path))?;
+        lock.lock().map_err(io(&lock_path))?;
+        let (ends, leaves, torn) = self.scan()?;
+        let keep = ends.last().copied().unwrap_or(0);
+        let p = self.path("entries");
+        let f = OpenOptions::new().write(true).open(&p).map_err(io(&p))?;
+        f.set_len(keep).map_err(io(&p))?;
+        f.sync_all().map_err(io(&p))?;
+        let mut tree = merkle::MemoryTree::default();
+        for l in &leaves {
+            tree.push_leaf_hash(*l);
+        }
+        let index: Vec<u8> = ends.iter().flat_map(|e| e.to_be_bytes()).collect();
+        let mut hashes = Vec::with_capacity(tree.stored() * 32);
+        for i in 0..tree.stored() as u64 {
+            hashes.extend_from_slice(&tree.get(i)?);
+        }
+        fsutil::write_atomic(&self.path("index"), &index, 0o644).map_err(|e| {
+            LogError::NotALog {
+                problem: e.to_string(),
+            }
+        })?;
+        fsutil::write_atomic(&self.path("hashes"), &hashes, 0o644).map_err(|e| {
+            LogError::NotALog {
+                problem: e.to_string(),
+            }
+        })?;
+        let n = leaves.len() as u64;
+        let root = merkle::tree_hash(n, |i| tree.get(i))?;
+        self.write_checkpoint(n, &root)?;
+        drop(lock);
+        Ok((n, torn))
+    }
+}

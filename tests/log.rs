@@ -1,0 +1,287 @@
+//! The verification log through the real binary: proofs that verify against
+//! the signed checkpoint, replay, tampering, torn tails and repair, 200 runs
+//! killed with SIGKILL at varying points, and concurrent appenders.
+
+mod common;
+
+use base64::Engine as _;
+use common::*;
+use hwprov::merkle;
+use std::path::{Path, PathBuf};
+
+const AT: &str = "2026-11-21T00:00:00Z";
+
+fn data(rel: &str) -> String {
+    root().join("examples/data").join(rel).display().to_string()
+}
+
+fn new_log(tmp: &Path) -> PathBuf {
+    let key = tmp.join("log.pem");
+    assert_eq!(
+        code(&run(&["key", "generate", "--out", key.to_str().unwrap()])),
+        0
+    );
+    let dir = tmp.join("log");
+    let o = run(&[
+        "log",
+        "init",
+        dir.to_str().unwrap(),
+        "--key",
+        key.to_str().unwrap(),
+        "--origin",
+        "example.com/hwprov-test-log",
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    dir
+}
+
+fn verify_logged(dir: &Path, bundle: &str) -> std::process::Output {
+    run(&[
+        "verify",
+        "--policy",
+        &data("policy.toml"),
+        "--at",
+        AT,
+        "--log",
+        dir.to_str().unwrap(),
+        &data(bundle),
+    ])
+}
+
+fn b64(v: &serde_json::Value) -> merkle::Hash {
+    base64::engine::general_purpose::STANDARD
+        .decode(v.as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap()
+}
+
+fn checkpoint(dir: &Path) -> (u64, merkle::Hash) {
+    let log = hwprov::log::Log::open(dir).unwrap();
+    let cp = log.checkpoint().unwrap();
+    (cp.size, cp.root)
+}
+
+#[test]
+fn decisions_proofs_and_replay() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = new_log(tmp.path());
+    let d = dir.to_str().unwrap();
+    for (b, want) in [
+        ("device-clean.cbor", 0),
+        ("device-high-risk-atp.cbor", 1),
+        ("device-unsigned-firmware.cbor", 1),
+        ("device-clean.cbor", 0),
+        ("release-bmc-2.5.0.cbor", 0),
+    ] {
+        assert_eq!(code(&verify_logged(&dir, b)), want, "{b}");
+    }
+    let (size, root) = checkpoint(&dir);
+    assert_eq!(size, 5);
+    // The checkpoint is a C2SP signed note verifiable with log.vkey.
+    let vkey = std::fs::read_to_string(dir.join("log.vkey")).unwrap();
+    assert!(vkey.starts_with("example.com/hwprov-test-log+"));
+    let note = std::fs::read_to_string(dir.join("checkpoint")).unwrap();
+    assert!(note.contains("\n\n\u{2014} example.com/hwprov-test-log "));
+    // Every inclusion proof verifies against the signed root.
+    for i in 0..5u64 {
+        let o = run(&["log", "prove", d, "--index", &i.to_string()]);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        let p: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        assert_eq!(b64(&p["root_hash"]), root);
+        let proof: Vec<merkle::Hash> = p["proof"].as_array().unwrap().iter().map(b64).collect();
+        merkle::verify_inclusion(i, 5, &b64(&p["leaf_hash"]), &proof, &root).unwrap();
+    }
+    // Consistency between every older size and now.
+    for old in 1..5u64 {
+        let o = run(&["log", "consistency", d, "--old-size", &old.to_string()]);
+        let p: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        let proof: Vec<merkle::Hash> = p["proof"].as_array().unwrap().iter().map(b64).collect();
+        merkle::verify_consistency(old, 5, &proof, &b64(&p["old_root_hash"]), &root).unwrap();
+    }
+    assert_eq!(code(&run(&["log", "consistency", d, "--old-size", "0"])), 2);
+    assert_eq!(code(&run(&["log", "prove", d, "--index", "5"])), 2);
+    // Entries as JSON lines.
+    let shown = stdout(&run(&["log", "show", d]));
+    let lines: Vec<serde_json::Value> = shown
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 5);
+    assert_eq!(lines[1]["verdict"], "fail");
+    assert_eq!(lines[1]["command"], "verify");
+    assert_eq!(lines[1]["at"], AT);
+    assert!(
+        lines[1]["inputs"]["bundle"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:")
+    );
+    // Replay gives the same verdicts and findings.
+    let o = run(&["replay", d]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert!(stdout(&o).contains("5 replayed, 0 different, 0 log problem(s)"));
+    assert_eq!(code(&run(&["log", "verify", d])), 0);
+}
+
+#[test]
+fn one_changed_byte_fails_replay_and_log_verify() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = new_log(tmp.path());
+    let d = dir.to_str().unwrap();
+    verify_logged(&dir, "device-clean.cbor");
+    verify_logged(&dir, "device-high-risk-atp.cbor");
+    // An altered stored input.
+    let obj = std::fs::read_dir(dir.join("objects"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let mut bytes = std::fs::read(&obj).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(&obj, &bytes).unwrap();
+    assert_eq!(code(&run(&["replay", d])), 1);
+    let o = run(&["log", "verify", d]);
+    assert_eq!(code(&o), 1);
+    assert!(stdout(&o).contains("altered object"), "{}", stdout(&o));
+    bytes[last] ^= 1;
+    std::fs::write(&obj, &bytes).unwrap();
+    assert_eq!(code(&run(&["log", "verify", d])), 0);
+    // An altered entry ("pass" -> "past"): the tree no longer matches the checkpoint.
+    let entries = dir.join("entries");
+    let mut e = std::fs::read(&entries).unwrap();
+    let pos = e.windows(4).position(|w| w == b"pass").unwrap();
+    e[pos + 3] = b't';
+    std::fs::write(&entries, &e).unwrap();
+    let o = run(&["log", "verify", d]);
+    assert_eq!(code(&o), 1);
+    assert!(
+        stdout(&o).contains("an entry was altered"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(code(&run(&["replay", d])), 1);
+}
+
+#[test]
+fn torn_tail_is_reported_refused_and_repaired() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = new_log(tmp.path());
+    let d = dir.to_str().unwrap();
+    verify_logged(&dir, "device-clean.cbor");
+    verify_logged(&dir, "device-clean.cbor");
+    let before = std::fs::read(dir.join("entries")).unwrap();
+    let mut torn = before.clone();
+    torn.extend_from_slice(&[0x58, 0x60, 1, 2, 3]);
+    std::fs::write(dir.join("entries"), &torn).unwrap();
+    let o = run(&["log", "verify", d]);
+    assert_eq!(code(&o), 1);
+    assert!(
+        stdout(&o).contains("torn tail: 5 byte(s) after entry 2"),
+        "{}",
+        stdout(&o)
+    );
+    let o = verify_logged(&dir, "device-clean.cbor");
+    assert_eq!(code(&o), 2, "an append must not build on a torn tail");
+    assert!(stderr(&o).contains("--repair"), "{}", stderr(&o));
+    assert!(
+        stdout(&o).is_empty(),
+        "no decision is reported without its entry"
+    );
+    let o = run(&["log", "verify", d, "--repair"]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert_eq!(
+        std::fs::read(dir.join("entries")).unwrap(),
+        before,
+        "repair removes only the torn bytes"
+    );
+    assert_eq!(code(&verify_logged(&dir, "device-clean.cbor")), 0);
+    assert_eq!(checkpoint(&dir).0, 3);
+}
+
+#[test]
+fn killed_appends_never_lose_a_returned_entry() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = new_log(tmp.path());
+    let d = dir.to_str().unwrap();
+    let (mut returned, mut repairs) = (0u64, 0u64);
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    for _ in 0..200 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let mut child = bin()
+            .args([
+                "verify",
+                "--policy",
+                &data("policy.toml"),
+                "--at",
+                AT,
+                "--log",
+                d,
+                &data("device-clean.cbor"),
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_micros(seed % 12_000));
+        let _ = child.kill();
+        let status = child.wait().unwrap();
+        if status.code() == Some(0) {
+            returned += 1;
+        }
+        let entries_now = hwprov::log::Log::open(&dir).unwrap().verify().unwrap();
+        if !entries_now.1.is_empty() {
+            let o = run(&["log", "verify", d]);
+            assert_eq!(code(&o), 1);
+            let o = run(&["log", "verify", d, "--repair"]);
+            assert_eq!(code(&o), 0, "{}", stdout(&o));
+            repairs += 1;
+        }
+        let (n, problems) = hwprov::log::Log::open(&dir).unwrap().verify().unwrap();
+        assert!(problems.is_empty(), "{problems:?}");
+        assert!(
+            n >= returned,
+            "{n} entries but {returned} commands returned a decision"
+        );
+    }
+    assert!(
+        returned > 0 && returned < 200,
+        "kills landed everywhere or nowhere: {returned} returned"
+    );
+    eprintln!("200 kills: {returned} runs returned, {repairs} repairs");
+    assert_eq!(code(&run(&["replay", d])), 0);
+}
+
+#[test]
+fn concurrent_appenders_do_not_corrupt_the_log() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = new_log(tmp.path());
+    let d = dir.to_str().unwrap().to_owned();
+    let children: Vec<_> = (0..12)
+        .map(|_| {
+            bin()
+                .args([
+                    "verify",
+                    "--policy",
+                    &data("policy.toml"),
+                    "--at",
+                    AT,
+                    "--log",
+                    &d,
+                    &data("device-clean.cbor"),
+                ])
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut c in children {
+        assert!(c.wait().unwrap().success());
+    }
+    assert_eq!(checkpoint(&dir).0, 12);
+    assert_eq!(code(&run(&["log", "verify", &d])), 0);
+}
