@@ -204,6 +204,32 @@ pub fn findings_digest(findings: &[crate::report::Finding]) -> Sha256 {
     Sha256::of(&cbor::encode_deterministic(&arr))
 }
 
+/// The stored record of an image: `{"sha256": digest, "size": uint}` in
+/// deterministic CBOR (images themselves are not stored).
+pub fn image_facts_bytes(f: &crate::gate::ImageFacts) -> Vec<u8> {
+    cbor::encode_deterministic(&Value::Map(vec![
+        (Value::Text("sha256".into()), f.sha256.to_cbor()),
+        (Value::Text("size".into()), Value::Uint(f.size)),
+    ]))
+}
+
+/// Parses [`image_facts_bytes`].
+pub fn parse_image_facts(bytes: &[u8]) -> Option<crate::gate::ImageFacts> {
+    let v = cbor::decode(bytes, 3).ok()?;
+    let sha256 = Sha256::from_cbor(v.get("sha256")?).ok()?;
+    let Value::Uint(size) = v.get("size")? else {
+        return None;
+    };
+    (image_facts_bytes(&crate::gate::ImageFacts {
+        sha256,
+        size: *size,
+    }) == bytes)
+        .then_some(crate::gate::ImageFacts {
+            sha256,
+            size: *size,
+        })
+}
+
 /// An open log directory.
 pub struct Log {
     dir: PathBuf,

@@ -99,6 +99,9 @@ enum Command {
         /// Refuse on a `warn` verdict too.
         #[arg(long)]
         deny_warnings: bool,
+        /// Record the decision in this log before acting on it (the image by digest and length only).
+        #[arg(long, value_name = "DIR")]
+        log: Option<PathBuf>,
         /// The release bundle (root: a firmware statement; evidence: evaluations).
         #[arg(value_name = "BUNDLE")]
         bundle: PathBuf,
@@ -133,6 +136,9 @@ enum Command {
         /// Exit 1 on a `warn` verdict too.
         #[arg(long)]
         deny_warnings: bool,
+        /// Record one entry per unit in this log, as one batch.
+        #[arg(long, value_name = "DIR")]
+        log: Option<PathBuf>,
         /// Bundle files or directories.
         #[arg(value_name = "PATH", required = true)]
         paths: Vec<PathBuf>,
@@ -413,6 +419,7 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             at,
             format,
             deny_warnings,
+            log,
             bundle,
         } => gate(
             &GateArgs {
@@ -423,6 +430,7 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
                 at,
                 format,
                 deny_warnings,
+                log,
                 bundle,
             },
             &limits,
@@ -434,6 +442,7 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             format,
             html,
             deny_warnings,
+            log,
             paths,
         } => vet(
             &VetArgs {
@@ -443,6 +452,7 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
                 format,
                 html,
                 deny_warnings,
+                log,
                 paths,
             },
             &limits,
@@ -731,6 +741,7 @@ struct GateArgs {
     at: Option<String>,
     format: GateFormat,
     deny_warnings: bool,
+    log: Option<PathBuf>,
     bundle: PathBuf,
 }
 
@@ -759,6 +770,32 @@ fn gate(a: &GateArgs, limits: &Limits) -> Result<u8, Fatal> {
 
     let report = gatelib::decide(&policy, &bundle_bytes, &state, facts, at, limits)
         .map_err(|e| Fatal(format!("{}: {e}", a.bundle.display())))?;
+    if let Some(dir) = &a.log {
+        // Recorded before anything is installed or reported.
+        let log = Log::open(dir)?;
+        let policy_bytes = read_unchanged(&a.policy, &policy.sha256, limits.max_policy_bytes)?;
+        let state_bytes = fsutil::read_bounded(&a.state, limits.max_json_bytes)?;
+        if serde_json::from_slice::<State>(&state_bytes).ok().as_ref() != Some(&state) {
+            return Err(Fatal(format!(
+                "{}: the state changed while it was read; run again",
+                a.state.display()
+            )));
+        }
+        let facts_bytes = hwprov::log::image_facts_bytes(&facts);
+        let mut entry = [new_entry(
+            "gate",
+            at,
+            vec![
+                ("bundle".into(), log.put_object(&bundle_bytes)?),
+                ("policy".into(), log.put_object(&policy_bytes)?),
+                ("state".into(), log.put_object(&state_bytes)?),
+                ("image".into(), facts.sha256),
+                ("image-facts".into(), log.put_object(&facts_bytes)?),
+            ],
+            &report,
+        )];
+        log.append(&mut entry)?;
+    }
     let accept = gatelib::accepts(report.verdict, a.deny_warnings);
     let release = gatelib::root_release(&bundle_bytes, limits);
     let component = release.as_ref().map(|r| r.target.component.clone());
@@ -859,6 +896,7 @@ struct VetArgs {
     format: Format2,
     html: Option<PathBuf>,
     deny_warnings: bool,
+    log: Option<PathBuf>,
     paths: Vec<PathBuf>,
 }
 
@@ -924,9 +962,22 @@ fn vet(a: &VetArgs, limits: &Limits) -> Result<u8, Fatal> {
     } else {
         indicatif::ProgressBar::hidden()
     };
+    let log = match &a.log {
+        Some(dir) => Some((
+            Log::open(dir)?,
+            read_unchanged(&a.policy, &policy.sha256, limits.max_policy_bytes)?,
+        )),
+        None => None,
+    };
+    let mut pending: Vec<(std::path::PathBuf, Sha256, Entry)> = Vec::new();
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     let summary = hwprov::vet::run(&policy, &units, at, limits, jobs, |u| {
         bar.inc(1);
+        if log.is_some()
+            && let (Ok(r), Some(d)) = (&u.outcome, u.digest)
+        {
+            pending.push((u.path.clone(), d, new_entry("vet", at, Vec::new(), r)));
+        }
         if let Some(line) = vet_unit_line(u, a.format) {
             use std::io::Write as _;
             bar.suspend(|| {
@@ -936,6 +987,38 @@ fn vet(a: &VetArgs, limits: &Limits) -> Result<u8, Fatal> {
     })?;
     bar.finish_and_clear();
     drop(stdout);
+    if let Some((log, policy_bytes)) = &log {
+        // Objects first (in parallel), then every unit's entry in one batch.
+        let policy_digest = log.put_object(policy_bytes)?;
+        use rayon::prelude::*;
+        let stored: Vec<Result<(), Fatal>> = pending
+            .par_iter()
+            .map(|(path, d, _)| {
+                let bytes = read_unchanged(path, d, limits.max_bundle_bytes)?;
+                log.put_object(&bytes)?;
+                Ok(())
+            })
+            .collect();
+        for r in stored {
+            r?;
+        }
+        let mut entries: Vec<Entry> = pending
+            .into_iter()
+            .map(|(_, d, mut e)| {
+                e.inputs = vec![("bundle".into(), d), ("policy".into(), policy_digest)];
+                e
+            })
+            .collect();
+        let range = log.append(&mut entries)?;
+        eprintln!(
+            "logged entries {}..{} in {}",
+            range.start,
+            range.end,
+            a.log
+                .as_ref()
+                .map_or(String::new(), |p| p.display().to_string())
+        );
+    }
     if let Some(h) = &a.html {
         let hr: Vec<String> = policy
             .high_risk
@@ -1007,6 +1090,37 @@ fn vet(a: &VetArgs, limits: &Limits) -> Result<u8, Fatal> {
         Verdict::Warn if !a.deny_warnings => 0,
         _ => 1,
     })
+}
+
+/// Re-reads a file for the log and checks it is the one that was used.
+fn read_unchanged(path: &Path, digest: &Sha256, limit: usize) -> Result<Vec<u8>, Fatal> {
+    let bytes = fsutil::read_bounded(path, limit)?;
+    if Sha256::of(&bytes) != *digest {
+        return Err(Fatal(format!(
+            "{}: the file changed while it was read; run again",
+            path.display()
+        )));
+    }
+    Ok(bytes)
+}
+
+/// A log entry for a decision (its index is set on append).
+fn new_entry(
+    command: &str,
+    at: Timestamp,
+    inputs: Vec<(String, Sha256)>,
+    report: &hwprov::Report,
+) -> Entry {
+    Entry {
+        index: 0,
+        time: Timestamp::now(),
+        at,
+        tool: format!("hwprov/{}", env!("CARGO_PKG_VERSION")),
+        command: command.into(),
+        inputs,
+        verdict: report.verdict.as_str().into(),
+        findings: findings_digest(&report.findings),
+    }
 }
 
 fn b64(h: &[u8]) -> String {
@@ -1158,6 +1272,34 @@ fn replay(dir: &Path, from: Option<u64>, to: Option<u64>, limits: &Limits) -> Re
     })
 }
 
+/// The stored policy. Key files it names (`public_key_file`) are not part
+/// of the record, so such policies cannot be replayed.
+fn replay_policy(bytes: &[u8]) -> Result<Policy, String> {
+    let text = std::str::from_utf8(bytes).map_err(|_| "stored policy is not UTF-8".to_string())?;
+    let mut policy = Policy::parse(text, Path::new("policy.toml"), Path::new("/nonexistent"))
+        .map_err(|err| format!("stored policy no longer loads: {err}"))?;
+    policy.sha256 = Sha256::of(bytes);
+    Ok(policy)
+}
+
+fn compare(report: &hwprov::Report, e: &Entry) -> Result<(), String> {
+    if report.verdict.as_str() != e.verdict {
+        return Err(format!(
+            "verdict {} now, {} recorded",
+            report.verdict.as_str(),
+            e.verdict
+        ));
+    }
+    let digest = findings_digest(&report.findings);
+    if digest != e.findings {
+        return Err(format!(
+            "findings digest {digest} now, {} recorded",
+            e.findings
+        ));
+    }
+    Ok(())
+}
+
 fn replay_entry(log: &Log, e: &Entry, limits: &Limits) -> Result<(), String> {
     let input = |name: &str| -> Result<Vec<u8>, String> {
         let d = e
@@ -1195,6 +1337,28 @@ fn replay_entry(log: &Log, e: &Entry, limits: &Limits) -> Result<(), String> {
             }
             Ok(())
         }
-        other => Err(format!("replay of '{other}' entries is not supported yet")),
+        "gate" => {
+            let policy = replay_policy(&input("policy")?)?;
+            let state: State = serde_json::from_slice(&input("state")?)
+                .map_err(|err| format!("stored state: {err}"))?;
+            let facts = hwprov::log::parse_image_facts(&input("image-facts")?)
+                .ok_or("stored image facts are malformed")?;
+            let image = e.inputs.iter().find(|(k, _)| k == "image").map(|(_, d)| *d);
+            if image != Some(facts.sha256) {
+                return Err("the recorded image digest and image facts disagree".into());
+            }
+            let report = gatelib::decide(&policy, &input("bundle")?, &state, facts, e.at, limits)
+                .map_err(|err| err.to_string())?;
+            compare(&report, e)
+        }
+        "vet" => {
+            let policy = replay_policy(&input("policy")?)?;
+            let report = hwprov::verify_bundle(&policy, &input("bundle")?, e.at, limits)
+                .map_err(|err| err.to_string())?;
+            compare(&report, e)
+        }
+        other => Err(format!(
+            "'{other}' entries cannot be replayed by this version"
+        )),
     }
 }

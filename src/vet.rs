@@ -110,19 +110,22 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, VetError> {
 pub struct Unit {
     /// The bundle file.
     pub path: PathBuf,
+    /// SHA-256 of the bytes verified, when they could be read.
+    pub digest: Option<crate::digest::Sha256>,
     /// Its report, or why it could not be read.
     pub outcome: Result<Report, String>,
 }
 
 fn verify_file(policy: &Policy, path: &Path, at: Timestamp, limits: &Limits) -> Unit {
-    let outcome = fsutil::read_bounded(path, limits.max_bundle_bytes)
-        .map_err(|e| e.to_string())
-        .and_then(|b| {
-            crate::verify::verify_bundle(policy, &b, at, limits)
-                .map_err(|e| format!("{}: {e}", path.display()))
-        });
+    let bytes = fsutil::read_bounded(path, limits.max_bundle_bytes).map_err(|e| e.to_string());
+    let digest = bytes.as_ref().ok().map(|b| crate::digest::Sha256::of(b));
+    let outcome = bytes.and_then(|b| {
+        crate::verify::verify_bundle(policy, &b, at, limits)
+            .map_err(|e| format!("{}: {e}", path.display()))
+    });
     Unit {
         path: path.to_owned(),
+        digest,
         outcome,
     }
 }

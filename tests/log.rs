@@ -285,3 +285,79 @@ fn concurrent_appenders_do_not_corrupt_the_log() {
     assert_eq!(checkpoint(&dir).0, 12);
     assert_eq!(code(&run(&["log", "verify", &d])), 0);
 }
+
+#[test]
+fn replay_of_verify_gate_and_vet_entries() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = new_log(tmp.path());
+    let d = dir.to_str().unwrap();
+    let st = tmp.path().join("state.json");
+    std::fs::copy(data("device-state.json"), &st).unwrap();
+    let gate = |img: &str, rel: &str| {
+        run(&[
+            "gate",
+            "--policy",
+            &data("policy.toml"),
+            "--state",
+            st.to_str().unwrap(),
+            "--image",
+            &data(img),
+            "--at",
+            AT,
+            "--log",
+            d,
+            &data(rel),
+        ])
+    };
+    assert_eq!(
+        code(&gate("firmware/bmc-2.5.0.bin", "release-bmc-2.5.0.cbor")),
+        0
+    );
+    assert_eq!(
+        code(&gate("firmware/bmc-2.3.0.bin", "release-bmc-2.3.0.cbor")),
+        1
+    );
+    let o = run(&[
+        "vet",
+        "--policy",
+        &data("policy.toml"),
+        "--at",
+        AT,
+        "--log",
+        d,
+        &data("shipment/batch-0000"),
+    ]);
+    assert_eq!(code(&o), 1);
+    assert_eq!(code(&verify_logged(&dir, "device-clean.cbor")), 0);
+    assert_eq!(
+        checkpoint(&dir).0,
+        2 + 300 + 1,
+        "one entry per gate, per vetted unit and per verify"
+    );
+    let shown = stdout(&run(&["log", "show", d, "--index", "0"]));
+    let e: serde_json::Value = serde_json::from_str(shown.trim()).unwrap();
+    assert_eq!(e["command"], "gate");
+    for input in ["bundle", "policy", "state", "image", "image-facts"] {
+        assert!(
+            e["inputs"][input].is_string(),
+            "gate entry lacks {input}: {e}"
+        );
+    }
+    // The image itself is not stored: only its digest and length.
+    let image = e["inputs"]["image"]
+        .as_str()
+        .unwrap()
+        .strip_prefix("sha256:")
+        .unwrap()
+        .to_owned();
+    assert!(!dir.join("objects").join(&image).exists());
+    let o = run(&["replay", d]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert!(stdout(&o).contains("303 replayed, 0 different, 0 log problem(s)"));
+    let o = run(&["replay", d, "--from", "1", "--to", "1"]);
+    assert!(
+        stdout(&o).contains("entry 1: same (gate fail"),
+        "{}",
+        stdout(&o)
+    );
+}
