@@ -562,42 +562,60 @@ impl Log {
         Ok((self.root(old)?, self.root(size)?, proof))
     }
 
-    /// Walks the entries file from the start: the complete entries' end
-    /// offsets and leaf hashes, and the number of torn bytes after them.
-    fn scan(&self) -> Result<(Vec<u64>, Vec<Hash>, u64), LogError> {
+    /// Walks the entries file from the start: the file's bytes, the complete
+    /// entries' end offsets, and the number of torn bytes after them.
+    fn scan(&self) -> Result<(Vec<u8>, Vec<u64>, u64), LogError> {
         let p = self.path("entries");
         let bytes = std::fs::read(&p).map_err(io(&p))?;
         let mut ends = Vec::new();
-        let mut leaves = Vec::new();
         let mut pos = 0usize;
         while pos < bytes.len() {
             match cbor::decode_prefix(&bytes[pos..], MAX_ENTRY_BYTES) {
-                Some((Value::Bytes(b), used)) => {
+                Some((Value::Bytes(_), used)) => {
                     pos += used;
                     ends.push(pos as u64);
-                    leaves.push(merkle::leaf_hash(&b));
                 }
                 _ => break,
             }
         }
-        Ok((ends, leaves, (bytes.len() - pos) as u64))
+        let torn = (bytes.len() - pos) as u64;
+        Ok((bytes, ends, torn))
+    }
+
+    /// The entry bytes inside the `i`th item of a scanned entries file.
+    fn item<'a>(bytes: &'a [u8], ends: &[u64], i: usize) -> &'a [u8] {
+        let start = if i == 0 { 0 } else { ends[i - 1] as usize };
+        let item = &bytes[start..ends[i] as usize];
+        // The item is a bstr head followed by the entry.
+        let head = item.len()
+            - cbor::decode_prefix(item, MAX_ENTRY_BYTES).map_or(0, |(v, _)| match v {
+                Value::Bytes(b) => b.len(),
+                _ => 0,
+            });
+        &item[head..]
+    }
+
+    /// Rebuilds the stored hashes from a scanned entries file.
+    fn rebuild(bytes: &[u8], ends: &[u64]) -> merkle::MemoryTree {
+        let mut tree = merkle::MemoryTree::default();
+        for i in 0..ends.len() {
+            tree.push(Self::item(bytes, ends, i));
+        }
+        tree
     }
 
     /// Checks the whole log: every entry decodes with its own index, the
     /// tree built from the entries matches the stored hashes and the signed
-    /// checkpoint, and every object is intact. Returns (entries, problems).
+    /// checkpoint, and every object is intact. Each file is read once.
+    /// Returns (complete entries, problems).
     pub fn verify(&self) -> Result<(u64, Vec<String>), LogError> {
         let mut problems = Vec::new();
-        let (ends, leaves, torn) = self.scan()?;
+        let (bytes, ends, torn) = self.scan()?;
         if torn > 0 {
             problems.push(format!("torn tail: {torn} byte(s) after entry {} do not form a complete entry (run with --repair to truncate them)", ends.len()));
         }
-        let mut tree = merkle::MemoryTree::default();
-        for (i, leaf) in leaves.iter().enumerate() {
-            tree.push_leaf_hash(*leaf);
-            let _ = i;
-        }
-        let n = leaves.len() as u64;
+        let tree = Self::rebuild(&bytes, &ends);
+        let n = ends.len() as u64;
         match self.checkpoint() {
             Err(e) => problems.push(e.to_string()),
             Ok(cp) => {
@@ -614,37 +632,35 @@ impl Log {
                 }
             }
         }
-        // Derived files.
-        let index_len = len_of(&self.path("index"))?;
-        let hashes_len = len_of(&self.path("hashes"))?;
-        if index_len != n * 8 || (0..n).any(|i| self.end_offset(i).ok() != Some(ends[i as usize])) {
+        // Derived files, each read once.
+        let ip = self.path("index");
+        let index = std::fs::read(&ip).map_err(io(&ip))?;
+        let want_index: Vec<u8> = ends.iter().flat_map(|e| e.to_be_bytes()).collect();
+        if index != want_index {
             problems.push("the index does not match the entries (--repair rebuilds it)".into());
         }
-        if hashes_len != merkle::stored_hash_count(n) * 32
-            || (0..tree.stored() as u64).any(|i| self.stored(i).ok() != tree.get(i).ok())
-        {
+        let hp = self.path("hashes");
+        let hashes = std::fs::read(&hp).map_err(io(&hp))?;
+        let stored_ok = hashes.len() == tree.stored() * 32
+            && hashes
+                .chunks_exact(32)
+                .enumerate()
+                .all(|(i, h)| tree.get(i as u64).is_ok_and(|t| t[..] == *h));
+        if !stored_ok {
             problems
                 .push("the stored hashes do not match the entries (--repair rebuilds them)".into());
         }
-        // Entries and objects.
-        for i in 0..n {
-            let start = if i == 0 { 0 } else { ends[i as usize - 1] };
-            let item = read_at(
-                &self.path("entries"),
-                start,
-                (ends[i as usize] - start) as usize,
-            )?;
-            let Ok(Value::Bytes(b)) = cbor::decode(&item, 1) else {
-                continue;
-            };
-            match Entry::decode(&b) {
+        // Entries and the objects they name (each object checked once).
+        let mut checked = std::collections::HashSet::new();
+        for i in 0..ends.len() {
+            match Entry::decode(Self::item(&bytes, &ends, i)) {
                 Err(e) => problems.push(format!("entry {i}: {e}")),
                 Ok(e) => {
-                    if e.index != i {
+                    if e.index != i as u64 {
                         problems.push(format!("entry {i} says it is entry {}", e.index));
                     }
                     for (name, d) in &e.inputs {
-                        if name == "image" {
+                        if name == "image" || !checked.insert(*d) {
                             continue; // images are recorded by digest only
                         }
                         if let Err(err) = self.object(d) {
@@ -666,16 +682,13 @@ impl Log {
             .open(&lock_path)
             .map_err(io(&lock_path))?;
         lock.lock().map_err(io(&lock_path))?;
-        let (ends, leaves, torn) = self.scan()?;
+        let (bytes, ends, torn) = self.scan()?;
         let keep = ends.last().copied().unwrap_or(0);
         let p = self.path("entries");
         let f = OpenOptions::new().write(true).open(&p).map_err(io(&p))?;
         f.set_len(keep).map_err(io(&p))?;
         f.sync_all().map_err(io(&p))?;
-        let mut tree = merkle::MemoryTree::default();
-        for l in &leaves {
-            tree.push_leaf_hash(*l);
-        }
+        let tree = Self::rebuild(&bytes, &ends);
         let index: Vec<u8> = ends.iter().flat_map(|e| e.to_be_bytes()).collect();
         let mut hashes = Vec::with_capacity(tree.stored() * 32);
         for i in 0..tree.stored() as u64 {
@@ -691,7 +704,7 @@ impl Log {
                 problem: e.to_string(),
             }
         })?;
-        let n = leaves.len() as u64;
+        let n = ends.len() as u64;
         let root = merkle::tree_hash(n, |i| tree.get(i))?;
         self.write_checkpoint(n, &root)?;
         drop(lock);

@@ -1248,10 +1248,11 @@ fn replay(dir: &Path, from: Option<u64>, to: Option<u64>, limits: &Limits) -> Re
     }
     let first = from.unwrap_or(0);
     let last = to.map_or(n, |t| (t + 1).min(n));
+    let mut policies = std::collections::HashMap::new();
     for i in first..last {
         let e =
             Entry::decode(&log.entry_bytes(i)?).map_err(|e| Fatal(format!("entry {i}: {e}")))?;
-        let outcome = replay_entry(&log, &e, limits);
+        let outcome = replay_entry(&log, &e, limits, &mut policies);
         match outcome {
             Ok(()) => outln!("entry {i}: same ({} {} at {})", e.command, e.verdict, e.at),
             Err(why) => {
@@ -1300,60 +1301,46 @@ fn compare(report: &hwprov::Report, e: &Entry) -> Result<(), String> {
     Ok(())
 }
 
-fn replay_entry(log: &Log, e: &Entry, limits: &Limits) -> Result<(), String> {
-    let input = |name: &str| -> Result<Vec<u8>, String> {
-        let d = e
-            .inputs
+fn replay_entry(
+    log: &Log,
+    e: &Entry,
+    limits: &Limits,
+    policies: &mut std::collections::HashMap<Sha256, Result<Policy, String>>,
+) -> Result<(), String> {
+    let digest = |name: &str| {
+        e.inputs
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, d)| *d)
-            .ok_or(format!("no '{name}' input recorded"))?;
-        log.object(&d).map_err(|err| err.to_string())
+            .ok_or(format!("no '{name}' input recorded"))
+    };
+    let input = |name: &str| -> Result<Vec<u8>, String> {
+        log.object(&digest(name)?).map_err(|err| err.to_string())
+    };
+    // Each stored policy is parsed once per replay.
+    let pd = digest("policy")?;
+    let policy = match policies
+        .entry(pd)
+        .or_insert_with(|| input("policy").and_then(|b| replay_policy(&b)))
+    {
+        Ok(p) => &*p,
+        Err(err) => return Err(err.clone()),
     };
     match e.command.as_str() {
-        "verify" => {
-            let policy_bytes = input("policy")?;
-            let text = std::str::from_utf8(&policy_bytes)
-                .map_err(|_| "stored policy is not UTF-8".to_string())?;
-            let mut policy =
-                Policy::parse(text, Path::new("policy.toml"), Path::new("/nonexistent"))
-                    .map_err(|err| format!("stored policy no longer loads: {err}"))?;
-            policy.sha256 = Sha256::of(&policy_bytes);
-            let report = hwprov::verify_bundle(&policy, &input("bundle")?, e.at, limits)
+        "verify" | "vet" => {
+            let report = hwprov::verify_bundle(policy, &input("bundle")?, e.at, limits)
                 .map_err(|err| err.to_string())?;
-            let digest = findings_digest(&report.findings);
-            if report.verdict.as_str() != e.verdict {
-                return Err(format!(
-                    "verdict {} now, {} recorded",
-                    report.verdict.as_str(),
-                    e.verdict
-                ));
-            }
-            if digest != e.findings {
-                return Err(format!(
-                    "findings digest {digest} now, {} recorded",
-                    e.findings
-                ));
-            }
-            Ok(())
+            compare(&report, e)
         }
         "gate" => {
-            let policy = replay_policy(&input("policy")?)?;
             let state: State = serde_json::from_slice(&input("state")?)
                 .map_err(|err| format!("stored state: {err}"))?;
             let facts = hwprov::log::parse_image_facts(&input("image-facts")?)
                 .ok_or("stored image facts are malformed")?;
-            let image = e.inputs.iter().find(|(k, _)| k == "image").map(|(_, d)| *d);
-            if image != Some(facts.sha256) {
+            if digest("image").ok() != Some(facts.sha256) {
                 return Err("the recorded image digest and image facts disagree".into());
             }
-            let report = gatelib::decide(&policy, &input("bundle")?, &state, facts, e.at, limits)
-                .map_err(|err| err.to_string())?;
-            compare(&report, e)
-        }
-        "vet" => {
-            let policy = replay_policy(&input("policy")?)?;
-            let report = hwprov::verify_bundle(&policy, &input("bundle")?, e.at, limits)
+            let report = gatelib::decide(policy, &input("bundle")?, &state, facts, e.at, limits)
                 .map_err(|err| err.to_string())?;
             compare(&report, e)
         }
