@@ -313,18 +313,24 @@ pub fn decode(bytes: &[u8], max_depth: usize) -> Result<Value, CborError> {
     Ok(v)
 }
 
-/// Decodes one item at the start of `bytes` (depth 1: a string or integer),
-/// returning it and the bytes it took; `None` if the bytes do not start with
-/// a complete, well-formed item of at most `max_len` bytes (a torn tail).
-pub fn decode_prefix(bytes: &[u8], max_len: usize) -> Option<(Value, usize)> {
-    let mut d = Decoder {
-        reader: SliceReader::new(bytes),
-        max_depth: 1,
+/// Reads one definite-length byte string with a shortest head at the start
+/// of `bytes`, without copying: its content and the bytes the item took.
+/// `None` if the bytes do not start with a complete one of at most
+/// `max_len` content bytes (e.g. a torn tail).
+pub fn bstr_prefix(bytes: &[u8], max_len: usize) -> Option<(&[u8], usize)> {
+    let first = *bytes.first()?;
+    if first >> 5 != major::BYTES || first & 0x1f == marker::START {
+        return None;
+    }
+    let mut r = SliceReader::new(bytes);
+    let b = <types::Bytes<&[u8]>>::decode(&mut r).ok()?.0;
+    let used = head_len(b.len() as u64) + b.len();
+    // A non-shortest head would make `used` disagree with what was read.
+    let read = bytes.len() - {
+        use dec::Read;
+        r.fill(usize::MAX).map(|x| x.as_ref().len()).unwrap_or(0)
     };
-    let before = d.left();
-    let v = d.item(0).ok()?;
-    let used = before - d.left();
-    (used <= max_len).then_some((v, used))
+    (used == read && b.len() <= max_len).then_some((b, used))
 }
 
 fn encode_into(v: &Value, w: &mut BufWriter, sort: bool) {

@@ -570,12 +570,12 @@ impl Log {
         let mut ends = Vec::new();
         let mut pos = 0usize;
         while pos < bytes.len() {
-            match cbor::decode_prefix(&bytes[pos..], MAX_ENTRY_BYTES) {
-                Some((Value::Bytes(_), used)) => {
+            match cbor::bstr_prefix(&bytes[pos..], MAX_ENTRY_BYTES) {
+                Some((_, used)) => {
                     pos += used;
                     ends.push(pos as u64);
                 }
-                _ => break,
+                None => break,
             }
         }
         let torn = (bytes.len() - pos) as u64;
@@ -586,22 +586,31 @@ impl Log {
     fn item<'a>(bytes: &'a [u8], ends: &[u64], i: usize) -> &'a [u8] {
         let start = if i == 0 { 0 } else { ends[i - 1] as usize };
         let item = &bytes[start..ends[i] as usize];
-        // The item is a bstr head followed by the entry.
-        let head = item.len()
-            - cbor::decode_prefix(item, MAX_ENTRY_BYTES).map_or(0, |(v, _)| match v {
-                Value::Bytes(b) => b.len(),
-                _ => 0,
-            });
-        &item[head..]
+        cbor::bstr_prefix(item, MAX_ENTRY_BYTES).map_or(&item[..0], |(b, _)| b)
     }
 
-    /// Rebuilds the stored hashes from a scanned entries file.
+    /// Rebuilds the stored hashes from a scanned entries file (leaf hashes
+    /// in parallel, then the interior nodes in order).
     fn rebuild(bytes: &[u8], ends: &[u64]) -> merkle::MemoryTree {
+        use rayon::prelude::*;
+        let leaves: Vec<Hash> = (0..ends.len())
+            .into_par_iter()
+            .map(|i| merkle::leaf_hash(Self::item(bytes, ends, i)))
+            .collect();
         let mut tree = merkle::MemoryTree::default();
-        for i in 0..ends.len() {
-            tree.push(Self::item(bytes, ends, i));
+        for l in leaves {
+            tree.push_leaf_hash(l);
         }
         tree
+    }
+
+    /// Recomputes the tree from the entries file alone (the hashing part of
+    /// [`Log::verify`]): the number of complete entries and their root.
+    pub fn recompute_root(&self) -> Result<(u64, Hash), LogError> {
+        let (bytes, ends, _) = self.scan()?;
+        let tree = Self::rebuild(&bytes, &ends);
+        let n = ends.len() as u64;
+        Ok((n, merkle::tree_hash(n, |i| tree.get(i))?))
     }
 
     /// Checks the whole log: every entry decodes with its own index, the
@@ -650,10 +659,15 @@ impl Log {
             problems
                 .push("the stored hashes do not match the entries (--repair rebuilds them)".into());
         }
-        // Entries and the objects they name (each object checked once).
+        // Entries (decoded in parallel) and the objects they name (each once).
+        use rayon::prelude::*;
+        let decoded: Vec<Result<Entry, String>> = (0..ends.len())
+            .into_par_iter()
+            .map(|i| Entry::decode(Self::item(&bytes, &ends, i)))
+            .collect();
         let mut checked = std::collections::HashSet::new();
-        for i in 0..ends.len() {
-            match Entry::decode(Self::item(&bytes, &ends, i)) {
+        for (i, d) in decoded.into_iter().enumerate() {
+            match d {
                 Err(e) => problems.push(format!("entry {i}: {e}")),
                 Ok(e) => {
                     if e.index != i as u64 {
