@@ -970,13 +970,15 @@ fn vet(a: &VetArgs, limits: &Limits) -> Result<u8, Fatal> {
         None => None,
     };
     let mut pending: Vec<(std::path::PathBuf, Sha256, Entry)> = Vec::new();
+    let mut all_units: Vec<(std::path::PathBuf, Option<Sha256>)> = Vec::new();
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     let summary = hwprov::vet::run(&policy, &units, at, limits, jobs, |u| {
         bar.inc(1);
-        if log.is_some()
-            && let (Ok(r), Some(d)) = (&u.outcome, u.digest)
-        {
-            pending.push((u.path.clone(), d, new_entry("vet", at, Vec::new(), r)));
+        if log.is_some() {
+            all_units.push((u.path.clone(), u.digest));
+            if let (Ok(r), Some(d)) = (&u.outcome, u.digest) {
+                pending.push((u.path.clone(), d, new_entry("vet", at, Vec::new(), r)));
+            }
         }
         if let Some(line) = vet_unit_line(u, a.format) {
             use std::io::Write as _;
@@ -991,9 +993,10 @@ fn vet(a: &VetArgs, limits: &Limits) -> Result<u8, Fatal> {
         // Objects first (in parallel), then every unit's entry in one batch.
         let policy_digest = log.put_object(policy_bytes)?;
         use rayon::prelude::*;
-        let stored: Vec<Result<(), Fatal>> = pending
+        let stored: Vec<Result<(), Fatal>> = all_units
             .par_iter()
-            .map(|(path, d, _)| {
+            .filter_map(|(path, d)| d.as_ref().map(|d| (path, d)))
+            .map(|(path, d)| {
                 let bytes = read_unchanged(path, d, limits.max_bundle_bytes)?;
                 log.put_object(&bytes)?;
                 Ok(())
@@ -1009,6 +1012,27 @@ fn vet(a: &VetArgs, limits: &Limits) -> Result<u8, Fatal> {
                 e
             })
             .collect();
+        // The shipment decision: fleet checks over every unit, in order.
+        let list = hwprov::cbor::Value::Array(
+            all_units
+                .iter()
+                .map(|(_, d)| d.map_or(hwprov::cbor::Value::Null, |d| d.to_cbor()))
+                .collect(),
+        );
+        let units_digest = log.put_object(&hwprov::cbor::encode_deterministic(&list))?;
+        entries.push(Entry {
+            index: 0,
+            time: Timestamp::now(),
+            at,
+            tool: format!("hwprov/{}", env!("CARGO_PKG_VERSION")),
+            command: "vet".into(),
+            inputs: vec![
+                ("policy".into(), policy_digest),
+                ("units".into(), units_digest),
+            ],
+            verdict: summary.verdict.as_str().into(),
+            findings: findings_digest(&summary.fleet_findings),
+        });
         let range = log.append(&mut entries)?;
         eprintln!(
             "logged entries {}..{} in {}",
@@ -1327,6 +1351,42 @@ fn replay_entry(
         Err(err) => return Err(err.clone()),
     };
     match e.command.as_str() {
+        "vet" if digest("units").is_ok() => {
+            // A shipment decision: the fleet checks over the stored units.
+            let list = hwprov::cbor::decode(&input("units")?, 2)
+                .map_err(|err| format!("stored unit list: {err}"))?;
+            let hwprov::cbor::Value::Array(items) = list else {
+                return Err("stored unit list is not an array".into());
+            };
+            let mut units = Vec::with_capacity(items.len());
+            for item in &items {
+                units.push(match item {
+                    hwprov::cbor::Value::Null => None,
+                    d => {
+                        let d = Sha256::from_cbor(d)
+                            .map_err(|err| format!("stored unit list: {err}"))?;
+                        Some(log.object(&d).map_err(|err| err.to_string())?)
+                    }
+                });
+            }
+            let summary = hwprov::vet::run_bytes(policy, &units, e.at, limits)
+                .map_err(|err| err.to_string())?;
+            if summary.verdict.as_str() != e.verdict {
+                return Err(format!(
+                    "shipment verdict {} now, {} recorded",
+                    summary.verdict.as_str(),
+                    e.verdict
+                ));
+            }
+            let fd = findings_digest(&summary.fleet_findings);
+            if fd != e.findings {
+                return Err(format!(
+                    "fleet findings digest {fd} now, {} recorded",
+                    e.findings
+                ));
+            }
+            Ok(())
+        }
         "verify" | "vet" => {
             let report = hwprov::verify_bundle(policy, &input("bundle")?, e.at, limits)
                 .map_err(|err| err.to_string())?;

@@ -297,6 +297,62 @@ pub fn run(
     at: Timestamp,
     limits: &Limits,
     jobs: usize,
+    on_unit: impl FnMut(&Unit),
+) -> Result<Summary, VetError> {
+    run_with(
+        policy,
+        units,
+        at,
+        limits,
+        jobs,
+        |p| verify_file(policy, p, at, limits),
+        on_unit,
+    )
+}
+
+/// Vets units given as stored bytes (`None`: a unit that could not be read),
+/// as `replay` does for a logged shipment decision. Units are named
+/// `unit-<n>` in the summary.
+pub fn run_bytes(
+    policy: &Policy,
+    units: &[Option<Vec<u8>>],
+    at: Timestamp,
+    limits: &Limits,
+) -> Result<Summary, VetError> {
+    let indexed: Vec<(usize, &Option<Vec<u8>>)> = units.iter().enumerate().collect();
+    run_with(
+        policy,
+        &indexed,
+        at,
+        limits,
+        1,
+        |(i, bytes)| {
+            let path = PathBuf::from(format!("unit-{i}"));
+            match bytes {
+                Some(b) => Unit {
+                    path,
+                    digest: Some(crate::digest::Sha256::of(b)),
+                    outcome: crate::verify::verify_bundle(policy, b, at, limits)
+                        .map_err(|e| e.to_string()),
+                },
+                None => Unit {
+                    path,
+                    digest: None,
+                    outcome: Err("unreadable when vetted".into()),
+                },
+            }
+        },
+        |_| {},
+    )
+}
+
+fn run_with<T: Sync>(
+    policy: &Policy,
+    units: &[T],
+    at: Timestamp,
+    _limits: &Limits,
+    jobs: usize,
+    check: impl Fn(&T) -> Unit + Sync,
     mut on_unit: impl FnMut(&Unit),
 ) -> Result<Summary, VetError> {
     let pool = rayon::ThreadPoolBuilder::new()
@@ -312,14 +368,10 @@ pub fn run(
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Unit>>(2);
         let pool = &pool;
+        let check = &check;
         scope.spawn(move || {
             for chunk in units.chunks(CHUNK) {
-                let results: Vec<Unit> = pool.install(|| {
-                    chunk
-                        .par_iter()
-                        .map(|p| verify_file(policy, p, at, limits))
-                        .collect()
-                });
+                let results: Vec<Unit> = pool.install(|| chunk.par_iter().map(check).collect());
                 if tx.send(results).is_err() {
                     return;
                 }

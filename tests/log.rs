@@ -331,9 +331,14 @@ fn replay_of_verify_gate_and_vet_entries() {
     assert_eq!(code(&verify_logged(&dir, "device-clean.cbor")), 0);
     assert_eq!(
         checkpoint(&dir).0,
-        2 + 300 + 1,
-        "one entry per gate, per vetted unit and per verify"
+        2 + 300 + 1 + 1,
+        "one entry per gate, per vetted unit, the shipment and the verify"
     );
+    let shipment: serde_json::Value =
+        serde_json::from_str(stdout(&run(&["log", "show", d, "--index", "302"])).trim()).unwrap();
+    assert_eq!(shipment["command"], "vet");
+    assert_eq!(shipment["verdict"], "fail");
+    assert!(shipment["inputs"]["units"].is_string(), "{shipment}");
     let shown = stdout(&run(&["log", "show", d, "--index", "0"]));
     let e: serde_json::Value = serde_json::from_str(shown.trim()).unwrap();
     assert_eq!(e["command"], "gate");
@@ -353,7 +358,16 @@ fn replay_of_verify_gate_and_vet_entries() {
     assert!(!dir.join("objects").join(&image).exists());
     let o = run(&["replay", d]);
     assert_eq!(code(&o), 0, "{}", stdout(&o));
-    assert!(stdout(&o).contains("303 replayed, 0 different, 0 log problem(s)"));
+    assert!(
+        stdout(&o).contains("304 replayed, 0 different, 0 log problem(s)"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(
+        stdout(&o).contains("entry 302: same (vet fail"),
+        "{}",
+        stdout(&o)
+    );
     let o = run(&["replay", d, "--from", "1", "--to", "1"]);
     assert!(
         stdout(&o).contains("entry 1: same (gate fail"),
