@@ -125,22 +125,26 @@ impl PublicKey {
     /// (whose public half is taken).
     pub fn load(path: &Path) -> Result<PublicKey, KeyError> {
         let bytes = fsutil::read_bounded(path, 64 * 1024)?;
-        let text = String::from_utf8(bytes).map_err(|_| KeyError::Format {
-            detail: format!("{}: not a text key file", path.display()),
-        })?;
-        let ctx = |e: KeyError| match e {
+        Self::parse_file_bytes(&bytes).map_err(|e| match e {
             KeyError::Format { detail } => KeyError::Format {
                 detail: format!("{}: {detail}", path.display()),
             },
             other => other,
-        };
+        })
+    }
+
+    /// Parses a key file's bytes (any form [`PublicKey::load`] reads).
+    pub fn parse_file_bytes(bytes: &[u8]) -> Result<PublicKey, KeyError> {
+        let text = std::str::from_utf8(bytes).map_err(|_| KeyError::Format {
+            detail: "not a text key file".into(),
+        })?;
         if text.contains("-----BEGIN PRIVATE KEY-----") {
-            return SecretKey::from_pem(&text).map(|k| k.public()).map_err(ctx);
+            return SecretKey::from_pem(text).map(|k| k.public());
         }
         if text.trim_start().starts_with(TEXT_PREFIX) {
-            return Self::from_text(&text).map_err(ctx);
+            return Self::from_text(text);
         }
-        Self::from_spki_pem(&text).map_err(ctx)
+        Self::from_spki_pem(text)
     }
 
     /// The key id.

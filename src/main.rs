@@ -706,19 +706,9 @@ fn verify(args: &VerifyArgs, path: &Path, limits: &Limits) -> Result<u8, Fatal> 
                 args.policy.display()
             )));
         }
-        let mut entry = [Entry {
-            index: 0,
-            time: Timestamp::now(),
-            at,
-            tool: format!("hwprov/{}", env!("CARGO_PKG_VERSION")),
-            command: "verify".into(),
-            inputs: vec![
-                ("bundle".into(), log.put_object(&bytes)?),
-                ("policy".into(), log.put_object(&policy_bytes)?),
-            ],
-            verdict: report.verdict.as_str().into(),
-            findings: findings_digest(&report.findings),
-        }];
+        let mut inputs = vec![("bundle".to_string(), log.put_object(&bytes)?)];
+        inputs.extend(policy_inputs(&log, &policy, &policy_bytes)?);
+        let mut entry = [new_entry("verify", at, inputs, &report)];
         log.append(&mut entry)?;
     }
     match args.format {
@@ -785,13 +775,16 @@ fn gate(a: &GateArgs, limits: &Limits) -> Result<u8, Fatal> {
         let mut entry = [new_entry(
             "gate",
             at,
-            vec![
-                ("bundle".into(), log.put_object(&bundle_bytes)?),
-                ("policy".into(), log.put_object(&policy_bytes)?),
-                ("state".into(), log.put_object(&state_bytes)?),
-                ("image".into(), facts.sha256),
-                ("image-facts".into(), log.put_object(&facts_bytes)?),
-            ],
+            [
+                vec![
+                    ("bundle".to_string(), log.put_object(&bundle_bytes)?),
+                    ("state".into(), log.put_object(&state_bytes)?),
+                    ("image".into(), facts.sha256),
+                    ("image-facts".into(), log.put_object(&facts_bytes)?),
+                ],
+                policy_inputs(&log, &policy, &policy_bytes)?,
+            ]
+            .concat(),
             &report,
         )];
         log.append(&mut entry)?;
@@ -991,7 +984,7 @@ fn vet(a: &VetArgs, limits: &Limits) -> Result<u8, Fatal> {
     drop(stdout);
     if let Some((log, policy_bytes)) = &log {
         // Objects first (in parallel), then every unit's entry in one batch.
-        let policy_digest = log.put_object(policy_bytes)?;
+        let policy_in = policy_inputs(log, &policy, policy_bytes)?;
         use rayon::prelude::*;
         let stored: Vec<Result<(), Fatal>> = all_units
             .par_iter()
@@ -1008,7 +1001,7 @@ fn vet(a: &VetArgs, limits: &Limits) -> Result<u8, Fatal> {
         let mut entries: Vec<Entry> = pending
             .into_iter()
             .map(|(_, d, mut e)| {
-                e.inputs = vec![("bundle".into(), d), ("policy".into(), policy_digest)];
+                e.inputs = [vec![("bundle".to_string(), d)], policy_in.clone()].concat();
                 e
             })
             .collect();
@@ -1026,10 +1019,7 @@ fn vet(a: &VetArgs, limits: &Limits) -> Result<u8, Fatal> {
             at,
             tool: format!("hwprov/{}", env!("CARGO_PKG_VERSION")),
             command: "vet".into(),
-            inputs: vec![
-                ("policy".into(), policy_digest),
-                ("units".into(), units_digest),
-            ],
+            inputs: [vec![("units".to_string(), units_digest)], policy_in].concat(),
             verdict: summary.verdict.as_str().into(),
             findings: findings_digest(&summary.fleet_findings),
         });
@@ -1126,6 +1116,19 @@ fn read_unchanged(path: &Path, digest: &Sha256, limit: usize) -> Result<Vec<u8>,
         )));
     }
     Ok(bytes)
+}
+
+/// The policy and the key files it names, stored in the log.
+fn policy_inputs(
+    log: &Log,
+    policy: &Policy,
+    policy_bytes: &[u8],
+) -> Result<Vec<(String, Sha256)>, Fatal> {
+    let mut v = vec![("policy".to_string(), log.put_object(policy_bytes)?)];
+    for (name, bytes) in &policy.key_files {
+        v.push((format!("key-file:{name}"), log.put_object(bytes)?));
+    }
+    Ok(v)
 }
 
 /// A log entry for a decision (its index is set on append).
@@ -1299,9 +1302,20 @@ fn replay(dir: &Path, from: Option<u64>, to: Option<u64>, limits: &Limits) -> Re
 
 /// The stored policy. Key files it names (`public_key_file`) are not part
 /// of the record, so such policies cannot be replayed.
-fn replay_policy(bytes: &[u8]) -> Result<Policy, String> {
+fn replay_policy(bytes: &[u8], log: &Log, e: &Entry) -> Result<Policy, String> {
     let text = std::str::from_utf8(bytes).map_err(|_| "stored policy is not UTF-8".to_string())?;
-    let mut policy = Policy::parse(text, Path::new("policy.toml"), Path::new("/nonexistent"))
+    // Key files the policy names come from the record, not the disk.
+    let read = |name: &str| -> Result<Vec<u8>, String> {
+        let want = format!("key-file:{name}");
+        let d = e
+            .inputs
+            .iter()
+            .find(|(k, _)| *k == want)
+            .map(|(_, d)| *d)
+            .ok_or(format!("key file {name} was not recorded"))?;
+        log.object(&d).map_err(|err| err.to_string())
+    };
+    let mut policy = Policy::parse_with(text, Path::new("policy.toml"), &read)
         .map_err(|err| format!("stored policy no longer loads: {err}"))?;
     policy.sha256 = Sha256::of(bytes);
     Ok(policy)
@@ -1341,11 +1355,16 @@ fn replay_entry(
     let input = |name: &str| -> Result<Vec<u8>, String> {
         log.object(&digest(name)?).map_err(|err| err.to_string())
     };
-    // Each stored policy is parsed once per replay.
-    let pd = digest("policy")?;
+    // Each stored policy (with the key files it names) is parsed once per replay.
+    let mut key_material = digest("policy")?.0.to_vec();
+    for (k, d) in e.inputs.iter().filter(|(k, _)| k.starts_with("key-file:")) {
+        key_material.extend_from_slice(k.as_bytes());
+        key_material.extend_from_slice(&d.0);
+    }
+    let pd = Sha256::of(&key_material);
     let policy = match policies
         .entry(pd)
-        .or_insert_with(|| input("policy").and_then(|b| replay_policy(&b)))
+        .or_insert_with(|| input("policy").and_then(|b| replay_policy(&b, log, e)))
     {
         Ok(p) => &*p,
         Err(err) => return Err(err.clone()),

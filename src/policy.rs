@@ -197,6 +197,9 @@ pub struct Policy {
     pub fleet: Fleet,
     /// `[[waivers]]`.
     pub waivers: Vec<Waiver>,
+    /// Each `public_key_file` as written, with the file's exact bytes (the
+    /// log records them so a decision can be replayed from the record).
+    pub key_files: Vec<(String, Vec<u8>)>,
 }
 
 #[derive(Deserialize)]
@@ -385,7 +388,20 @@ impl Policy {
     /// Parses policy text. `path` is used in messages; `base` is where
     /// `public_key_file` paths are resolved.
     pub fn parse(src: &str, path: &Path, base: &Path) -> Result<Policy, PolicyError> {
+        Self::parse_with(src, path, &|name: &str| {
+            crate::fsutil::read_bounded(&base.join(name), 64 * 1024).map_err(|e| e.to_string())
+        })
+    }
+
+    /// Parses policy text, reading each `public_key_file` through `read_key_file`
+    /// (given the path as written), e.g. from a log's stored objects.
+    pub fn parse_with(
+        src: &str,
+        path: &Path,
+        read_key_file: &dyn Fn(&str) -> Result<Vec<u8>, String>,
+    ) -> Result<Policy, PolicyError> {
         let cx = Ctx { path, src };
+        let mut key_files = Vec::new();
         let raw: RawPolicy = toml::from_str(src).map_err(|e| {
             let msg = e.message().trim().to_owned();
             cx.err(e.span().unwrap_or(0..0), msg)
@@ -480,8 +496,19 @@ impl Policy {
             let key = match (&k.public_key, &k.public_key_file) {
                 (Some(t), None) => PublicKey::from_text(t.get_ref())
                     .map_err(|e| cx.err(t.span(), e.to_string()))?,
-                (None, Some(f)) => PublicKey::load(&base.join(f.get_ref()))
-                    .map_err(|e| cx.err(f.span(), e.to_string()))?,
+                (None, Some(f)) => {
+                    let bytes = read_key_file(f.get_ref()).map_err(|e| cx.err(f.span(), e))?;
+                    if bytes.windows(11).any(|w| w == b"PRIVATE KEY") {
+                        return Err(cx.err(
+                            f.span(),
+                            format!("{} is a private key; a policy names public keys only (openssl pkey -pubout, or the .pub.pem `hwprov key generate` writes)", f.get_ref()),
+                        ));
+                    }
+                    let key = PublicKey::parse_file_bytes(&bytes)
+                        .map_err(|e| cx.err(f.span(), format!("{}: {e}", f.get_ref())))?;
+                    key_files.push((f.get_ref().clone(), bytes));
+                    key
+                }
                 _ => {
                     return Err(cx.err(
                         span,
@@ -633,6 +660,7 @@ impl Policy {
             classes,
             fleet,
             waivers,
+            key_files,
         })
     }
 

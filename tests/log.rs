@@ -375,3 +375,67 @@ fn replay_of_verify_gate_and_vet_entries() {
         stdout(&o)
     );
 }
+
+#[test]
+fn key_files_are_recorded_and_replayed_from_the_record() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = new_log(tmp.path());
+    let d = dir.to_str().unwrap();
+    // A policy naming the vendor's key by file.
+    let pdir = tmp.path().join("pol");
+    std::fs::create_dir_all(pdir.join("keys")).unwrap();
+    std::fs::copy(
+        data("keys/aurora-networks.pub.pem"),
+        pdir.join("keys/aurora.pub.pem"),
+    )
+    .unwrap();
+    let policy = std::fs::read_to_string(data("policy.toml")).unwrap();
+    let inline = hwprov::PublicKey::load(Path::new(&data("keys/aurora-networks.pub.pem")))
+        .unwrap()
+        .to_text();
+    let policy = policy.replacen(
+        &format!("public_key = \"{inline}\""),
+        "public_key_file = \"keys/aurora.pub.pem\"",
+        1,
+    );
+    assert!(policy.contains("public_key_file"));
+    std::fs::write(pdir.join("policy.toml"), &policy).unwrap();
+    let o = run(&[
+        "verify",
+        "--policy",
+        pdir.join("policy.toml").to_str().unwrap(),
+        "--at",
+        AT,
+        "--log",
+        d,
+        &data("device-clean.cbor"),
+    ]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    let e: serde_json::Value =
+        serde_json::from_str(stdout(&run(&["log", "show", d])).trim()).unwrap();
+    assert!(
+        e["inputs"]["key-file:keys/aurora.pub.pem"].is_string(),
+        "{e}"
+    );
+    // The key file changes on disk afterwards; replay uses the recorded one.
+    std::fs::write(
+        pdir.join("keys/aurora.pub.pem"),
+        "ed25519:AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+    )
+    .unwrap();
+    let o = run(&["replay", d]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    // A private key named as a policy key file is refused.
+    std::fs::copy(
+        data("keys/aurora-networks.pem"),
+        pdir.join("keys/aurora.pub.pem"),
+    )
+    .unwrap();
+    let o = run(&[
+        "policy",
+        "check",
+        pdir.join("policy.toml").to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("is a private key"), "{}", stderr(&o));
+}
