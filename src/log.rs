@@ -297,6 +297,7 @@ impl Log {
                 .sync_all()
                 .map_err(io(dir))?;
         }
+        fsutil::sync_parent(&dir.join("entries")).map_err(io(dir))?;
         let log = Log {
             dir: dir.to_owned(),
             verifier,
