@@ -2,7 +2,7 @@
 //! message, root first. A file holding one tagged COSE message is a
 //! one-statement bundle.
 
-use crate::cbor::{self, Value};
+use crate::cbor::{self, Value, head_len};
 use crate::limits::Limits;
 use cbor4ii::core::dec::{Decode, Read as _};
 use cbor4ii::core::types;
@@ -67,17 +67,6 @@ impl std::error::Error for BundleError {}
 
 fn not(detail: &'static str) -> BundleError {
     BundleError::NotABundle { detail }
-}
-
-/// Size of the shortest CBOR head for argument `n`.
-fn head_len(n: u64) -> usize {
-    match n {
-        0..=23 => 1,
-        24..=0xff => 2,
-        0x100..=0xffff => 3,
-        0x1_0000..=0xffff_ffff => 5,
-        _ => 9,
-    }
 }
 
 /// Splits a bundle into its statements' exact bytes, root first, without

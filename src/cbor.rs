@@ -287,7 +287,7 @@ impl<'a> Decoder<'a> {
 
 /// Bytes of the shortest head for a length (strings are checked with their
 /// head still unread).
-fn head_len(n: u64) -> usize {
+pub(crate) fn head_len(n: u64) -> usize {
     match n {
         0..=23 => 1,
         24..=0xff => 2,

@@ -557,12 +557,7 @@ fn device_rules(
     always: &mut Vec<Finding>,
 ) -> (Vec<Finding>, Vec<(Stage, crate::country::Country)>) {
     let params = policy.params(Some(&dev.class));
-    let mut r = Rules {
-        policy,
-        at,
-        serial: Some(dev.product.serial.clone()),
-        out: Vec::new(),
-    };
+    let mut r = Rules::new(policy, at, Some(dev.product.serial.clone()));
     let mut used: Vec<&Verified> = vec![root];
     let mut used_set: HashSet<Sha256> = HashSet::from([root.digest]);
     let mut missing_reported: HashSet<Sha256> = HashSet::new();
@@ -752,7 +747,7 @@ fn device_rules(
     for v in &used {
         r.issuer_checks(v);
     }
-    (r.out, sites)
+    (r.into_findings(), sites)
 }
 
 /// Threshold and evaluation checks shared by device firmware and a firmware
@@ -830,12 +825,7 @@ pub(crate) fn firmware_rules(
     serial: Option<String>,
 ) -> Vec<Finding> {
     let params = policy.params(None);
-    let mut r = Rules {
-        policy,
-        at,
-        serial,
-        out: Vec::new(),
-    };
+    let mut r = Rules::new(policy, at, serial);
     let releases: Vec<&Verified> = ev
         .releases_for(&fw.image)
         .filter(|(_, f)| f.target == fw.target)
@@ -855,7 +845,7 @@ pub(crate) fn firmware_rules(
     for v in used {
         r.issuer_checks(v);
     }
-    r.out
+    r.into_findings()
 }
 
 /// Applies `[rules]`/class levels and waivers to policy-rule findings.
