@@ -285,8 +285,7 @@ impl<'a> Decoder<'a> {
     }
 }
 
-/// Bytes of the shortest head for a length (strings are checked with their
-/// head still unread).
+/// Bytes of the shortest CBOR head for argument `n` (an integer, length or tag).
 pub(crate) fn head_len(n: u64) -> usize {
     match n {
         0..=23 => 1,
