@@ -361,12 +361,45 @@ fn input_errors_exit_2_and_name_the_file() {
 fn help_documents_every_command() {
     let o = run(&["--help"]);
     let h = stdout(&o);
-    for c in ["key", "sign", "bundle", "inspect", "verify", "Exit status"] {
+    for c in [
+        "key",
+        "sign",
+        "bundle",
+        "inspect",
+        "verify",
+        "gate",
+        "vet",
+        "state",
+        "log",
+        "replay",
+        "policy",
+        "Exit status",
+    ] {
         assert!(h.contains(c), "--help lacks {c}: {h}");
     }
     let v = stdout(&run(&["verify", "--help"]));
-    for c in ["--policy", "--at", "--format", "--deny-warnings"] {
+    for c in ["--policy", "--at", "--format", "--deny-warnings", "--log"] {
         assert!(v.contains(c), "verify --help lacks {c}");
+    }
+    for (cmd, flags) in [
+        (
+            vec!["gate", "--help"],
+            vec!["--state", "--image", "--install", "--log", "Exit status"],
+        ),
+        (
+            vec!["vet", "--help"],
+            vec!["--jobs", "--html", "--log", "Exit status"],
+        ),
+        (vec!["log", "verify", "--help"], vec!["--repair"]),
+        (vec!["log", "prove", "--help"], vec!["--index", "--size"]),
+        (vec!["log", "consistency", "--help"], vec!["--old-size"]),
+        (vec!["replay", "--help"], vec!["--from", "--to"]),
+        (vec!["policy", "test", "--help"], vec!["case.json"]),
+    ] {
+        let h = stdout(&run(&cmd));
+        for f in flags {
+            assert!(h.contains(f), "{cmd:?} lacks {f}: {h}");
+        }
     }
 }
 
