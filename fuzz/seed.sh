@@ -2,13 +2,21 @@
 # Seeds fuzz/corpus/<target>/ from test-vectors/ and examples/data/.
 set -euo pipefail
 cd "$(dirname "$0")"
-mkdir -p corpus/envelope corpus/statement corpus/bundle corpus/policy
+mkdir -p corpus/envelope corpus/statement corpus/bundle corpus/policy corpus/state corpus/log
+cp ../examples/data/device-state.json corpus/state/
 for d in ../test-vectors/*/; do
   n=$(basename "$d")
   cp "$d/bundle.cbor" "corpus/bundle/$n.cbor"
   cp "$d/policy.toml" "corpus/policy/$n.toml"
 done
 cp ../examples/data/*.cbor corpus/bundle/
+# Log material: a fresh log's checkpoint and verifier key.
+tmp=$(mktemp -d)
+cargo run -q --release --manifest-path ../Cargo.toml -- key generate --out "$tmp/k.pem" >/dev/null
+cargo run -q --release --manifest-path ../Cargo.toml -- log init "$tmp/log" --key "$tmp/k.pem" --origin fuzz.example/log >/dev/null
+cargo run -q --release --manifest-path ../Cargo.toml -- verify --policy ../examples/data/policy.toml --at 2026-11-21T00:00:00Z --log "$tmp/log" ../examples/data/device-clean.cbor >/dev/null
+cp "$tmp/log/checkpoint" corpus/log/checkpoint; cp "$tmp/log/log.vkey" corpus/log/vkey; cp "$tmp/log/entries" corpus/log/entries
+rm -rf "$tmp"
 # Split bundles into statements and payloads with the library's own tools.
 cargo run -q --release --manifest-path seed/Cargo.toml -- corpus
 echo "seeded: $(ls corpus/bundle | wc -l) bundles, $(ls corpus/envelope | wc -l) envelopes, $(ls corpus/statement | wc -l) payloads"
