@@ -258,11 +258,7 @@ pub fn decide(
 
 /// Whether a verdict lets the image in.
 pub fn accepts(verdict: Verdict, deny_warnings: bool) -> bool {
-    match verdict {
-        Verdict::Pass => true,
-        Verdict::Warn => !deny_warnings,
-        Verdict::Fail => false,
-    }
+    verdict.exit_code(deny_warnings) == 0
 }
 
 /// The release the bundle's root names, if it verified (for updating the state).

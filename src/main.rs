@@ -716,11 +716,7 @@ fn verify(args: &VerifyArgs, path: &Path, limits: &Limits) -> Result<u8, Fatal> 
         Format::Json => outln!("{}", report.to_json()),
         Format::Sarif => outln!("{}", report.to_sarif(&path.display().to_string())),
     }
-    Ok(match report.verdict {
-        Verdict::Pass => 0,
-        Verdict::Warn if !args.deny_warnings => 0,
-        _ => 1,
-    })
+    Ok(report.verdict.exit_code(args.deny_warnings))
 }
 
 struct GateArgs {
@@ -1099,11 +1095,7 @@ fn vet(a: &VetArgs, limits: &Limits) -> Result<u8, Fatal> {
             outln!("verdict: {}", summary.verdict.as_str().to_uppercase());
         }
     }
-    Ok(match summary.verdict {
-        Verdict::Pass => 0,
-        Verdict::Warn if !a.deny_warnings => 0,
-        _ => 1,
-    })
+    Ok(summary.verdict.exit_code(a.deny_warnings))
 }
 
 /// Re-reads a file for the log and checks it is the one that was used.

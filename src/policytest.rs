@@ -12,7 +12,7 @@
 use crate::fsutil;
 use crate::limits::Limits;
 use crate::policy::Policy;
-use crate::report::{Severity, Verdict};
+use crate::report::Severity;
 use crate::time::Timestamp;
 use serde::Deserialize;
 use std::collections::BTreeSet;
@@ -183,11 +183,7 @@ fn run_case(
             }) {
                 Err(e) => (2, None, Vec::new(), format!("input error: {e}")),
                 Ok(r) => {
-                    let exit = match r.verdict {
-                        Verdict::Pass => 0,
-                        Verdict::Warn if !deny_warnings => 0,
-                        _ => 1,
-                    };
+                    let exit = i32::from(r.verdict.exit_code(deny_warnings));
                     let findings: Vec<(String, Severity)> = r
                         .findings
                         .iter()

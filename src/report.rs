@@ -55,6 +55,16 @@ impl Verdict {
         }
     }
 
+    /// The exit status of SPEC section 8: `0` for pass or warn (`1` for warn
+    /// with `--deny-warnings`), `1` for fail.
+    pub fn exit_code(self, deny_warnings: bool) -> u8 {
+        match self {
+            Verdict::Pass => 0,
+            Verdict::Warn if !deny_warnings => 0,
+            _ => 1,
+        }
+    }
+
     /// `fail` if any deny; else `warn` if any warn; else `pass`.
     pub fn of(findings: &[Finding]) -> Verdict {
         if findings.iter().any(|f| f.severity == Severity::Deny) {
