@@ -1,0 +1,102 @@
+//! Interop with an independent COSE implementation, in the direction
+//! `../shared/interop` does not cover: statements signed by hwprov (Sign1 and
+//! multi-signer Sign, from the binary and the fixtures) verify with pycose,
+//! and a statement hwprov finds tampered fails there too. CI installs pycose
+//! (.ci/run); elsewhere the test is skipped with a message if it is missing.
+
+mod common;
+
+use common::*;
+
+fn pycose_available() -> bool {
+    std::process::Command::new("python3")
+        .args(["-c", "import pycose, cbor2; from importlib.metadata import version; assert int(version('cbor2').split('.')[0]) < 6"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn pycose_check(policy: &str, bundles: &[String]) -> std::process::Output {
+    std::process::Command::new("python3")
+        .arg(root().join("tests/interop/pycose_check.py"))
+        .arg(policy)
+        .args(bundles)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn statements_signed_by_hwprov_verify_with_pycose() {
+    if !pycose_available() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have pycose with cbor2 < 6: .ci/run installs them"
+        );
+        eprintln!(
+            "SKIPPED statements_signed_by_hwprov_verify_with_pycose: pip install 'cbor2<6' pycose"
+        );
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let d = |rel: &str| root().join("examples/data").join(rel).display().to_string();
+    // A fresh two-signer statement from the binary.
+    let o = run(&[
+        "sign",
+        "--key",
+        &d("keys/aurora-networks.pem"),
+        "--key",
+        &d("keys/boreal-radio.pem"),
+        &d("statements/device-clean.json"),
+        "--out",
+        tmp.path().join("two.cose").to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let mut bundles: Vec<String> = [
+        "device-clean.cbor",
+        "device-high-risk-atp.cbor",
+        "device-unsigned-firmware.cbor",
+        "release-bmc-2.5.0.cbor",
+        "release-bmc-2.3.0.cbor",
+    ]
+    .iter()
+    .map(|b| d(b))
+    .collect();
+    bundles.push(tmp.path().join("two.cose").display().to_string());
+    let o = pycose_check(&d("policy.toml"), &bundles);
+    let out = stdout(&o);
+    assert!(
+        o.status.success(),
+        "pycose rejected a statement hwprov made:\n{out}{}",
+        stderr(&o)
+    );
+    assert!(
+        out.lines().filter(|l| l.starts_with("ok")).count() == 17,
+        "{out}"
+    );
+    assert!(out.contains("SignMessage 2 signature(s)"), "{out}");
+    // Multi-signer fixtures too.
+    let tv = |c: &str, f: &str| {
+        root()
+            .join("test-vectors")
+            .join(c)
+            .join(f)
+            .display()
+            .to_string()
+    };
+    let o = pycose_check(
+        &tv("threshold-two-signers", "policy.toml"),
+        &[tv("threshold-two-signers", "bundle.cbor")],
+    );
+    assert!(o.status.success(), "{}", stdout(&o));
+    // What hwprov calls a tampered signature, pycose rejects too.
+    let o = pycose_check(
+        &tv("tampered-signature", "policy.toml"),
+        &[tv("tampered-signature", "bundle.cbor")],
+    );
+    assert!(!o.status.success());
+    assert_eq!(
+        stdout(&o).lines().filter(|l| l.starts_with("FAIL")).count(),
+        1,
+        "{}",
+        stdout(&o)
+    );
+}
