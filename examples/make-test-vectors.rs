@@ -21,8 +21,13 @@ fn main() {
         }
     };
     let cases = support::vectors::cases();
-    for c in &cases {
-        let dir = out.join(c.name);
+    let hostile = support::vectors::hostile();
+    let all = cases.iter().map(|c| (out.join(c.name), c)).chain(
+        hostile
+            .iter()
+            .map(|c| (out.join("hostile").join(c.name), c)),
+    );
+    for (dir, c) in all {
         let res = std::fs::create_dir_all(&dir)
             .and_then(|_| std::fs::write(dir.join("policy.toml"), &c.policy))
             .and_then(|_| std::fs::write(dir.join("bundle.cbor"), &c.bundle))
@@ -32,7 +37,13 @@ fn main() {
             std::process::exit(2);
         }
     }
-    println!("wrote {} cases to {}", cases.len(), out.display());
+    println!(
+        "wrote {} cases to {} and {} to {}/hostile",
+        cases.len(),
+        out.display(),
+        hostile.len(),
+        out.display()
+    );
     if args.is_empty() {
         for p in support::policies::all() {
             let dir = PathBuf::from("policies").join(p.name);

@@ -53,6 +53,17 @@ pub fn sorted_dirs(dir: &Path) -> Vec<PathBuf> {
     v
 }
 
+/// Every case folder of `test-vectors/` and `test-vectors/hostile/`.
+pub fn vector_dirs() -> Vec<PathBuf> {
+    let tv = root().join("test-vectors");
+    let mut v: Vec<PathBuf> = sorted_dirs(&tv)
+        .into_iter()
+        .filter(|d| d.join("case.json").exists())
+        .collect();
+    v.extend(sorted_dirs(&tv.join("hostile")));
+    v
+}
+
 /// Runs `verify --format json` on a case folder (interop layout) and returns
 /// (exit code, parsed report or None, stderr).
 pub fn verify_case(dir: &Path) -> (i32, Option<serde_json::Value>, String, serde_json::Value) {

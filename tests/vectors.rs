@@ -87,8 +87,22 @@ fn test_vectors_are_reproducible() {
         on_disk, generated,
         "run: cargo run --example make-test-vectors"
     );
-    for c in cases {
-        let d = dir.join(c.name);
+    let hostile = support::vectors::hostile();
+    let on_disk: BTreeSet<String> = sorted_dirs(&dir.join("hostile"))
+        .iter()
+        .map(|d| d.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    let generated: BTreeSet<String> = hostile.iter().map(|c| c.name.to_string()).collect();
+    assert_eq!(
+        on_disk, generated,
+        "run: cargo run --example make-test-vectors"
+    );
+    let all = cases.into_iter().map(|c| (dir.join(c.name), c)).chain(
+        hostile
+            .into_iter()
+            .map(|c| (dir.join("hostile").join(c.name), c)),
+    );
+    for (d, c) in all {
         assert_eq!(
             std::fs::read(d.join("bundle.cbor")).unwrap(),
             c.bundle,

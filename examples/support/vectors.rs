@@ -1098,3 +1098,148 @@ fn policy_cases(v: &mut Vec<Case>) {
         ),
     ));
 }
+
+/// `test-vectors/hostile/`: inputs built to break parsers and limits. Each
+/// must end in the stated outcome without a panic or an allocation beyond
+/// the limits.
+pub fn hostile() -> Vec<Case> {
+    let mut v = Vec::new();
+    // A payload signed by a trusted key, so only the payload is under test.
+    let signed_payload = |payload: Vec<u8>| {
+        let dev_key = key("aurora-networks", 0);
+        hwprov::bundle::encode(&[envelope::sign(&payload, &[&dev_key])])
+    };
+    let device = Unit::new("AX5-900001").parts().0.to_value();
+    let Value::Map(base) = device else {
+        unreachable!()
+    };
+    let with = |k: &str, val: Value| {
+        let mut m = base.clone();
+        set(&mut m, k, val);
+        cbor::encode_deterministic(&Value::Map(m))
+    };
+    let mut deep = Value::Text("bottom".into());
+    for _ in 0..40 {
+        deep = Value::Map(vec![(Value::Text("x".into()), deep)]);
+    }
+    v.push(fail(
+        "deep-nesting",
+        "A signed device payload whose ext nests 40 maps deep (the limit is 16).",
+        base_policy(),
+        signed_payload(with("ext", deep)),
+        vec![("statement.malformed", D)],
+    ));
+    // "issuer": text declaring 4 GiB (0x7a ffffffff), signed.
+    let huge = {
+        let p = with("issuer", Value::Text("aurora-networks".into()));
+        let pos = p
+            .windows(16)
+            .position(|w| w == b"oaurora-networks")
+            .unwrap();
+        let mut out = p[..pos].to_vec();
+        out.extend_from_slice(&[0x7a, 0xff, 0xff, 0xff, 0xff]);
+        out.extend_from_slice(&p[pos + 1..]);
+        out
+    };
+    v.push(fail(
+        "huge-declared-text",
+        "A signed payload whose issuer declares a 4 GiB string; refused before allocating.",
+        base_policy(),
+        signed_payload(huge),
+        vec![("statement.malformed", D)],
+    ));
+    let indefinite = {
+        let p = with("class", Value::Text("core".into()));
+        let mut out = vec![0xbf];
+        out.extend_from_slice(&p[1..]);
+        out.push(0xff);
+        out
+    };
+    v.push(fail(
+        "indefinite-map",
+        "A signed payload encoded as an indefinite-length map.",
+        base_policy(),
+        signed_payload(indefinite),
+        vec![("statement.malformed", D)],
+    ));
+    v.push(fail(
+        "tag-in-field",
+        "A signed payload whose issuer is wrapped in a CBOR tag (tag 1).",
+        base_policy(),
+        signed_payload(with(
+            "issuer",
+            Value::Tag(1, Box::new(Value::Text("aurora-networks".into()))),
+        )),
+        vec![("statement.malformed", D)],
+    ));
+    let nan = {
+        let p = with("issued", Value::Uint(ISSUED));
+        let needle = [0x1a_u8, 0x69, 0xa3, 0x81, 0x80];
+        let pos = p.windows(5).position(|w| w == needle).unwrap();
+        let mut out = p[..pos].to_vec();
+        out.extend_from_slice(&[0xf9, 0x7e, 0x00]);
+        out.extend_from_slice(&p[pos + 5..]);
+        out
+    };
+    v.push(fail(
+        "nan-time",
+        "A signed payload whose issued time is NaN.",
+        base_policy(),
+        signed_payload(nan),
+        vec![("statement.malformed", D)],
+    ));
+    v.push(fail(
+        "self-describe-tag",
+        "The root statement wrapped in the self-describe tag 55799 before tag 18.",
+        base_policy(),
+        {
+            let mut parts = split(&Unit::new("AX5-900002").bundle());
+            let mut wrapped = vec![0xd9, 0xd9, 0xf7];
+            wrapped.extend_from_slice(&parts[0]);
+            parts[0] = wrapped;
+            hwprov::bundle::encode(&parts)
+        },
+        vec![("envelope.malformed", D)],
+    ));
+    v.push(Case {
+        rules: vec![("envelope.malformed", D)],
+        ..fail(
+            "ten-thousand-statements",
+            "A bundle of exactly 10,000 statements (the limit), each a one-byte non-statement: accepted as a bundle, every statement refused.",
+            base_policy(),
+            hwprov::bundle::encode(&vec![vec![0x00]; 10_000]),
+            vec![],
+        )
+    });
+    v.push(input_error(
+        "ten-thousand-and-one-statements",
+        "A bundle declaring 10,001 statements, one over the limit.",
+        base_policy(),
+        hwprov::bundle::encode(&vec![vec![0x00]; 10_001]),
+        "10001 statements, over the limit of 10000",
+    ));
+    v.push(input_error(
+        "nested-arrays-bundle",
+        "A bundle whose element is an array nested 10,000 deep instead of a byte string.",
+        base_policy(),
+        {
+            let mut b = vec![0x81];
+            b.extend(std::iter::repeat_n(0x81, 10_000));
+            b.push(0x00);
+            b
+        },
+        "not a byte string",
+    ));
+    v.push(fail(
+        "oversized-statement",
+        "A statement of 1 MiB + 1 byte inside a bundle: refused unparsed (the per-statement limit).",
+        base_policy(),
+        {
+            let mut parts = split(&Unit::new("AX5-900003").bundle());
+            parts.push(vec![0xd2; (1 << 20) + 1]);
+            hwprov::bundle::encode(&parts)
+        },
+        vec![("envelope.malformed", D)],
+    ));
+    v
+}
