@@ -100,3 +100,90 @@ fn statements_signed_by_hwprov_verify_with_pycose() {
         stdout(&o)
     );
 }
+
+fn python_has(modules: &str) -> bool {
+    std::process::Command::new("python3")
+        .args(["-c", &format!("import {modules}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn log_checkpoints_and_proofs_check_with_an_independent_rfc9162_implementation() {
+    if !python_has("cbor2, cryptography") {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have cbor2 and cryptography: .ci/run installs them"
+        );
+        eprintln!(
+            "SKIPPED log_checkpoints_and_proofs_check_with_an_independent_rfc9162_implementation: pip install cbor2 cryptography"
+        );
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let key = tmp.path().join("log.pem");
+    assert_eq!(
+        code(&run(&["key", "generate", "--out", key.to_str().unwrap()])),
+        0
+    );
+    let dir = tmp.path().join("log");
+    let d = dir.to_str().unwrap();
+    assert_eq!(
+        code(&run(&[
+            "log",
+            "init",
+            d,
+            "--key",
+            key.to_str().unwrap(),
+            "--origin",
+            "interop.example/log"
+        ])),
+        0
+    );
+    let data = |rel: &str| root().join("examples/data").join(rel).display().to_string();
+    // 11 entries: sizes that are not powers of two exercise every proof shape.
+    for b in [
+        "device-clean.cbor",
+        "device-high-risk-atp.cbor",
+        "device-unsigned-firmware.cbor",
+    ]
+    .iter()
+    .cycle()
+    .take(11)
+    {
+        let o = run(&[
+            "verify",
+            "--policy",
+            &data("policy.toml"),
+            "--at",
+            "2026-11-21T00:00:00Z",
+            "--log",
+            d,
+            &data(b),
+        ]);
+        assert_ne!(code(&o), 2, "{}", stderr(&o));
+    }
+    let check = || {
+        std::process::Command::new("python3")
+            .arg(root().join("tests/interop/tlog_check.py"))
+            .arg(env!("CARGO_BIN_EXE_hwprov"))
+            .arg(d)
+            .output()
+            .unwrap()
+    };
+    let o = check();
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("ok: 11 entries, 11 inclusion and 11 consistency proofs"),
+        "{}",
+        stdout(&o)
+    );
+    // An altered entry: the independent check fails too.
+    let entries = dir.join("entries");
+    let mut e = std::fs::read(&entries).unwrap();
+    let pos = e.windows(4).position(|w| w == b"pass").unwrap();
+    e[pos] = b'P';
+    std::fs::write(&entries, e).unwrap();
+    let o = check();
+    assert!(!o.status.success(), "{}", stdout(&o));
+}
