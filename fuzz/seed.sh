@@ -2,7 +2,8 @@
 # Seeds fuzz/corpus/<target>/ from test-vectors/ and examples/data/.
 set -euo pipefail
 cd "$(dirname "$0")"
-mkdir -p corpus/envelope corpus/statement corpus/bundle corpus/policy corpus/state corpus/log
+mkdir -p corpus/envelope corpus/statement corpus/bundle corpus/policy corpus/state corpus/log corpus/mutate
+printf '\000\003\000\006\001\001\007\002\000' > corpus/mutate/seed
 cp ../examples/data/device-state.json corpus/state/
 for d in ../test-vectors/*/; do
   n=$(basename "$d")
