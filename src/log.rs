@@ -515,11 +515,18 @@ impl Log {
             self.end_offset(index - 1)?
         };
         let end = self.end_offset(index)?;
-        let item = read_at(
-            &self.path("entries"),
-            start,
-            usize::try_from(end - start).unwrap_or(0),
-        )?;
+        // The index is derived data: never trust it for an allocation.
+        let len = end
+            .checked_sub(start)
+            .and_then(|l| usize::try_from(l).ok())
+            .filter(|l| *l <= MAX_ENTRY_BYTES + 9)
+            .ok_or_else(|| LogError::Inconsistent {
+                problem: format!(
+                    "the index gives entry {index} the byte range {start}..{end}; run `hwprov log verify {} --repair`",
+                    self.dir.display()
+                ),
+            })?;
+        let item = read_at(&self.path("entries"), start, len)?;
         match cbor::decode(&item, 1) {
             Ok(Value::Bytes(b)) => Ok(b),
             _ => Err(LogError::Inconsistent {

@@ -439,3 +439,26 @@ fn key_files_are_recorded_and_replayed_from_the_record() {
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("is a private key"), "{}", stderr(&o));
 }
+
+#[test]
+fn a_corrupted_index_is_an_error_not_a_crash() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = new_log(tmp.path());
+    let d = dir.to_str().unwrap();
+    verify_logged(&dir, "device-clean.cbor");
+    verify_logged(&dir, "device-clean.cbor");
+    // Entry 1 claims to end before it starts, then to be 2^62 bytes long.
+    for end in [1u64, 1 << 62] {
+        let mut index = std::fs::read(dir.join("index")).unwrap();
+        index[8..16].copy_from_slice(&end.to_be_bytes());
+        std::fs::write(dir.join("index"), &index).unwrap();
+        let o = run(&["log", "show", d, "--index", "1"]);
+        assert_eq!(code(&o), 2, "{}", stderr(&o));
+        assert!(stderr(&o).starts_with("hwprov: error: "), "{}", stderr(&o));
+        let o = run(&["log", "verify", d]);
+        assert_eq!(code(&o), 1, "{}", stdout(&o));
+    }
+    assert_eq!(code(&run(&["log", "verify", d, "--repair"])), 0);
+    assert_eq!(code(&run(&["log", "show", d, "--index", "1"])), 0);
+    assert_eq!(code(&run(&["replay", d])), 0);
+}
