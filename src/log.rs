@@ -302,7 +302,7 @@ impl Log {
             dir: dir.to_owned(),
             verifier,
         };
-        log.write_checkpoint(0, &merkle::empty_root())?;
+        log.write_checkpoint(key, 0, &merkle::empty_root())?;
         Ok(log)
     }
 
@@ -334,17 +334,30 @@ impl Log {
         &self.verifier.name
     }
 
-    fn write_checkpoint(&self, size: u64, root: &Hash) -> Result<(), LogError> {
+    /// The log's signing key; it must match the verifier key.
+    fn signing_key(&self) -> Result<SecretKey, LogError> {
         let key = SecretKey::load(&self.path("log.key")).map_err(|e| LogError::NotALog {
             problem: e.to_string(),
         })?;
+        if key.public() != self.verifier.key {
+            return Err(LogError::NotALog {
+                problem: format!(
+                    "{}: not the key of log.vkey",
+                    self.path("log.key").display()
+                ),
+            });
+        }
+        Ok(key)
+    }
+
+    fn write_checkpoint(&self, key: &SecretKey, size: u64, root: &Hash) -> Result<(), LogError> {
         let cp = Checkpoint {
             origin: self.verifier.name.clone(),
             size,
             root: *root,
         };
         let signed =
-            note::sign(&cp.text(), &self.verifier.name, &key).map_err(|e| LogError::NotALog {
+            note::sign(&cp.text(), &self.verifier.name, key).map_err(|e| LogError::NotALog {
                 problem: e.to_string(),
             })?;
         fsutil::write_atomic(&self.path("checkpoint"), signed.as_bytes(), 0o644).map_err(|e| {
@@ -471,6 +484,8 @@ impl Log {
             .open(&lock_path)
             .map_err(io(&lock_path))?;
         lock.lock().map_err(io(&lock_path))?;
+        // The key first: nothing is written unless the checkpoint can be signed.
+        let key = self.signing_key()?;
         let files = self.files()?;
         let mut size = files.size;
         let start = size;
@@ -502,7 +517,7 @@ impl Log {
         append_sync(&self.path("index"), &ibytes)?;
         append_sync(&self.path("hashes"), &hbytes)?;
         let root = merkle::tree_hash(size, |i| self.stored(i))?;
-        self.write_checkpoint(size, &root)?;
+        self.write_checkpoint(&key, size, &root)?;
         drop(lock);
         Ok(start..size)
     }
@@ -704,6 +719,7 @@ impl Log {
             .open(&lock_path)
             .map_err(io(&lock_path))?;
         lock.lock().map_err(io(&lock_path))?;
+        let key = self.signing_key()?;
         let (bytes, ends, torn) = self.scan()?;
         let keep = ends.last().copied().unwrap_or(0);
         let p = self.path("entries");
@@ -728,7 +744,7 @@ impl Log {
         })?;
         let n = ends.len() as u64;
         let root = merkle::tree_hash(n, |i| tree.get(i))?;
-        self.write_checkpoint(n, &root)?;
+        self.write_checkpoint(&key, n, &root)?;
         drop(lock);
         Ok((n, torn))
     }

@@ -462,3 +462,38 @@ fn a_corrupted_index_is_an_error_not_a_crash() {
     assert_eq!(code(&run(&["log", "show", d, "--index", "1"])), 0);
     assert_eq!(code(&run(&["replay", d])), 0);
 }
+
+#[test]
+fn nothing_is_appended_without_a_usable_signing_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = new_log(tmp.path());
+    verify_logged(&dir, "device-clean.cbor");
+    let entries = std::fs::read(dir.join("entries")).unwrap();
+    let good = std::fs::read(dir.join("log.key")).unwrap();
+    // Missing, then replaced by another key.
+    std::fs::remove_file(dir.join("log.key")).unwrap();
+    let o = verify_logged(&dir, "device-clean.cbor");
+    assert_eq!(code(&o), 2);
+    assert!(stdout(&o).is_empty(), "no decision without its entry");
+    let other = tmp.path().join("other.pem");
+    assert_eq!(
+        code(&run(&["key", "generate", "--out", other.to_str().unwrap()])),
+        0
+    );
+    std::fs::copy(&other, dir.join("log.key")).unwrap();
+    let o = verify_logged(&dir, "device-clean.cbor");
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("not the key of log.vkey"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        std::fs::read(dir.join("entries")).unwrap(),
+        entries,
+        "entries untouched"
+    );
+    std::fs::write(dir.join("log.key"), good).unwrap();
+    assert_eq!(code(&verify_logged(&dir, "device-clean.cbor")), 0);
+    assert_eq!(code(&run(&["log", "verify", dir.to_str().unwrap()])), 0);
+}
