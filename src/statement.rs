@@ -887,7 +887,12 @@ fn value_to_json(v: &Value, ctx: Ctx) -> Json {
         (_, Value::Text(s)) => Json::String(s.clone()),
         // Only reachable inside `ext`, which the authoring form cannot write;
         // shown losslessly for inspection.
-        (_, Value::Nint(n)) => json!(-1i128 - i128::from(*n)),
+        // Below i64::MIN, JSON numbers (as serde_json holds them) end: such a
+        // value is shown as its decimal text instead (found by fuzzing).
+        (_, Value::Nint(n)) => {
+            let v = -1i128 - i128::from(*n);
+            i64::try_from(v).map_or_else(|_| json!({ "nint": v.to_string() }), Json::from)
+        }
         (_, Value::Bytes(b)) => json!({ "bstr": crate::digest::hex(b) }),
         (_, Value::Tag(t, x)) => json!({ "tag": t, "value": value_to_json(x, Ctx::Ext) }),
         (_, Value::Bool(b)) => json!(b),
@@ -899,4 +904,35 @@ fn value_to_json(v: &Value, ctx: Ctx) -> Json {
 /// payloads that did not pass the schema).
 pub fn cbor_to_json(v: &Value) -> Json {
     value_to_json(v, Ctx::Top)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ext_with_a_negative_integer_below_i64_min_renders_without_panic() {
+        // Regression (cargo fuzz, statement target): -2^64 inside ext.
+        let mut st = Statement {
+            issuer: "x".into(),
+            issued: Timestamp(1),
+            expires: None,
+            ext: Some(Value::Map(vec![
+                (Value::Text("big".into()), Value::Nint(u64::MAX)),
+                (Value::Text("small".into()), Value::Nint(0)),
+            ])),
+            body: Body::Evaluation(EvaluationBody {
+                subject: Sha256([0; 32]),
+                scheme: "s".into(),
+                result: EvalResult::Pass,
+            }),
+        };
+        let j = st.to_json();
+        assert_eq!(j["ext"]["big"]["nint"], "-18446744073709551616");
+        assert_eq!(j["ext"]["small"], -1);
+        let bytes = st.encode();
+        assert_eq!(Statement::decode(&bytes, 16).unwrap(), st);
+        st.ext = None;
+        assert_eq!(Statement::from_json(&st.to_json()).unwrap(), st);
+    }
 }
