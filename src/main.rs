@@ -708,7 +708,13 @@ fn verify(args: &VerifyArgs, path: &Path, limits: &Limits) -> Result<u8, Fatal> 
         }
         let mut inputs = vec![("bundle".to_string(), log.put_object(&bytes)?)];
         inputs.extend(policy_inputs(&log, &policy, &policy_bytes)?);
-        let mut entry = [new_entry("verify", at, inputs, &report)];
+        let mut entry = [new_entry(
+            "verify",
+            at,
+            inputs,
+            report.verdict,
+            &report.findings,
+        )];
         log.append(&mut entry)?;
     }
     match args.format {
@@ -781,7 +787,8 @@ fn gate(a: &GateArgs, limits: &Limits) -> Result<u8, Fatal> {
                 policy_inputs(&log, &policy, &policy_bytes)?,
             ]
             .concat(),
-            &report,
+            report.verdict,
+            &report.findings,
         )];
         log.append(&mut entry)?;
     }
@@ -966,7 +973,11 @@ fn vet(a: &VetArgs, limits: &Limits) -> Result<u8, Fatal> {
         if log.is_some() {
             all_units.push((u.path.clone(), u.digest));
             if let (Ok(r), Some(d)) = (&u.outcome, u.digest) {
-                pending.push((u.path.clone(), d, new_entry("vet", at, Vec::new(), r)));
+                pending.push((
+                    u.path.clone(),
+                    d,
+                    new_entry("vet", at, Vec::new(), r.verdict, &r.findings),
+                ));
             }
         }
         if let Some(line) = vet_unit_line(u, a.format) {
@@ -1009,16 +1020,13 @@ fn vet(a: &VetArgs, limits: &Limits) -> Result<u8, Fatal> {
                 .collect(),
         );
         let units_digest = log.put_object(&hwprov::cbor::encode_deterministic(&list))?;
-        entries.push(Entry {
-            index: 0,
-            time: Timestamp::now(),
+        entries.push(new_entry(
+            "vet",
             at,
-            tool: format!("hwprov/{}", env!("CARGO_PKG_VERSION")),
-            command: "vet".into(),
-            inputs: [vec![("units".to_string(), units_digest)], policy_in].concat(),
-            verdict: summary.verdict.as_str().into(),
-            findings: findings_digest(&summary.fleet_findings),
-        });
+            [vec![("units".to_string(), units_digest)], policy_in].concat(),
+            summary.verdict,
+            &summary.fleet_findings,
+        ));
         let range = log.append(&mut entries)?;
         eprintln!(
             "logged entries {}..{} in {}",
@@ -1128,7 +1136,8 @@ fn new_entry(
     command: &str,
     at: Timestamp,
     inputs: Vec<(String, Sha256)>,
-    report: &hwprov::Report,
+    verdict: Verdict,
+    findings: &[hwprov::Finding],
 ) -> Entry {
     Entry {
         index: 0,
@@ -1137,8 +1146,8 @@ fn new_entry(
         tool: format!("hwprov/{}", env!("CARGO_PKG_VERSION")),
         command: command.into(),
         inputs,
-        verdict: report.verdict.as_str().into(),
-        findings: findings_digest(&report.findings),
+        verdict: verdict.as_str().into(),
+        findings: findings_digest(findings),
     }
 }
 
@@ -1313,15 +1322,16 @@ fn replay_policy(bytes: &[u8], log: &Log, e: &Entry) -> Result<Policy, String> {
     Ok(policy)
 }
 
-fn compare(report: &hwprov::Report, e: &Entry) -> Result<(), String> {
-    if report.verdict.as_str() != e.verdict {
+/// Compares a re-run decision (verdict and findings) with its log entry.
+fn compare(verdict: Verdict, findings: &[hwprov::Finding], e: &Entry) -> Result<(), String> {
+    if verdict.as_str() != e.verdict {
         return Err(format!(
             "verdict {} now, {} recorded",
-            report.verdict.as_str(),
+            verdict.as_str(),
             e.verdict
         ));
     }
-    let digest = findings_digest(&report.findings);
+    let digest = findings_digest(findings);
     if digest != e.findings {
         return Err(format!(
             "findings digest {digest} now, {} recorded",
@@ -1382,26 +1392,12 @@ fn replay_entry(
             }
             let summary = hwprov::vet::run_bytes(policy, &units, e.at, limits)
                 .map_err(|err| err.to_string())?;
-            if summary.verdict.as_str() != e.verdict {
-                return Err(format!(
-                    "shipment verdict {} now, {} recorded",
-                    summary.verdict.as_str(),
-                    e.verdict
-                ));
-            }
-            let fd = findings_digest(&summary.fleet_findings);
-            if fd != e.findings {
-                return Err(format!(
-                    "fleet findings digest {fd} now, {} recorded",
-                    e.findings
-                ));
-            }
-            Ok(())
+            compare(summary.verdict, &summary.fleet_findings, e)
         }
         "verify" | "vet" => {
             let report = hwprov::verify_bundle(policy, &input("bundle")?, e.at, limits)
                 .map_err(|err| err.to_string())?;
-            compare(&report, e)
+            compare(report.verdict, &report.findings, e)
         }
         "gate" => {
             let state: State = serde_json::from_slice(&input("state")?)
@@ -1413,7 +1409,7 @@ fn replay_entry(
             }
             let report = gatelib::decide(policy, &input("bundle")?, &state, facts, e.at, limits)
                 .map_err(|err| err.to_string())?;
-            compare(&report, e)
+            compare(report.verdict, &report.findings, e)
         }
         other => Err(format!(
             "'{other}' entries cannot be replayed by this version"
