@@ -85,6 +85,39 @@ pub fn read_bounded(path: &Path, limit: usize) -> Result<Vec<u8>, FileError> {
     Ok(buf)
 }
 
+/// Like [`read_bounded`], but only for a regular file (symbolic links are
+/// followed): a pipe, socket or device is refused before it is opened, so a
+/// hostile directory cannot block a reader on a FIFO or feed it endless data.
+pub fn read_bounded_regular(path: &Path, limit: usize) -> Result<Vec<u8>, FileError> {
+    let meta = std::fs::metadata(path).map_err(io_err(path))?;
+    if !meta.is_file() {
+        return Err(FileError::Io {
+            path: path.to_owned(),
+            source: io::Error::other(if meta.is_dir() {
+                "is a directory, not a file"
+            } else {
+                "is not a regular file (a pipe, socket or device)"
+            }),
+        });
+    }
+    read_bounded(path, limit)
+}
+
+/// Where a write to `path` lands: `path` itself, or, when it is a symbolic
+/// link, the file it points to (so an atomic replace keeps the link, as `cp`
+/// would). A dangling link is an error rather than a guess.
+pub fn write_target(path: &Path) -> io::Result<PathBuf> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("is a symbolic link whose target cannot be resolved ({e})"),
+            )
+        }),
+        _ => Ok(path.to_owned()),
+    }
+}
+
 /// Fsyncs the directory holding `path`, so a rename into it is durable.
 pub fn sync_parent(path: &Path) -> io::Result<()> {
     let dir = match path.parent() {
@@ -94,32 +127,63 @@ pub fn sync_parent(path: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
+/// A write prepared in full beside its target, made visible by
+/// [`Pending::commit`] (a rename) or discarded when dropped. Two pendings
+/// let a caller get everything that can fail out of the way before either
+/// file changes.
+pub struct Pending {
+    tmp: tempfile::NamedTempFile,
+    target: PathBuf,
+    shown: PathBuf,
+}
+
+impl Pending {
+    /// Writes `bytes` to a temporary file beside `path` (beside the file it
+    /// points to, for a symbolic link; see [`write_target`]) with Unix mode
+    /// `mode`, and fsyncs it.
+    pub fn new(path: &Path, bytes: &[u8], mode: u32) -> Result<Pending, FileError> {
+        let target = write_target(path).map_err(io_err(path))?;
+        let dir = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".hwprov-tmp-")
+            .tempfile_in(dir)
+            .map_err(io_err(path))?;
+        tmp.write_all(bytes).map_err(io_err(path))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            tmp.as_file()
+                .set_permissions(std::fs::Permissions::from_mode(mode))
+                .map_err(io_err(path))?;
+        }
+        #[cfg(not(unix))]
+        let _ = mode;
+        tmp.as_file().sync_all().map_err(io_err(path))?;
+        Ok(Pending {
+            tmp,
+            target,
+            shown: path.to_owned(),
+        })
+    }
+
+    /// Renames the prepared file over the target and fsyncs the directory.
+    pub fn commit(self) -> Result<(), FileError> {
+        let Pending { tmp, target, shown } = self;
+        tmp.persist(&target).map_err(|e| FileError::Io {
+            path: shown.clone(),
+            source: e.error,
+        })?;
+        sync_parent(&target).map_err(io_err(&shown))
+    }
+}
+
 /// Writes `bytes` to `path` atomically: a temporary file beside it, fsync,
 /// rename over `path`, fsync of the directory. A crash leaves the old file or
 /// the new one, never a torn one. `mode` sets Unix permissions (e.g. 0o600).
+/// A symbolic link is written through (see [`write_target`]).
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), FileError> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".hwprov-tmp-")
-        .tempfile_in(dir)
-        .map_err(io_err(path))?;
-    tmp.write_all(bytes).map_err(io_err(path))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(mode))
-            .map_err(io_err(path))?;
-    }
-    #[cfg(not(unix))]
-    let _ = mode;
-    tmp.as_file().sync_all().map_err(io_err(path))?;
-    tmp.persist(path).map_err(|e| FileError::Io {
-        path: path.to_owned(),
-        source: e.error,
-    })?;
-    sync_parent(path).map_err(io_err(path))
+    Pending::new(path, bytes, mode)?.commit()
 }

@@ -47,41 +47,81 @@ pub struct Staged {
     dest: PathBuf,
 }
 
-/// Reads `input` to the end once, hashing it and, when `stage_to` is given,
-/// writing it to a temporary file beside that destination.
+/// How many image bytes the gate reads at most: one more than the release
+/// declares (enough to see that an image is longer, as TUF bounds downloads
+/// by the trusted length against endless-data attacks), and never more than
+/// one past `limits.max_image_bytes`.
+pub fn read_bound(declared_size: Option<u64>, limits: &Limits) -> u64 {
+    let cap = limits.max_image_bytes.saturating_add(1);
+    declared_size.map_or(cap, |s| s.saturating_add(1).min(cap))
+}
+
+/// Reading or staging the image failed.
+#[derive(Debug)]
+pub enum ImageError {
+    /// The image could not be read.
+    Read(io::Error),
+    /// The install destination could not be staged (its directory is not
+    /// writable, the disk is full, a dangling symbolic link).
+    Stage(io::Error),
+}
+
+impl std::fmt::Display for ImageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ImageError::Read(e) => write!(f, "reading the image: {e}"),
+            ImageError::Stage(e) => write!(f, "staging the image for install: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ImageError {}
+
+impl Staged {
+    /// A temporary file beside `dest` (beside the file it points to, when it
+    /// is a symbolic link: the install replaces that file and keeps the link).
+    pub fn beside(dest: &Path) -> io::Result<Staged> {
+        let dest = crate::fsutil::write_target(dest)?;
+        let dir = match dest.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let tmp = tempfile::Builder::new()
+            .prefix(".hwprov-install-")
+            .tempfile_in(dir)?;
+        Ok(Staged { tmp, dest })
+    }
+}
+
+/// Reads `input` once, to its end or until `stop_after` bytes have been
+/// read, hashing it and, when `stage_to` is given, writing it to a temporary
+/// file beside that destination. The facts are those of the bytes read.
 pub fn read_image(
     mut input: impl Read,
     stage_to: Option<&Path>,
-) -> io::Result<(ImageFacts, Option<Staged>)> {
-    let mut staged = match stage_to {
-        Some(dest) => {
-            let dir = match dest.parent() {
-                Some(p) if !p.as_os_str().is_empty() => p,
-                _ => Path::new("."),
-            };
-            let tmp = tempfile::Builder::new()
-                .prefix(".hwprov-install-")
-                .tempfile_in(dir)?;
-            Some(Staged {
-                tmp,
-                dest: dest.to_owned(),
-            })
-        }
-        None => None,
-    };
+    stop_after: u64,
+) -> Result<(ImageFacts, Option<Staged>), ImageError> {
+    let mut staged = stage_to
+        .map(Staged::beside)
+        .transpose()
+        .map_err(ImageError::Stage)?;
     let mut hasher = sha2::Sha256::new();
     let mut buf = vec![0u8; CHUNK];
     let mut size: u64 = 0;
-    loop {
-        let n = match input.read(&mut buf) {
+    while size < stop_after {
+        let want = usize::try_from(stop_after - size).map_or(CHUNK, |w| w.min(CHUNK));
+        let n = match input.read(&mut buf[..want]) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
+            Err(e) => return Err(ImageError::Read(e)),
         };
         hasher.update(&buf[..n]);
         if let Some(s) = staged.as_mut() {
-            s.tmp.as_file_mut().write_all(&buf[..n])?;
+            s.tmp
+                .as_file_mut()
+                .write_all(&buf[..n])
+                .map_err(ImageError::Stage)?;
         }
         size += n as u64;
     }
@@ -188,7 +228,20 @@ pub(crate) fn gate_rules(
             ),
         );
     }
-    if g.image.sha256 != fw.image || g.image.size != fw.size {
+    if g.image.size > fw.size {
+        // The gate stops reading one byte past the declared size, so the
+        // digest is of a prefix and not worth showing.
+        r.add(
+            Rule::FirmwareImage,
+            Some(root),
+            None,
+            subject,
+            format!(
+                "the image is not the one released: it is longer than the release's {} bytes (reading stopped after {})",
+                fw.size, g.image.size
+            ),
+        );
+    } else if g.image.sha256 != fw.image || g.image.size != fw.size {
         let mut what = Vec::new();
         if g.image.sha256 != fw.image {
             what.push(format!(
@@ -271,5 +324,55 @@ pub fn root_release(bundle: &[u8], limits: &Limits) -> Option<FirmwareBody> {
     {
         crate::statement::Body::Firmware(f) => Some(f),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reading_stops_one_byte_past_the_declared_size_or_the_limit() {
+        let limits = Limits {
+            max_image_bytes: 100,
+            ..Limits::DEFAULT
+        };
+        assert_eq!(read_bound(Some(10), &limits), 11);
+        assert_eq!(read_bound(Some(100), &limits), 101);
+        assert_eq!(read_bound(Some(u64::MAX), &limits), 101);
+        assert_eq!(read_bound(None, &limits), 101);
+        // An endless reader stops at the bound; the facts are of what was read.
+        let (facts, staged) = read_image(io::repeat(7), None, read_bound(Some(10), &limits))
+            .expect("reading from memory");
+        assert!(staged.is_none());
+        assert_eq!(facts.size, 11);
+        assert_eq!(facts.sha256, Sha256::of(&[7u8; 11]));
+        let (facts, _) = read_image(io::repeat(7), None, read_bound(None, &limits))
+            .expect("reading from memory");
+        assert_eq!(facts.size, 101);
+        // A short image is read to its end.
+        let (facts, _) =
+            read_image(&b"abc"[..], None, read_bound(Some(10), &limits)).expect("reading");
+        assert_eq!(facts.size, 3);
+        assert_eq!(facts.sha256, Sha256::of(b"abc"));
+    }
+
+    #[test]
+    fn a_read_error_and_a_staging_error_are_told_apart() {
+        struct Broken;
+        impl Read for Broken {
+            fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+                Err(io::Error::other("device went away"))
+            }
+        }
+        assert!(matches!(
+            read_image(Broken, None, 10),
+            Err(ImageError::Read(_))
+        ));
+        let missing = Path::new("/nonexistent-hwprov-dir/dest.bin");
+        assert!(matches!(
+            read_image(&b"abc"[..], Some(missing), 10),
+            Err(ImageError::Stage(_))
+        ));
     }
 }

@@ -19,6 +19,10 @@ pub struct Limits {
     pub max_policy_bytes: usize,
     /// Largest JSON authoring file or state file, in bytes. Default 1 MiB.
     pub max_json_bytes: usize,
+    /// Most firmware image bytes `gate` reads. It reads at most one byte
+    /// past the release's declared size in any case; this bounds images with
+    /// no readable release, or a release declaring more. Default 16 GiB.
+    pub max_image_bytes: u64,
 }
 
 impl Limits {
@@ -30,6 +34,7 @@ impl Limits {
         max_depth: 16,
         max_policy_bytes: 4 << 20,
         max_json_bytes: 1 << 20,
+        max_image_bytes: 16 << 30,
     };
 }
 

@@ -70,10 +70,14 @@ enum Command {
     /// Decide whether one firmware image may be installed on one device.
     ///
     /// The bundle's root must be a firmware release. The image is read once,
-    /// streamed through SHA-256 (bounded memory whatever its size); with
-    /// --install it is written to a temporary file beside PATH at the same
-    /// time and renamed over PATH only on accept. On accept the state file is
-    /// rewritten atomically with the new version; on refusal neither is touched.
+    /// streamed through SHA-256 (bounded memory whatever its size), and never
+    /// more than one byte past the size the release declares (an endless or
+    /// longer image is refused as firmware.image); with --install it is
+    /// written to a temporary file beside PATH at the same time and renamed
+    /// over PATH only on accept. On accept the state file is rewritten
+    /// atomically with the new version; on refusal neither is touched. A
+    /// symbolic link at PATH or the state file is kept: the file it points
+    /// to is replaced.
     ///
     /// Exit status: 0 accepted, 1 refused, 2 input error (unreadable or
     /// corrupt state, not a bundle, invalid policy).
@@ -111,11 +115,14 @@ enum Command {
     /// supply chain runs.
     ///
     /// PATH is bundle files or directories (searched recursively for *.cbor
-    /// and *.cose). A unit that cannot be read is an error for that unit and
-    /// the run goes on. A progress bar is drawn on a terminal only.
+    /// and *.cose; hidden entries skipped). A unit that cannot be read, or is
+    /// not a regular file (a pipe, a device, a link loop), is an error for
+    /// that unit and the run goes on. A directory that cannot be listed, or
+    /// a symbolic link to a directory (never followed), stops the run. A
+    /// progress bar is drawn on a terminal only.
     /// Exit status: 0 no unit failed or errored and no fleet finding denies
     /// (warn too with --deny-warnings), 1 otherwise, 2 input error (no
-    /// bundles found, invalid policy).
+    /// bundles found, invalid policy, a directory that cannot be walked).
     Vet {
         /// The trust policy (TOML).
         #[arg(long, value_name = "P.toml")]
@@ -757,8 +764,27 @@ fn gate(a: &GateArgs, limits: &Limits) -> Result<u8, Fatal> {
     // The image, read once: hashed, and staged beside the destination.
     let input =
         gatelib::open_image(&a.image).map_err(|e| Fatal(format!("{}: {e}", a.image.display())))?;
-    let (facts, staged) = gatelib::read_image(input, a.install.as_deref())
-        .map_err(|e| Fatal(format!("{}: {e}", a.image.display())))?;
+    // At most one byte past the release's declared size is read.
+    let declared = gatelib::root_release(&bundle_bytes, limits).map(|r| r.size);
+    let (facts, staged) = gatelib::read_image(
+        input,
+        a.install.as_deref(),
+        gatelib::read_bound(declared, limits),
+    )
+    .map_err(|e| match (&e, &a.install) {
+        (gatelib::ImageError::Stage(_), Some(dest)) => Fatal(format!(
+            "--install {}: {e}; nothing was installed",
+            dest.display()
+        )),
+        _ => Fatal(format!("{}: {e}", a.image.display())),
+    })?;
+    if facts.size > limits.max_image_bytes && declared.is_none_or(|d| d > limits.max_image_bytes) {
+        return Err(Fatal(format!(
+            "{}: the image is larger than the limit of {} bytes; nothing was installed",
+            a.image.display(),
+            limits.max_image_bytes
+        )));
+    }
 
     let report = gatelib::decide(&policy, &bundle_bytes, &state, facts, at, limits)
         .map_err(|e| Fatal(format!("{}: {e}", a.bundle.display())))?;
@@ -807,7 +833,25 @@ fn gate(a: &GateArgs, limits: &Limits) -> Result<u8, Fatal> {
         state_updated: false,
     };
     if accept {
-        // Install (rename into place), then record it in the state.
+        // Everything that can fail is done first: the new state is written
+        // beside the old one, then the image is renamed into place, then the
+        // state. A failure before the image's rename changes nothing.
+        let pending_state = match &release {
+            Some(r) => {
+                let mut new_state = state.clone();
+                new_state.installed.insert(
+                    r.target.component.clone(),
+                    InstalledImage {
+                        name: r.name.clone(),
+                        version: r.version.clone(),
+                        svn: r.svn,
+                        image: Some(r.image),
+                    },
+                );
+                Some(new_state.prepare(&a.state)?)
+            }
+            None => None,
+        };
         if let Some(staged) = staged {
             staged.commit().map_err(|e| {
                 Fatal(format!(
@@ -819,18 +863,8 @@ fn gate(a: &GateArgs, limits: &Limits) -> Result<u8, Fatal> {
             })?;
             summary.installed_to = a.install.as_ref().map(|p| p.display().to_string());
         }
-        if let Some(r) = &release {
-            let mut new_state = state.clone();
-            new_state.installed.insert(
-                r.target.component.clone(),
-                InstalledImage {
-                    name: r.name.clone(),
-                    version: r.version.clone(),
-                    svn: r.svn,
-                    image: Some(r.image),
-                },
-            );
-            new_state.save(&a.state)?;
+        if let Some(pending) = pending_state {
+            pending.commit()?;
             summary.state_updated = true;
         }
     }

@@ -133,6 +133,12 @@ impl State {
 
     /// Writes the state atomically (temporary file, fsync, rename, directory fsync).
     pub fn save(&self, path: &Path) -> Result<(), StateError> {
-        fsutil::write_atomic(path, &self.to_bytes(), 0o644).map_err(StateError::File)
+        self.prepare(path)?.commit().map_err(StateError::File)
+    }
+
+    /// Writes the state beside `path` without replacing it yet; see
+    /// [`fsutil::Pending`].
+    pub fn prepare(&self, path: &Path) -> Result<fsutil::Pending, StateError> {
+        fsutil::Pending::new(path, &self.to_bytes(), 0o644).map_err(StateError::File)
     }
 }

@@ -186,11 +186,22 @@ fn accept_reinstall_then_refuse_rollback_target_and_image() {
         std::fs::write(env.path(name), bytes).unwrap();
         env.refused(&env.path(name), &bundle26, "firmware.image");
     }
+    // Reading stops one byte past the declared size.
     let o = env.gate(&env.path("longer.bin"), &bundle26, &[]);
     assert!(
         stdout(&o).contains(&format!(
+            "it is longer than the release's {} bytes (reading stopped after {})",
+            good.len(),
+            good.len() + 1
+        )),
+        "{}",
+        stdout(&o)
+    );
+    let o = env.gate(&env.path("shorter.bin"), &bundle26, &[]);
+    assert!(
+        stdout(&o).contains(&format!(
             "it is {} bytes, the release says {}",
-            good.len() + 1,
+            good.len() - 1,
             good.len()
         )),
         "{}",
