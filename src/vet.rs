@@ -72,21 +72,31 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), VetError> {
         let p = e.path();
         if ft.is_dir() {
             walk(&p, out)?;
-        } else if (ft.is_file() || ft.is_symlink())
-            && matches!(
-                p.extension().and_then(|x| x.to_str()),
-                Some("cbor" | "cose")
-            )
-        {
+        } else if matches!(
+            p.extension().and_then(|x| x.to_str()),
+            Some("cbor" | "cose")
+        ) {
+            // Whatever it is (a file, a symlink, a pipe), it is a unit;
+            // `verify_file` refuses anything but a regular file.
             out.push(p);
+        } else if ft.is_symlink() && std::fs::metadata(&p).is_ok_and(|m| m.is_dir()) {
+            // Not followed (no cycles, no walking out of the shipment), and
+            // not silently skipped either: the units behind it would be lost.
+            return Err(VetError::Path {
+                path: p,
+                problem: "is a symbolic link to a directory, which vet does not follow; \
+                          give its target as a path instead"
+                    .into(),
+            });
         }
     }
     Ok(())
 }
 
 /// The bundle files under `paths`: files as given, directories recursively
-/// (`*.cbor` and `*.cose`, hidden entries skipped, symlinked directories not
-/// followed), each directory in name order.
+/// (`*.cbor` and `*.cose`, hidden entries skipped, each directory in name
+/// order). A symbolic link to a directory found while walking is an error
+/// rather than followed or skipped.
 pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, VetError> {
     let mut out = Vec::new();
     for p in paths {
@@ -117,7 +127,8 @@ pub struct Unit {
 }
 
 fn verify_file(policy: &Policy, path: &Path, at: Timestamp, limits: &Limits) -> Unit {
-    let bytes = fsutil::read_bounded(path, limits.max_bundle_bytes).map_err(|e| e.to_string());
+    let bytes =
+        fsutil::read_bounded_regular(path, limits.max_bundle_bytes).map_err(|e| e.to_string());
     let digest = bytes.as_ref().ok().map(|b| crate::digest::Sha256::of(b));
     let outcome = bytes.and_then(|b| {
         crate::verify::verify_bundle(policy, &b, at, limits)
@@ -263,17 +274,15 @@ impl Acc {
                         unit: u.path.display().to_string(),
                         serial: r.unit.as_ref().map(|f| f.product.serial.clone()),
                         verdict: "fail",
-                        reasons: r
-                            .findings
-                            .iter()
-                            .filter(|f| f.severity == Severity::Deny)
-                            .map(|f| format!("{}: {}", f.rule, f.subject))
-                            .fold(Vec::new(), |mut v, x| {
-                                if !v.contains(&x) {
-                                    v.push(x);
-                                }
-                                v
-                            }),
+                        reasons: {
+                            let mut seen = std::collections::HashSet::new();
+                            r.findings
+                                .iter()
+                                .filter(|f| f.severity == Severity::Deny)
+                                .map(|f| format!("{}: {}", f.rule, f.subject))
+                                .filter(|x| seen.insert(x.clone()))
+                                .collect()
+                        },
                     });
                 }
             }
