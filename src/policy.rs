@@ -310,17 +310,36 @@ struct RawWaiver {
 struct Ctx<'a> {
     path: &'a Path,
     src: &'a str,
+    /// Offset of the start of every line after the first, found once: a
+    /// line number per waiver must not rescan a 4 MiB file each time.
+    line_starts: Vec<usize>,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    fn new(path: &'a Path, src: &'a str) -> Self {
+        let line_starts = src
+            .bytes()
+            .enumerate()
+            .filter(|&(_, b)| b == b'\n')
+            .map(|(i, _)| i + 1)
+            .collect();
+        Ctx {
+            path,
+            src,
+            line_starts,
+        }
+    }
+
     fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.src.len());
         let before = &self.src.as_bytes()[..offset];
-        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-        let line_start = before
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |p| p + 1);
+        // Lines that start at or before `offset`, plus the first.
+        let line = self.line_starts.partition_point(|&s| s <= offset) + 1;
+        let line_start = if line > 1 {
+            self.line_starts.get(line - 2).copied().unwrap_or(0)
+        } else {
+            0
+        };
         let column = String::from_utf8_lossy(&before[line_start..])
             .chars()
             .count()
@@ -367,6 +386,10 @@ impl Ctx<'_> {
     }
 }
 
+/// Most `parent` links followed from one entity; a longer chain makes the
+/// policy invalid.
+pub const MAX_OWNERSHIP_DEPTH: usize = 32;
+
 impl Policy {
     /// Reads and checks a policy file.
     pub fn load(path: &Path, limits: &Limits) -> Result<Policy, PolicyError> {
@@ -400,7 +423,7 @@ impl Policy {
         path: &Path,
         read_key_file: &dyn Fn(&str) -> Result<Vec<u8>, String>,
     ) -> Result<Policy, PolicyError> {
-        let cx = Ctx { path, src };
+        let cx = Ctx::new(path, src);
         let mut key_files = Vec::new();
         let raw: RawPolicy = toml::from_str(src).map_err(|e| {
             let msg = e.message().trim().to_owned();
@@ -462,14 +485,30 @@ impl Policy {
             let mut chain = vec![id.clone()];
             let mut cur = entities.get(&id).and_then(|e| e.parent.clone());
             while let Some(p) = cur {
-                if chain.contains(&p) {
-                    let span = parent_spans
+                let span = || {
+                    parent_spans
                         .iter()
                         .find(|(c, _)| *c == id)
-                        .map_or(0..0, |(_, s)| s.span());
+                        .map_or(0..0, |(_, s)| s.span())
+                };
+                if chain.contains(&p) {
                     return Err(cx.err(
-                        span,
+                        span(),
                         format!("ownership cycle: {} -> {p}", chain.join(" -> ")),
+                    ));
+                }
+                // Bounds the walk (and each entity's stored chain): a hostile
+                // policy of thousands of chained entities would otherwise
+                // cost quadratic time and memory.
+                if chain.len() > MAX_OWNERSHIP_DEPTH {
+                    return Err(cx.err(
+                        span(),
+                        format!(
+                            "the ownership chain of '{id}' is more than {MAX_OWNERSHIP_DEPTH} \
+                             parents long ({} -> {} -> ... -> {p}); no real ownership \
+                             structure is this deep",
+                            chain[0], chain[1]
+                        ),
                     ));
                 }
                 chain.push(p.clone());
@@ -937,5 +976,63 @@ impl Policy {
             let _ = writeln!(o, "fleet: max_high_risk_share {v}");
         }
         o
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The line-start index gives what a rescan from the start would.
+    #[test]
+    fn line_and_column_agree_with_a_rescan() {
+        let src = "a = 1\n\nname = \"ä€\"x\r\n  [[w]]\nlast";
+        let cx = Ctx::new(Path::new("p.toml"), src);
+        for offset in 0..=src.len() + 2 {
+            let o = offset.min(src.len());
+            let before = &src.as_bytes()[..o];
+            let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+            let start = before
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |p| p + 1);
+            let column = String::from_utf8_lossy(&before[start..]).chars().count() + 1;
+            assert_eq!(cx.line_col(offset), (line, column), "offset {offset}");
+        }
+    }
+
+    fn entities(n: usize, parent: impl Fn(usize) -> Option<usize>) -> String {
+        let mut s = String::from("[policy]\nname = \"p\"\nversion = \"1\"\n");
+        for i in 0..n {
+            s += &format!("[[entities]]\nid = \"e{i}\"\nname = \"E\"\ncountry = \"FI\"\n");
+            if let Some(p) = parent(i) {
+                s += &format!("parent = \"e{p}\"\n");
+            }
+        }
+        s
+    }
+
+    #[test]
+    fn ownership_chains_are_bounded() {
+        let parse = |src: &str| Policy::parse(src, Path::new("p.toml"), Path::new("."));
+        // 32 parents above e0 is the most allowed.
+        let ok = parse(&entities(33, |i| (i < 32).then_some(i + 1))).expect("32 parents");
+        assert_eq!(ok.entities["e0"].chain.len(), 33);
+        let err = parse(&entities(34, |i| (i < 33).then_some(i + 1)))
+            .map(|_| ())
+            .expect_err("33 parents is too deep")
+            .to_string();
+        assert!(err.contains("more than 32 parents"), "{err}");
+        // A cycle is named as one, even a long one within the bound.
+        let err = parse(&entities(20, |i| Some((i + 1) % 20)))
+            .map(|_| ())
+            .expect_err("a cycle")
+            .to_string();
+        assert!(err.contains("ownership cycle"), "{err}");
+        let err = parse(&entities(1, |_| Some(0)))
+            .map(|_| ())
+            .expect_err("an entity owning itself")
+            .to_string();
+        assert!(err.contains("ownership cycle: e0 -> e0"), "{err}");
     }
 }
