@@ -5,6 +5,7 @@ use crate::keys::KeyId;
 use crate::rules::Rule;
 use crate::time::Timestamp;
 use serde::{Serialize, Serializer};
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 /// Severity of a finding.
@@ -237,6 +238,18 @@ impl Report {
             self.policy.version,
             self.at
         );
+        // Findings grouped by statement once (in report order), not one scan
+        // of every finding per statement: a hostile bundle can have 10,000
+        // statements and tens of thousands of findings.
+        let shown: HashSet<Sha256> = self.statements.iter().map(|s| s.digest).collect();
+        let mut by_statement: HashMap<Sha256, Vec<&Finding>> = HashMap::new();
+        let mut loose: Vec<&Finding> = Vec::new();
+        for f in &self.findings {
+            match f.statement {
+                Some(d) if shown.contains(&d) => by_statement.entry(d).or_default().push(f),
+                _ => loose.push(f),
+            }
+        }
         for (i, s) in self.statements.iter().enumerate() {
             let role = if i == 0 { "root " } else { "" };
             let _ = writeln!(
@@ -251,22 +264,11 @@ impl Report {
                     "NOT verified"
                 }
             );
-            for f in self
-                .findings
-                .iter()
-                .filter(|f| f.statement == Some(s.digest))
-            {
+            // A statement listed twice shows its findings once.
+            for f in by_statement.remove(&s.digest).unwrap_or_default() {
                 write_finding(&mut o, f);
             }
         }
-        let loose: Vec<&Finding> = self
-            .findings
-            .iter()
-            .filter(|f| {
-                f.statement
-                    .is_none_or(|d| !self.statements.iter().any(|s| s.digest == d))
-            })
-            .collect();
         if !loose.is_empty() {
             let _ = writeln!(o, "  bundle:");
             for f in loose {

@@ -508,6 +508,9 @@ impl Statement {
                 p.finish()?;
                 let class = f.text("class")?;
                 let mut components: Vec<Component> = Vec::new();
+                // Refs seen so far: duplicate and firmware checks must not
+                // be quadratic in a 1 MiB statement's thousands of entries.
+                let mut refs: std::collections::HashSet<String> = std::collections::HashSet::new();
                 for (n, v) in f.array("components")?.into_iter().enumerate() {
                     let path = format!("components[{n}]");
                     let mut c = Fields::new(&path, v)?;
@@ -518,7 +521,7 @@ impl Statement {
                         provenance: c.digests("provenance")?,
                     };
                     c.finish()?;
-                    if components.iter().any(|x| x.reference == comp.reference) {
+                    if !refs.insert(comp.reference.clone()) {
                         return Err(bad(
                             &path,
                             format!("component ref '{}' appears twice", comp.reference),
@@ -538,7 +541,7 @@ impl Statement {
                         image: i.digest("image")?,
                     };
                     i.finish()?;
-                    if !components.iter().any(|c| c.reference == inst.component) {
+                    if !refs.contains(&inst.component) {
                         return Err(bad(
                             &format!("{path}.component"),
                             format!(

@@ -279,33 +279,52 @@ pub struct Evidence {
     pub present: HashSet<Sha256>,
     /// Bundle order of verified statements.
     pub order: Vec<Sha256>,
+    /// Verified firmware releases and evaluations by the image or statement
+    /// they are about, in bundle order: lookups per installed image must not
+    /// scan the whole bundle (10,000 images times 10,000 statements).
+    by_subject: HashMap<Sha256, Vec<Sha256>>,
 }
 
 impl Evidence {
+    fn add(&mut self, v: Verified) {
+        let subject = match &v.statement.body {
+            Body::Firmware(f) => Some(f.image),
+            Body::Evaluation(e) => Some(e.subject),
+            _ => None,
+        };
+        if let Some(sub) = subject {
+            self.by_subject.entry(sub).or_default().push(v.digest);
+        }
+        self.order.push(v.digest);
+        self.verified.insert(v.digest, v);
+    }
+
+    fn about<'a>(&'a self, subject: &Sha256) -> impl Iterator<Item = &'a Verified> + 'a {
+        self.by_subject
+            .get(subject)
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .filter_map(|d| self.verified.get(d))
+    }
+
     fn releases_for<'a>(
         &'a self,
         image: &'a Sha256,
     ) -> impl Iterator<Item = (&'a Verified, &'a FirmwareBody)> + 'a {
-        self.order.iter().filter_map(move |d| {
-            let v = self.verified.get(d)?;
-            match &v.statement.body {
+        self.about(image)
+            .filter_map(move |v| match &v.statement.body {
                 Body::Firmware(f) if f.image == *image => Some((v, f)),
                 _ => None,
-            }
-        })
+            })
     }
 
     fn evaluations_of(&self, subject: &Sha256, scheme: &str) -> Vec<(&Verified, EvalResult)> {
-        self.order
-            .iter()
-            .filter_map(|d| {
-                let v = self.verified.get(d)?;
-                match &v.statement.body {
-                    Body::Evaluation(e) if e.subject == *subject && e.scheme == scheme => {
-                        Some((v, e.result))
-                    }
-                    _ => None,
+        self.about(subject)
+            .filter_map(|v| match &v.statement.body {
+                Body::Evaluation(e) if e.subject == *subject && e.scheme == scheme => {
+                    Some((v, e.result))
                 }
+                _ => None,
             })
             .collect()
     }
@@ -442,6 +461,7 @@ pub(crate) fn evaluate(
         verified: HashMap::with_capacity(parts.len()),
         present: HashSet::with_capacity(parts.len()),
         order: Vec::with_capacity(parts.len()),
+        by_subject: HashMap::new(),
     };
     let mut root: Option<(RootEntry, Option<Sha256>)> = None;
     for p in parts {
@@ -463,8 +483,7 @@ pub(crate) fn evaluate(
         entries.push(c.entry);
         findings.extend(c.findings);
         if let Some(v) = c.verified {
-            ev.order.push(v.digest);
-            ev.verified.insert(v.digest, v);
+            ev.add(v);
         }
     }
 
@@ -547,6 +566,49 @@ fn sort_findings(findings: &mut [Finding], entries: &[StatementEntry]) {
     });
 }
 
+fn stage_bit(st: Stage) -> u8 {
+    1 << (st as u8)
+}
+
+/// The stages of the verified stage statements reachable from `start`
+/// through `inputs` (itself included), as bits; `memo` keeps the answer for
+/// every statement visited, so each is expanded once per bundle. Iterative:
+/// a 10,000-long chain of inputs cannot overflow the stack. (A cycle would
+/// need a SHA-256 preimage; it would end the walk, not loop.)
+fn reachable_stages(ev: &Evidence, start: Sha256, memo: &mut HashMap<Sha256, u8>) -> u8 {
+    let stage_of = |d: &Sha256| match ev.verified.get(d).map(|v| &v.statement.body) {
+        Some(Body::Stage(s)) => Some(s),
+        _ => None,
+    };
+    let mut open: HashSet<Sha256> = HashSet::new();
+    let mut stack = vec![(start, false)];
+    while let Some((d, inputs_done)) = stack.pop() {
+        if memo.contains_key(&d) {
+            continue;
+        }
+        let Some(s) = stage_of(&d) else {
+            memo.insert(d, 0);
+            continue;
+        };
+        if inputs_done {
+            let bits = s.inputs.iter().fold(stage_bit(s.stage), |acc, i| {
+                acc | memo.get(i).copied().unwrap_or(0)
+            });
+            memo.insert(d, bits);
+            open.remove(&d);
+        } else if open.insert(d) {
+            stack.push((d, true));
+            stack.extend(
+                s.inputs
+                    .iter()
+                    .filter(|i| !memo.contains_key(*i))
+                    .map(|i| (*i, false)),
+            );
+        }
+    }
+    memo.get(&start).copied().unwrap_or(0)
+}
+
 /// Policy rules for a device root (SPEC 7).
 fn device_rules(
     policy: &Policy,
@@ -573,15 +635,19 @@ fn device_rules(
     }
 
     // Provenance: follow each component's provenance and then `inputs`,
-    // transitively, over verified stage statements.
+    // transitively, over verified stage statements. Each statement is
+    // walked once for the whole device (a statement reached again from
+    // another component has nothing new to add to `used` or to report), and
+    // the stages reachable from each statement are computed once and
+    // remembered, so a hostile bundle of thousands of components citing one
+    // long chain costs linear, not quadratic, time.
+    let mut walked: HashSet<Sha256> = HashSet::new();
+    let mut reach: HashMap<Sha256, u8> = HashMap::new();
     for c in &dev.components {
-        let mut seen: HashSet<Sha256> = HashSet::new();
-        let mut stages: BTreeSet<Stage> = BTreeSet::new();
         let mut queue: Vec<(Sha256, Sha256)> =
             c.provenance.iter().map(|d| (*d, root.digest)).collect();
-        let direct: HashSet<Sha256> = c.provenance.iter().copied().collect();
         while let Some((d, from)) = queue.pop() {
-            if !seen.insert(d) {
+            if !walked.insert(d) {
                 continue;
             }
             if !ev.present.contains(&d) {
@@ -604,8 +670,22 @@ fn device_rules(
             let Body::Stage(s) = &v.statement.body else {
                 continue;
             };
-            stages.insert(s.stage);
-            if direct.contains(&d) && (s.part != c.part || s.lot != c.lot) {
+            if used_set.insert(d) {
+                used.push(v);
+            }
+            queue.extend(s.inputs.iter().map(|i| (*i, d)));
+        }
+        let mut cited: HashSet<Sha256> = HashSet::new();
+        let mut stages = 0u8;
+        for d in &c.provenance {
+            if !cited.insert(*d) {
+                continue;
+            }
+            stages |= reachable_stages(ev, *d, &mut reach);
+            if let Some(v) = ev.verified.get(d)
+                && let Body::Stage(s) = &v.statement.body
+                && (s.part != c.part || s.lot != c.lot)
+            {
                 r.add(
                     Rule::ProvenanceMismatch,
                     Some(v),
@@ -617,15 +697,11 @@ fn device_rules(
                     ),
                 );
             }
-            if used_set.insert(d) {
-                used.push(v);
-            }
-            queue.extend(s.inputs.iter().map(|i| (*i, d)));
         }
         let missing: Vec<&str> = params
             .required_stages
             .iter()
-            .filter(|st| !stages.contains(st))
+            .filter(|st| stages & stage_bit(**st) == 0)
             .map(|st| st.as_str())
             .collect();
         for st in missing {
@@ -644,12 +720,15 @@ fn device_rules(
 
     // Installed firmware: each image needs verified releases for this
     // hardware, signed by enough distinct keys, with the required evaluations.
+    let part_of: HashMap<&str, &str> = dev
+        .components
+        .iter()
+        .map(|c| (c.reference.as_str(), c.part.as_str()))
+        .collect();
     for inst in &dev.firmware {
-        let part = dev
-            .components
-            .iter()
-            .find(|c| c.reference == inst.component)
-            .map(|c| c.part.clone());
+        let part = part_of
+            .get(inst.component.as_str())
+            .map(|p| (*p).to_owned());
         let releases: Vec<(&Verified, &FirmwareBody)> = ev.releases_for(&inst.image).collect();
         let subject = format!(
             "firmware {} {} on {}",
@@ -836,9 +915,10 @@ pub(crate) fn firmware_rules(
         fw.name, fw.version, fw.target.vendor, fw.target.model
     );
     let evals = firmware_common(&mut r, ev, &releases, &fw.image, &params, None, &subject);
+    let mut seen: HashSet<Sha256> = releases.iter().map(|v| v.digest).collect();
     let mut used: Vec<&Verified> = releases;
     for e in evals {
-        if !used.iter().any(|u| u.digest == e.digest) {
+        if seen.insert(e.digest) {
             used.push(e);
         }
     }
