@@ -487,6 +487,7 @@ pub fn header(key: &SecretKey, alg: i64, extra: Vec<(Value, Value)>) -> Value {
 }
 
 pub mod bench;
+pub mod hostile;
 pub mod policies;
 pub mod supply_chain;
 pub mod vectors;
