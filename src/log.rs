@@ -86,6 +86,42 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> LogError + '_ {
     }
 }
 
+/// Largest stored object: the largest input hwprov records (a bundle).
+pub const MAX_OBJECT_BYTES: usize = crate::limits::Limits::DEFAULT.max_bundle_bytes;
+/// Largest `log.vkey` or `checkpoint` file.
+const MAX_NOTE_BYTES: usize = 64 * 1024;
+
+/// Reads a log file of at most `limit` bytes; a larger one is damage (or a
+/// replacement) and is refused without being read into memory.
+fn read_log_file(path: &Path, limit: usize) -> Result<Vec<u8>, LogError> {
+    fsutil::read_bounded(path, limit).map_err(file_err)
+}
+
+fn file_err(e: fsutil::FileError) -> LogError {
+    match e {
+        fsutil::FileError::Io { path, source } => LogError::Io { path, source },
+        other => LogError::Inconsistent {
+            problem: format!("{other}: damaged or replaced"),
+        },
+    }
+}
+
+/// Whether a derived file holds exactly `want`, reading at most one byte
+/// more than that.
+fn holds_exactly(path: &Path, want: &[u8]) -> Result<bool, LogError> {
+    match fsutil::read_bounded(path, want.len()) {
+        Ok(b) => Ok(b == want),
+        Err(fsutil::FileError::TooLarge { .. }) => Ok(false),
+        Err(e) => Err(file_err(e)),
+    }
+}
+
+fn read_log_text(path: &Path, limit: usize) -> Result<String, LogError> {
+    String::from_utf8(read_log_file(path, limit)?).map_err(|_| LogError::Inconsistent {
+        problem: format!("{}: not UTF-8 text", path.display()),
+    })
+}
+
 /// One decision, as recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
@@ -309,7 +345,7 @@ impl Log {
     /// Opens an existing log (reading its verifier key).
     pub fn open(dir: &Path) -> Result<Log, LogError> {
         let vkey_path = dir.join("log.vkey");
-        let text = std::fs::read_to_string(&vkey_path).map_err(|e| LogError::NotALog {
+        let text = read_log_text(&vkey_path, MAX_NOTE_BYTES).map_err(|e| LogError::NotALog {
             problem: format!(
                 "{} is not a log ({}: {e}); create one with `hwprov log init`",
                 dir.display(),
@@ -370,7 +406,7 @@ impl Log {
     /// The signed checkpoint, verified with the log's key.
     pub fn checkpoint(&self) -> Result<Checkpoint, LogError> {
         let p = self.path("checkpoint");
-        let text = std::fs::read_to_string(&p).map_err(io(&p))?;
+        let text = read_log_text(&p, MAX_NOTE_BYTES)?;
         let body = note::open(&text, &self.verifier).map_err(|e| LogError::Inconsistent {
             problem: format!("{}: {e}", p.display()),
         })?;
@@ -463,7 +499,7 @@ impl Log {
     /// An input's stored bytes, checked against their name.
     pub fn object(&self, d: &Sha256) -> Result<Vec<u8>, LogError> {
         let p = self.path("objects").join(d.hex());
-        let b = std::fs::read(&p).map_err(io(&p))?;
+        let b = read_log_file(&p, MAX_OBJECT_BYTES)?;
         if Sha256::of(&b) != *d {
             return Err(LogError::Inconsistent {
                 problem: format!(
@@ -666,18 +702,16 @@ impl Log {
         }
         // Derived files, each read once.
         let ip = self.path("index");
-        let index = std::fs::read(&ip).map_err(io(&ip))?;
         let want_index: Vec<u8> = ends.iter().flat_map(|e| e.to_be_bytes()).collect();
-        if index != want_index {
+        if !holds_exactly(&ip, &want_index)? {
             problems.push("the index does not match the entries (--repair rebuilds it)".into());
         }
         let hp = self.path("hashes");
-        let hashes = std::fs::read(&hp).map_err(io(&hp))?;
-        let stored_ok = hashes.len() == tree.stored() * 32
-            && hashes
-                .chunks_exact(32)
-                .enumerate()
-                .all(|(i, h)| tree.get(i as u64).is_ok_and(|t| t[..] == *h));
+        let mut want_hashes = Vec::with_capacity(tree.stored() * 32);
+        for i in 0..tree.stored() as u64 {
+            want_hashes.extend_from_slice(&tree.get(i)?);
+        }
+        let stored_ok = holds_exactly(&hp, &want_hashes)?;
         if !stored_ok {
             problems
                 .push("the stored hashes do not match the entries (--repair rebuilds them)".into());

@@ -717,3 +717,78 @@ fn four_mib_policies_load_in_bounded_time_and_memory() {
     let o = check("deep.toml", &hostile::policy_of_deep_chains());
     assert_eq!(code(&o), 0, "{}", stderr(&o));
 }
+
+#[test]
+fn log_files_replaced_by_huge_ones_are_reported_without_being_read() {
+    let env = Env::new();
+    let log = env.p("log");
+    let key = env.p("log.pem");
+    assert_eq!(code(&run(&["key", "generate", "--out", &s(&key)])), 0);
+    let o = run(&[
+        "log",
+        "init",
+        &s(&log),
+        "--key",
+        &s(&key),
+        "--origin",
+        "hostile.example/log",
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let o = run(&[
+        "verify",
+        "--policy",
+        &s(&env.p("policy.toml")),
+        "--at",
+        AT,
+        "--log",
+        &s(&log),
+        &s(&root().join("examples/data/device-clean.cbor")),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(code(&run(&["log", "verify", &s(&log)])), 0);
+    // Sparse 1 GiB files: reading any of them whole would show in the RSS.
+    let grow = |p: &Path| {
+        let f = std::fs::OpenOptions::new().write(true).open(p).unwrap();
+        f.set_len(1 << 30).unwrap();
+    };
+    let check = |want: &str| {
+        for cmd in [&["log", "verify"][..], &["replay"][..]] {
+            let mut c = bin();
+            c.args(cmd).arg(&log);
+            let (o, peak_kib) = run_sampling_rss(c);
+            assert_eq!(code(&o), 1, "{cmd:?}: {}{}", stdout(&o), stderr(&o));
+            assert!(stdout(&o).contains(want), "{cmd:?}: {}", stdout(&o));
+            assert!(peak_kib < 32 * 1024, "{cmd:?}: peak RSS {peak_kib} KiB");
+        }
+    };
+    let obj = std::fs::read_dir(log.join("objects"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let saved = std::fs::read(&obj).unwrap();
+    grow(&obj);
+    check("damaged or replaced");
+    std::fs::write(&obj, &saved).unwrap();
+    for name in ["index", "hashes"] {
+        let p = log.join(name);
+        let saved = std::fs::read(&p).unwrap();
+        grow(&p);
+        check(&format!(
+            "the {}",
+            if name == "index" {
+                "index"
+            } else {
+                "stored hashes"
+            }
+        ));
+        std::fs::write(&p, &saved).unwrap();
+    }
+    let cp = log.join("checkpoint");
+    let saved = std::fs::read(&cp).unwrap();
+    grow(&cp);
+    check("damaged or replaced");
+    std::fs::write(&cp, &saved).unwrap();
+    assert_eq!(code(&run(&["log", "verify", &s(&log)])), 0, "restored");
+}
