@@ -792,3 +792,44 @@ fn log_files_replaced_by_huge_ones_are_reported_without_being_read() {
     std::fs::write(&cp, &saved).unwrap();
     assert_eq!(code(&run(&["log", "verify", &s(&log)])), 0, "restored");
 }
+
+#[test]
+fn deeply_nested_toml_and_json_are_input_errors_not_stack_overflows() {
+    let env = Env::new();
+    let n = 500_000;
+    let deep_toml = format!(
+        "[policy]\nname = \"x\"\nversion = \"1\"\nx = {}{}\n",
+        "[".repeat(n),
+        "]".repeat(n)
+    );
+    w(&env.p("deep.toml"), deep_toml);
+    let o = run(&["policy", "check", &s(&env.p("deep.toml"))]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("deep.toml:4:"), "{}", stderr(&o));
+    // A state file and a statement to sign, each nested 400,000 deep.
+    w(
+        &env.p("deep-state.json"),
+        format!("{}{}", "[".repeat(400_000), "]".repeat(400_000)),
+    );
+    let o = run(&["state", "show", &s(&env.p("deep-state.json"))]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    w(
+        &env.p("deep-statement.json"),
+        format!(
+            "{{\"v\": 1, \"ext\": {}1{}}}",
+            "{\"a\": ".repeat(100_000),
+            "}".repeat(100_000)
+        ),
+    );
+    let o = run(&[
+        "sign",
+        "--key",
+        &s(&root().join("examples/data/keys/aurora-networks.pem")),
+        &s(&env.p("deep-statement.json")),
+        "--out",
+        &s(&env.p("deep.cose")),
+    ]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("recursion limit"), "{}", stderr(&o));
+    assert!(!env.p("deep.cose").exists());
+}
