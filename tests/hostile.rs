@@ -285,27 +285,30 @@ fn is_root() -> bool {
 }
 
 /// The binary as a user that file permissions apply to: `nobody` (via
-/// util-linux `setpriv`) when the tests run as root, as CI does.
-fn unprivileged() -> Command {
+/// util-linux `setpriv`) when the tests run as root, as CI does. The binary
+/// is copied into the environment's world-readable directory first, since
+/// the checkout may sit where `nobody` cannot reach (e.g. under /root).
+fn unprivileged(env: &Env) -> Command {
     if is_root() {
+        let copy = env.p("bin/hwprov");
+        if !copy.exists() {
+            std::fs::create_dir_all(env.p("bin")).unwrap();
+            chmod(&env.p("bin"), 0o755);
+            std::fs::copy(env!("CARGO_BIN_EXE_hwprov"), &copy).unwrap();
+            chmod(&copy, 0o755);
+        }
         let mut c = Command::new("setpriv");
-        c.args([
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            "--",
-            env!("CARGO_BIN_EXE_hwprov"),
-        ]);
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]);
+        c.arg(copy);
         c
     } else {
         bin()
     }
 }
 
-/// The checkout must be reachable by `nobody` to run the binary; when it is
-/// not (a private home directory), the binary is copied somewhere it is.
-fn check_unprivileged_runs() {
-    let o = unprivileged()
+/// Fails clearly when the unprivileged user cannot run the binary at all.
+fn check_unprivileged_runs(env: &Env) {
+    let o = unprivileged(env)
         .arg("--version")
         .output()
         .expect("setpriv (util-linux) is needed to run as an unprivileged user");
@@ -318,12 +321,12 @@ fn check_unprivileged_runs() {
 
 #[test]
 fn unreadable_inputs_are_input_errors_naming_the_file() {
-    check_unprivileged_runs();
     let env = Env::new();
+    check_unprivileged_runs(&env);
     let bundle = env.p("device.cbor");
     std::fs::copy(root().join("examples/data/device-clean.cbor"), &bundle).unwrap();
     let verify = |bundle: &Path, policy: &Path| {
-        unprivileged()
+        unprivileged(&env)
             .args(["verify", "--policy", &s(policy), "--at", AT, &s(bundle)])
             .output()
             .unwrap()
@@ -359,7 +362,7 @@ fn unreadable_inputs_are_input_errors_naming_the_file() {
     chmod(&env.p("state.json"), 0o666);
     let before = std::fs::read(env.p("state.json")).unwrap();
     let gate = || {
-        unprivileged()
+        unprivileged(&env)
             .args(env.gate_args(&s(&img), Some(&env.p("dest.bin")), &release_250()))
             .output()
             .unwrap()
@@ -380,8 +383,8 @@ fn unreadable_inputs_are_input_errors_naming_the_file() {
 
 #[test]
 fn unwritable_destinations_change_nothing() {
-    check_unprivileged_runs();
     let env = Env::new();
+    check_unprivileged_runs(&env);
     let img = env.p("new.bin");
     std::fs::copy(root().join("examples/data/firmware/bmc-2.5.0.bin"), &img).unwrap();
     // The install directory is not writable by the user: staging fails
@@ -393,7 +396,7 @@ fn unwritable_destinations_change_nothing() {
     chmod(&ro, 0o555);
     chmod(&env.p("state.json"), 0o666);
     let before = std::fs::read(env.p("state.json")).unwrap();
-    let o = unprivileged()
+    let o = unprivileged(&env)
         .args(env.gate_args(&s(&img), Some(&ro.join("dest.bin")), &release_250()))
         .output()
         .unwrap();
@@ -419,7 +422,7 @@ fn unwritable_destinations_change_nothing() {
     let mut args = env.gate_args(&s(&img), Some(&env.p("dest.bin")), &release_250());
     let i = args.iter().position(|a| a == "--state").unwrap();
     args[i + 1] = s(&sdir.join("state.json"));
-    let o = unprivileged().args(&args).output().unwrap();
+    let o = unprivileged(&env).args(&args).output().unwrap();
     chmod(env.dir.path(), 0o755);
     assert_eq!(code(&o), 2, "{}{}", stdout(&o), stderr(&o));
     assert!(stderr(&o).contains("state.json"), "{}", stderr(&o));
@@ -437,8 +440,8 @@ fn unwritable_destinations_change_nothing() {
 
 #[test]
 fn unreadable_units_and_directories_in_a_shipment() {
-    check_unprivileged_runs();
     let env = Env::new();
+    check_unprivileged_runs(&env);
     let ship = env.p("ship");
     std::fs::create_dir(&ship).unwrap();
     chmod(&ship, 0o755);
@@ -448,7 +451,7 @@ fn unreadable_units_and_directories_in_a_shipment() {
     w(&ship.join("b.cbor"), Unit::new("AX5-810002").bundle());
     chmod(&ship.join("b.cbor"), 0o000);
     let vet = || {
-        unprivileged()
+        unprivileged(&env)
             .args([
                 "vet",
                 "--policy",
