@@ -48,6 +48,9 @@ impl Env {
         )
         .unwrap();
         w(&env.p("dest.bin"), OLD);
+        // Beside the rest, for tests run as `nobody`, who may not be able to
+        // reach the checkout.
+        std::fs::copy(release_250(), env.p("release-2.5.0.cbor")).unwrap();
         env
     }
 
@@ -363,7 +366,11 @@ fn unreadable_inputs_are_input_errors_naming_the_file() {
     let before = std::fs::read(env.p("state.json")).unwrap();
     let gate = || {
         unprivileged(&env)
-            .args(env.gate_args(&s(&img), Some(&env.p("dest.bin")), &release_250()))
+            .args(env.gate_args(
+                &s(&img),
+                Some(&env.p("dest.bin")),
+                &env.p("release-2.5.0.cbor"),
+            ))
             .output()
             .unwrap()
     };
@@ -397,7 +404,11 @@ fn unwritable_destinations_change_nothing() {
     chmod(&env.p("state.json"), 0o666);
     let before = std::fs::read(env.p("state.json")).unwrap();
     let o = unprivileged(&env)
-        .args(env.gate_args(&s(&img), Some(&ro.join("dest.bin")), &release_250()))
+        .args(env.gate_args(
+            &s(&img),
+            Some(&ro.join("dest.bin")),
+            &env.p("release-2.5.0.cbor"),
+        ))
         .output()
         .unwrap();
     assert_eq!(code(&o), 2, "{}{}", stdout(&o), stderr(&o));
@@ -419,7 +430,11 @@ fn unwritable_destinations_change_nothing() {
     chmod(&sdir, 0o555);
     chmod(&env.p("dest.bin"), 0o666);
     chmod(env.dir.path(), 0o777); // the install directory is writable
-    let mut args = env.gate_args(&s(&img), Some(&env.p("dest.bin")), &release_250());
+    let mut args = env.gate_args(
+        &s(&img),
+        Some(&env.p("dest.bin")),
+        &env.p("release-2.5.0.cbor"),
+    );
     let i = args.iter().position(|a| a == "--state").unwrap();
     args[i + 1] = s(&sdir.join("state.json"));
     let o = unprivileged(&env).args(&args).output().unwrap();
