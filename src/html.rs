@@ -154,6 +154,10 @@ pub fn render(summary: &Summary, high_risk: &[String]) -> String {
             f.reasons
                 .iter()
                 .map(|r| esc(r))
+                .chain(
+                    (f.reasons_not_listed > 0)
+                        .then(|| format!("… and {} more", f.reasons_not_listed)),
+                )
                 .collect::<Vec<_>>()
                 .join("<br>")
         );

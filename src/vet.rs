@@ -1,9 +1,9 @@
 //! Shipment vetting (SPEC section 9): verify every bundle under some paths in
 //! parallel, then check the set (`fleet.duplicate-serial`,
 //! `fleet.concentration`) and summarise where the shipment's supply chain
-//! runs. Units are processed in chunks, in path order, so output does not
-//! depend on the number of threads and memory holds only a small summary
-//! per unit.
+//! runs. Units are verified by a few threads a bounded window ahead and
+//! reported in path order, so output does not depend on the number of
+//! threads and memory holds a small summary per unit plus the window.
 
 use crate::country::Country;
 use crate::fsutil;
@@ -13,16 +13,19 @@ use crate::report::{Context, Finding, Report, Severity, Verdict};
 use crate::rules::Rule;
 use crate::statement::Stage;
 use crate::time::Timestamp;
-use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-/// Units verified in parallel per chunk.
-pub const CHUNK: usize = 512;
+/// Units in flight (being verified or waiting to be reported in order) per
+/// worker thread.
+pub const WINDOW_PER_THREAD: usize = 4;
 /// Failing units kept with their findings for the report (the rest are counted).
 pub const MAX_LISTED_FAILURES: usize = 1000;
+/// Reasons kept per failing unit (the rest are counted): a hostile unit can
+/// have tens of thousands of findings.
+pub const MAX_LISTED_REASONS: usize = 20;
 
 /// Why a vet cannot run at all (exit 2).
 #[derive(Debug)]
@@ -37,12 +40,21 @@ pub enum VetError {
     },
     /// The paths hold no bundle.
     NoUnits,
+    /// Verifying a unit failed in a way that is a bug in hwprov.
+    Internal {
+        /// Its position in path order.
+        unit: usize,
+    },
 }
 
 impl fmt::Display for VetError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             VetError::Path { path, problem } => write!(f, "{}: {problem}", path.display()),
+            VetError::Internal { unit } => write!(
+                f,
+                "internal error while verifying unit {unit} (in path order); please report it with that unit (see SECURITY.md)"
+            ),
             VetError::NoUnits => write!(
                 f,
                 "no bundles found: give bundle files, or directories holding *.cbor or *.cose files"
@@ -150,8 +162,11 @@ pub struct FailingUnit {
     pub serial: Option<String>,
     /// `fail` or `error`.
     pub verdict: &'static str,
-    /// `rule: subject` of each deny finding, or the error.
+    /// `rule: subject` of each distinct deny finding (the first
+    /// [`MAX_LISTED_REASONS`]), or the error.
     pub reasons: Vec<String>,
+    /// Distinct deny findings beyond those listed.
+    pub reasons_not_listed: usize,
 }
 
 /// Vendor shares of one class.
@@ -232,6 +247,7 @@ impl Acc {
                     serial: None,
                     verdict: "error",
                     reasons: vec![e.clone()],
+                    reasons_not_listed: 0,
                 });
             }
             Ok(r) => {
@@ -270,19 +286,20 @@ impl Acc {
                     }
                 }
                 if r.verdict == Verdict::Fail {
+                    let mut seen = std::collections::HashSet::new();
+                    let reasons: Vec<String> = r
+                        .findings
+                        .iter()
+                        .filter(|f| f.severity == Severity::Deny)
+                        .map(|f| format!("{}: {}", f.rule, f.subject))
+                        .filter(|x| seen.insert(x.clone()))
+                        .collect();
                     self.fail(FailingUnit {
                         unit: u.path.display().to_string(),
                         serial: r.unit.as_ref().map(|f| f.product.serial.clone()),
                         verdict: "fail",
-                        reasons: {
-                            let mut seen = std::collections::HashSet::new();
-                            r.findings
-                                .iter()
-                                .filter(|f| f.severity == Severity::Deny)
-                                .map(|f| format!("{}: {}", f.rule, f.subject))
-                                .filter(|x| seen.insert(x.clone()))
-                                .collect()
-                        },
+                        reasons: reasons.iter().take(MAX_LISTED_REASONS).cloned().collect(),
+                        reasons_not_listed: reasons.len().saturating_sub(MAX_LISTED_REASONS),
                     });
                 }
             }
@@ -317,6 +334,13 @@ pub fn run(
         |p| verify_file(policy, p, at, limits),
         on_unit,
     )
+    .map_err(|e| match e {
+        VetError::Internal { unit } => VetError::Path {
+            path: units.get(unit).cloned().unwrap_or_default(),
+            problem: "internal error while verifying this unit; please report it with the unit (see SECURITY.md)".into(),
+        },
+        e => e,
+    })
 }
 
 /// Vets units given as stored bytes (`None`: a unit that could not be read),
@@ -364,35 +388,82 @@ fn run_with<T: Sync>(
     check: impl Fn(&T) -> Unit + Sync,
     mut on_unit: impl FnMut(&Unit),
 ) -> Result<Summary, VetError> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs.max(1))
-        .build()
-        .map_err(|e| VetError::Path {
-            path: PathBuf::from("--jobs"),
-            problem: e.to_string(),
-        })?;
+    let jobs = jobs.max(1);
+    let window = WINDOW_PER_THREAD * jobs;
     let mut acc = Acc::default();
-    // The pool verifies chunk k+1 while this thread reports chunk k; the
-    // channel holds at most two chunks, so memory stays bounded.
-    std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Unit>>(2);
-        let pool = &pool;
-        let check = &check;
-        scope.spawn(move || {
-            for chunk in units.chunks(CHUNK) {
-                let results: Vec<Unit> = pool.install(|| chunk.par_iter().map(check).collect());
-                if tx.send(results).is_err() {
-                    return;
-                }
-            }
-        });
-        for results in rx {
-            for u in &results {
-                on_unit(u);
-                acc.add(u);
-            }
+    // `jobs` workers take units in path order, but never more than `window`
+    // ahead of the last one reported; this thread reports them in order as
+    // they complete. Memory holds at most `window` reports, however large
+    // each one is (a hostile unit's can run to tens of megabytes), and no
+    // worker waits for a chunk's slowest unit.
+    let gate = std::sync::Mutex::new((0usize, 0usize)); // (next to take, reported)
+    let moved = std::sync::Condvar::new();
+    std::thread::scope(|scope| -> Result<(), VetError> {
+        let (tx, rx) = std::sync::mpsc::channel::<(usize, Unit)>();
+        for _ in 0..jobs {
+            let tx = tx.clone();
+            let (gate, moved, check) = (&gate, &moved, &check);
+            std::thread::Builder::new()
+                .name("hwprov-vet".into())
+                .spawn_scoped(scope, move || {
+                    loop {
+                        let i = {
+                            let Ok(mut g) = gate.lock() else { return };
+                            while g.0 < units.len() && g.0 >= g.1 + window {
+                                g = match moved.wait(g) {
+                                    Ok(g) => g,
+                                    Err(_) => return,
+                                };
+                            }
+                            if g.0 >= units.len() {
+                                return;
+                            }
+                            g.0 += 1;
+                            g.0 - 1
+                        };
+                        // A bug that panics on one unit must not leave the
+                        // others waiting forever: stop handing out units and
+                        // let the reporting thread see the gap.
+                        let unit = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            check(&units[i])
+                        }));
+                        let Ok(unit) = unit else {
+                            if let Ok(mut g) = gate.lock() {
+                                g.0 = units.len();
+                            }
+                            moved.notify_all();
+                            return;
+                        };
+                        if tx.send((i, unit)).is_err() {
+                            return;
+                        }
+                    }
+                })
+                .map_err(|e| VetError::Path {
+                    path: PathBuf::from("--jobs"),
+                    problem: format!("cannot start a worker thread: {e}"),
+                })?;
         }
-    });
+        drop(tx);
+        let mut done: BTreeMap<usize, Unit> = BTreeMap::new();
+        let mut reported = 0usize;
+        for (i, u) in rx {
+            done.insert(i, u);
+            while let Some(u) = done.remove(&reported) {
+                on_unit(&u);
+                acc.add(&u);
+                reported += 1;
+            }
+            if let Ok(mut g) = gate.lock() {
+                g.1 = reported;
+            }
+            moved.notify_all();
+        }
+        if reported < units.len() {
+            return Err(VetError::Internal { unit: reported });
+        }
+        Ok(())
+    })?;
     Ok(summarise(policy, acc, at))
 }
 
