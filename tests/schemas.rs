@@ -85,3 +85,46 @@ fn state_schema_matches_the_files_hwprov_writes() {
     bad["installed"]["U1"]["svn"] = (-1).into();
     assert!(!v.is_valid(&bad));
 }
+
+#[test]
+fn vet_schema_matches_every_line_vet_prints() {
+    let v = schema("vet.schema.json");
+    let tmp = tempfile::tempdir().unwrap();
+    // The example shipment, plus a unit that is not a bundle.
+    let ship = tmp.path().join("ship");
+    std::fs::create_dir(&ship).unwrap();
+    std::fs::write(ship.join("garbage.cbor"), b"not a bundle").unwrap();
+    let o = run(&[
+        "vet",
+        "--policy",
+        root().join("examples/data/policy.toml").to_str().unwrap(),
+        "--at",
+        "2026-11-21T00:00:00Z",
+        "--format",
+        "json",
+        root().join("examples/data/shipment").to_str().unwrap(),
+        ship.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 302);
+    for l in &lines {
+        assert!(
+            v.is_valid(l),
+            "{l}: {:?}",
+            v.iter_errors(l).map(|e| e.to_string()).collect::<Vec<_>>()
+        );
+    }
+    assert!(lines.iter().any(|l| l["verdict"] == "error"));
+    assert!(lines.iter().any(|l| l["verdict"] == "fail"));
+    // And it rejects what vet never prints.
+    let mut bad = lines.last().unwrap().clone();
+    bad["counts"]["maybe"] = 1.into();
+    assert!(!v.is_valid(&bad));
+    let mut bad = lines[0].clone();
+    bad["verdict"] = "error".into();
+    assert!(!v.is_valid(&bad), "an error line carries an error, not findings");
+}
