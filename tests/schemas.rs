@@ -126,5 +126,100 @@ fn vet_schema_matches_every_line_vet_prints() {
     assert!(!v.is_valid(&bad));
     let mut bad = lines[0].clone();
     bad["verdict"] = "error".into();
-    assert!(!v.is_valid(&bad), "an error line carries an error, not findings");
+    assert!(
+        !v.is_valid(&bad),
+        "an error line carries an error, not findings"
+    );
+}
+
+#[test]
+fn log_schema_matches_show_prove_and_consistency() {
+    let v = schema("log.schema.json");
+    let tmp = tempfile::tempdir().unwrap();
+    let p = |n: &str| tmp.path().join(n).display().to_string();
+    let data = |n: &str| root().join("examples/data").join(n).display().to_string();
+    assert_eq!(code(&run(&["key", "generate", "--out", &p("k.pem")])), 0);
+    let o = run(&[
+        "log",
+        "init",
+        &p("log"),
+        "--key",
+        &p("k.pem"),
+        "--origin",
+        "schema.example/log",
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let at = "2026-11-21T00:00:00Z";
+    let policy = data("policy.toml");
+    for b in ["device-clean.cbor", "device-high-risk-atp.cbor"] {
+        run(&[
+            "verify",
+            "--policy",
+            &policy,
+            "--at",
+            at,
+            "--log",
+            &p("log"),
+            &data(b),
+        ]);
+    }
+    std::fs::copy(data("device-state.json"), p("state.json")).unwrap();
+    run(&[
+        "gate",
+        "--policy",
+        &policy,
+        "--state",
+        &p("state.json"),
+        "--image",
+        &data("firmware/bmc-2.5.0.bin"),
+        "--at",
+        at,
+        "--log",
+        &p("log"),
+        &data("release-bmc-2.5.0.cbor"),
+    ]);
+    run(&[
+        "vet",
+        "--policy",
+        &policy,
+        "--at",
+        at,
+        "--log",
+        &p("log"),
+        &data("shipment/batch-0000"),
+    ]);
+    let check = |l: &serde_json::Value| {
+        assert!(
+            v.is_valid(l),
+            "{l}: {:?}",
+            v.iter_errors(l).map(|e| e.to_string()).collect::<Vec<_>>()
+        );
+    };
+    let shown: Vec<serde_json::Value> = stdout(&run(&["log", "show", &p("log")]))
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(shown.len() > 10, "{}", shown.len());
+    let commands: std::collections::BTreeSet<&str> = shown
+        .iter()
+        .map(|e| e["command"].as_str().unwrap())
+        .collect();
+    assert_eq!(commands.len(), 3, "verify, gate and vet entries");
+    shown.iter().for_each(check);
+    let size = shown.len().to_string();
+    for i in [0, shown.len() / 2, shown.len() - 1] {
+        let o = run(&["log", "prove", &p("log"), "--index", &i.to_string()]);
+        check(&serde_json::from_str(&stdout(&o)).unwrap());
+    }
+    for old in ["1", "3", &size] {
+        let o = run(&["log", "consistency", &p("log"), "--old-size", old]);
+        check(&serde_json::from_str(&stdout(&o)).unwrap());
+    }
+    // It rejects what hwprov never prints.
+    let mut bad = shown[0].clone();
+    bad["inputs"]["firmware"] = bad["inputs"]["bundle"].clone();
+    assert!(!v.is_valid(&bad));
+    let mut bad = shown[0].clone();
+    bad["findings"] = "sha256:00".into();
+    assert!(!v.is_valid(&bad));
 }
