@@ -118,6 +118,21 @@ pub fn write_target(path: &Path) -> io::Result<PathBuf> {
     }
 }
 
+/// Takes an exclusive lock (`flock`) on the directory holding the file
+/// `path` (its target, for a symbolic link), waiting for any other holder;
+/// released when the returned handle drops. Serialises read-decide-replace
+/// cycles on one file without leaving a lock file behind.
+pub fn lock_dir_of(path: &Path) -> io::Result<File> {
+    let target = write_target(path)?;
+    let dir = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let f = File::open(dir)?;
+    f.lock()?;
+    Ok(f)
+}
+
 /// Fsyncs the directory holding `path`, so a rename into it is durable.
 pub fn sync_parent(path: &Path) -> io::Result<()> {
     let dir = match path.parent() {

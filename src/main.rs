@@ -748,6 +748,16 @@ fn gate(a: &GateArgs, limits: &Limits) -> Result<u8, Fatal> {
     // Inputs first: any problem here is exit 2 and touches nothing.
     let at = parse_at(&a.at)?;
     let policy = Policy::load(&a.policy, limits)?;
+    // One gate at a time per device: the state is read, decided on and
+    // replaced (with the image) under a lock on its directory, so two
+    // concurrent updates cannot interleave their renames or both pass the
+    // rollback check against the same old svn.
+    let _lock = fsutil::lock_dir_of(&a.state).map_err(|e| {
+        Fatal(format!(
+            "{}: cannot lock the state's directory: {e}",
+            a.state.display()
+        ))
+    })?;
     let state = State::load(&a.state, limits)?;
     let bundle_bytes = fsutil::read_bounded(&a.bundle, limits.max_bundle_bytes)?;
     hwprov::bundle::split(&bundle_bytes, limits)

@@ -505,3 +505,67 @@ fn readme_walkthrough_on_the_example_data() {
         std::fs::read(d("firmware/bmc-2.5.0.bin")).unwrap()
     );
 }
+
+#[test]
+fn concurrent_gates_on_one_device_leave_state_and_image_in_agreement() {
+    // Releases svn 8..=13 gated at once, several rounds: whatever order they
+    // run in, the installed image must be the one the state names, and it
+    // must be the highest svn (a lower one after a higher one is a
+    // rollback). Without serialising gates per state file, one run's image
+    // rename and another's state rename interleave.
+    let env = Env::new("", "");
+    let k = vendor_key(0);
+    let releases: Vec<(PathBuf, PathBuf, u64)> = (8..=13u64)
+        .map(|svn| {
+            let v = format!("3.{svn}.0");
+            let (i, b) = env.release(&format!("r{svn}"), &v, svn, "AX-5000", &[&k], vec![]);
+            (i, b, svn)
+        })
+        .collect();
+    let state0 = std::fs::read(env.path("state.json")).unwrap();
+    for round in 0..6 {
+        std::fs::write(env.path("state.json"), &state0).unwrap();
+        std::fs::write(env.path("dest.bin"), OLD).unwrap();
+        let children: Vec<std::process::Child> = releases
+            .iter()
+            .map(|(img, bundle, _)| {
+                bin()
+                    .args([
+                        "gate",
+                        "--policy",
+                        env.path("policy.toml").to_str().unwrap(),
+                        "--state",
+                        env.path("state.json").to_str().unwrap(),
+                        "--image",
+                        img.to_str().unwrap(),
+                        "--install",
+                        env.path("dest.bin").to_str().unwrap(),
+                        "--at",
+                        AT,
+                        bundle.to_str().unwrap(),
+                    ])
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for c in children {
+            let o = c.wait_with_output().unwrap();
+            assert!(
+                matches!(o.status.code(), Some(0 | 1)),
+                "round {round}: {}",
+                stderr(&o)
+            );
+        }
+        let state: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(env.path("state.json")).unwrap()).unwrap();
+        let installed = Sha256::of(&std::fs::read(env.path("dest.bin")).unwrap());
+        assert_eq!(
+            state["installed"]["U1"]["image"].as_str().unwrap(),
+            installed.to_string(),
+            "round {round}: the state names another image than the one installed"
+        );
+        assert_eq!(state["installed"]["U1"]["svn"], 13, "round {round}");
+    }
+}
