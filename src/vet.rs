@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 /// Units in flight (being verified or waiting to be reported in order) per
 /// worker thread.
-pub const WINDOW_PER_THREAD: usize = 4;
+pub const WINDOW_PER_THREAD: usize = 8;
 /// Failing units kept with their findings for the report (the rest are counted).
 pub const MAX_LISTED_FAILURES: usize = 1000;
 /// Reasons kept per failing unit (the rest are counted): a hostile unit can
@@ -379,6 +379,32 @@ pub fn run_bytes(
     )
 }
 
+/// What the vet workers and the reporting thread share.
+#[derive(Default)]
+struct Pipeline {
+    /// The next unit (in path order) a worker will take.
+    next: usize,
+    /// Units reported so far.
+    reported: usize,
+    /// Finished units not yet reported, by position.
+    done: BTreeMap<usize, Unit>,
+    workers_waiting: usize,
+    reporter_waiting: bool,
+    /// A worker panicked: take nothing more.
+    stop: bool,
+    /// The first unit a worker panicked on.
+    failed: Option<usize>,
+}
+
+impl Pipeline {
+    /// Finished units in order from the next one to report.
+    fn ready(&self) -> usize {
+        (self.reported..)
+            .take_while(|i| self.done.contains_key(i))
+            .count()
+    }
+}
+
 fn run_with<T: Sync>(
     policy: &Policy,
     units: &[T],
@@ -390,52 +416,63 @@ fn run_with<T: Sync>(
 ) -> Result<Summary, VetError> {
     let jobs = jobs.max(1);
     let window = WINDOW_PER_THREAD * jobs;
+    // The reporting thread takes finished units in batches of half the
+    // window, so it and the workers wake each other about once per batch
+    // rather than once per unit.
+    let batch = (window / 2).max(1);
     let mut acc = Acc::default();
     // `jobs` workers take units in path order, but never more than `window`
-    // ahead of the last one reported; this thread reports them in order as
-    // they complete. Memory holds at most `window` reports, however large
-    // each one is (a hostile unit's can run to tens of megabytes), and no
-    // worker waits for a chunk's slowest unit.
-    let gate = std::sync::Mutex::new((0usize, 0usize)); // (next to take, reported)
-    let moved = std::sync::Condvar::new();
+    // ahead of the last one reported; this thread reports them in order.
+    // Memory holds at most `window` reports, however large each one is (a
+    // hostile unit's can run to tens of megabytes), and no worker waits for
+    // a slow unit unless it is `window` units behind.
+    let shared = std::sync::Mutex::new(Pipeline::default());
+    let (for_workers, for_reporter) = (std::sync::Condvar::new(), std::sync::Condvar::new());
     std::thread::scope(|scope| -> Result<(), VetError> {
-        let (tx, rx) = std::sync::mpsc::channel::<(usize, Unit)>();
         for _ in 0..jobs {
-            let tx = tx.clone();
-            let (gate, moved, check) = (&gate, &moved, &check);
+            let (shared, for_workers, for_reporter, check) =
+                (&shared, &for_workers, &for_reporter, &check);
             std::thread::Builder::new()
                 .name("hwprov-vet".into())
                 .spawn_scoped(scope, move || {
                     loop {
                         let i = {
-                            let Ok(mut g) = gate.lock() else { return };
-                            while g.0 < units.len() && g.0 >= g.1 + window {
-                                g = match moved.wait(g) {
-                                    Ok(g) => g,
+                            let Ok(mut p) = shared.lock() else { return };
+                            while !p.stop && p.next < units.len() && p.next >= p.reported + window {
+                                p.workers_waiting += 1;
+                                p = match for_workers.wait(p) {
+                                    Ok(p) => p,
                                     Err(_) => return,
                                 };
+                                p.workers_waiting -= 1;
                             }
-                            if g.0 >= units.len() {
+                            if p.stop || p.next >= units.len() {
                                 return;
                             }
-                            g.0 += 1;
-                            g.0 - 1
+                            p.next += 1;
+                            p.next - 1
                         };
                         // A bug that panics on one unit must not leave the
-                        // others waiting forever: stop handing out units and
-                        // let the reporting thread see the gap.
+                        // others waiting forever: stop, and let the reporter
+                        // name the unit.
                         let unit = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                             check(&units[i])
                         }));
-                        let Ok(unit) = unit else {
-                            if let Ok(mut g) = gate.lock() {
-                                g.0 = units.len();
+                        let Ok(mut p) = shared.lock() else { return };
+                        match unit {
+                            Ok(u) => {
+                                p.done.insert(i, u);
                             }
-                            moved.notify_all();
-                            return;
-                        };
-                        if tx.send((i, unit)).is_err() {
-                            return;
+                            Err(_) => {
+                                p.stop = true;
+                                p.failed.get_or_insert(i);
+                                for_workers.notify_all();
+                            }
+                        }
+                        if p.reporter_waiting
+                            && (p.stop || p.ready() >= batch.min(units.len() - p.reported))
+                        {
+                            for_reporter.notify_one();
                         }
                     }
                 })
@@ -444,23 +481,44 @@ fn run_with<T: Sync>(
                     problem: format!("cannot start a worker thread: {e}"),
                 })?;
         }
-        drop(tx);
-        let mut done: BTreeMap<usize, Unit> = BTreeMap::new();
         let mut reported = 0usize;
-        for (i, u) in rx {
-            done.insert(i, u);
-            while let Some(u) = done.remove(&reported) {
-                on_unit(&u);
-                acc.add(&u);
-                reported += 1;
+        while reported < units.len() {
+            let taken: Vec<Unit> = {
+                let mut p = shared
+                    .lock()
+                    .map_err(|_| VetError::Internal { unit: reported })?;
+                let want = batch.min(units.len() - reported);
+                while !p.stop && p.ready() < want {
+                    p.reporter_waiting = true;
+                    p = for_reporter
+                        .wait(p)
+                        .map_err(|_| VetError::Internal { unit: reported })?;
+                    p.reporter_waiting = false;
+                }
+                let n = p.ready();
+                if n == 0 {
+                    // Stopped, and the next unit in order will never come.
+                    let unit = p.failed.unwrap_or(reported);
+                    p.stop = true;
+                    for_workers.notify_all();
+                    return Err(VetError::Internal { unit });
+                }
+                (reported..reported + n)
+                    .filter_map(|i| p.done.remove(&i))
+                    .collect()
+            };
+            for u in &taken {
+                on_unit(u);
+                acc.add(u);
             }
-            if let Ok(mut g) = gate.lock() {
-                g.1 = reported;
+            reported += taken.len();
+            drop(taken);
+            if let Ok(mut p) = shared.lock() {
+                p.reported = reported;
+                if p.workers_waiting > 0 {
+                    for_workers.notify_all();
+                }
             }
-            moved.notify_all();
-        }
-        if reported < units.len() {
-            return Err(VetError::Internal { unit: reported });
         }
         Ok(())
     })?;
@@ -632,5 +690,83 @@ fn summarise(policy: &Policy, acc: Acc, at: Timestamp) -> Summary {
         stages,
         failing: acc.failing,
         failing_not_listed: acc.failing_not_listed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit(i: usize) -> Unit {
+        Unit {
+            path: PathBuf::from(format!("u{i}")),
+            digest: None,
+            outcome: Err(format!("unit {i}")),
+        }
+    }
+
+    #[test]
+    fn units_are_reported_in_order_whatever_order_they_finish_in() {
+        let policy = Policy::parse(
+            "[policy]\nname = \"t\"\nversion = \"1\"\n",
+            Path::new("p.toml"),
+            Path::new("."),
+        )
+        .expect("a minimal policy");
+        let units: Vec<usize> = (0..200).collect();
+        for jobs in [1, 2, 3, 7] {
+            let mut seen = Vec::new();
+            let summary = run_with(
+                &policy,
+                &units,
+                Timestamp(0),
+                &Limits::DEFAULT,
+                jobs,
+                |&i| {
+                    // Later units often finish first.
+                    std::thread::sleep(std::time::Duration::from_micros(
+                        ((i * 7919) % 13) as u64 * 50,
+                    ));
+                    unit(i)
+                },
+                |u| seen.push(u.path.clone()),
+            )
+            .expect("no unit panics");
+            assert_eq!(summary.units, 200);
+            let want: Vec<PathBuf> = (0..200).map(|i| PathBuf::from(format!("u{i}"))).collect();
+            assert_eq!(seen, want, "jobs {jobs}");
+        }
+    }
+
+    #[test]
+    fn a_panic_on_one_unit_is_an_error_naming_it_not_a_hang() {
+        let policy = Policy::parse(
+            "[policy]\nname = \"t\"\nversion = \"1\"\n",
+            Path::new("p.toml"),
+            Path::new("."),
+        )
+        .expect("a minimal policy");
+        let units: Vec<usize> = (0..100).collect();
+        for jobs in [1, 2, 4] {
+            let mut seen = 0;
+            let r = run_with(
+                &policy,
+                &units,
+                Timestamp(0),
+                &Limits::DEFAULT,
+                jobs,
+                |&i| {
+                    assert!(i != 37, "a bug on unit 37");
+                    unit(i)
+                },
+                |_| seen += 1,
+            );
+            assert!(
+                matches!(r, Err(VetError::Internal { unit: 37 })),
+                "jobs {jobs}: {:?}",
+                r.err()
+            );
+            assert!(seen <= 37, "jobs {jobs}: {seen} units reported");
+        }
     }
 }
