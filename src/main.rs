@@ -1321,10 +1321,38 @@ fn replay(dir: &Path, from: Option<u64>, to: Option<u64>, limits: &Limits) -> Re
     let first = from.unwrap_or(0);
     let last = to.map_or(n, |t| (t + 1).min(n));
     let mut policies = std::collections::HashMap::new();
+    // Shipment decisions in range, rebuilt from the unit decisions replayed
+    // before them rather than by verifying every unit a second time.
+    let mut shipments = std::collections::BTreeMap::new();
+    for i in first..last {
+        if let Ok(e) = Entry::decode(&log.entry_bytes(i)?)
+            && let Some(sh) = Shipment::of(&log, &e)
+        {
+            shipments.insert(i, sh);
+        }
+    }
     for i in first..last {
         let e =
             Entry::decode(&log.entry_bytes(i)?).map_err(|e| Fatal(format!("entry {i}: {e}")))?;
-        let outcome = replay_entry(&log, &e, limits, &mut policies);
+        let prepared = shipments.remove(&i);
+        let outcome = replay_entry(&log, &e, limits, &mut policies, prepared);
+        let outcome = match outcome {
+            Ok(Replayed::Unit(unit)) => {
+                // Feed the next shipment decision of this log, if the unit is one of its.
+                let r = compare_unit(&unit, &e);
+                if let Some((_, sh)) = shipments.range_mut(i + 1..).next()
+                    && let (Some(d), Ok(policy)) = (
+                        unit.digest,
+                        replay_policy_of(&log, &e, limits, &mut policies),
+                    )
+                {
+                    sh.feed(&log, policy, &e, d, *unit, limits);
+                }
+                r
+            }
+            Ok(Replayed::Decision) => Ok(()),
+            Err(why) => Err(why),
+        };
         match outcome {
             Ok(()) => outln!("entry {i}: same ({} {} at {})", e.command, e.verdict, e.at),
             Err(why) => {
@@ -1385,12 +1413,152 @@ fn compare(verdict: Verdict, findings: &[hwprov::Finding], e: &Entry) -> Result<
     Ok(())
 }
 
+/// What replaying one entry gave.
+enum Replayed {
+    /// A unit decision of `vet`, re-verified (compared by the caller).
+    Unit(Box<hwprov::vet::Unit>),
+    /// Any other decision, already compared with its entry.
+    Decision,
+}
+
+/// The stored policy of an entry, parsed once per replay (with the key files
+/// it names).
+fn replay_policy_of<'p>(
+    log: &Log,
+    e: &Entry,
+    _limits: &Limits,
+    policies: &'p mut std::collections::HashMap<Sha256, Result<Policy, String>>,
+) -> Result<&'p Policy, String> {
+    let digest = |name: &str| {
+        e.inputs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, d)| *d)
+            .ok_or(format!("no '{name}' input recorded"))
+    };
+    let mut key_material = digest("policy")?.0.to_vec();
+    for (k, d) in e.inputs.iter().filter(|(k, _)| k.starts_with("key-file:")) {
+        key_material.extend_from_slice(k.as_bytes());
+        key_material.extend_from_slice(&d.0);
+    }
+    let pd = Sha256::of(&key_material);
+    match policies.entry(pd).or_insert_with(|| {
+        log.object(&digest("policy")?)
+            .map_err(|err| err.to_string())
+            .and_then(|b| replay_policy(&b, log, e))
+    }) {
+        Ok(p) => Ok(&*p),
+        Err(err) => Err(err.clone()),
+    }
+}
+
+/// A unit decision compared with its entry.
+fn compare_unit(u: &hwprov::vet::Unit, e: &Entry) -> Result<(), String> {
+    match &u.outcome {
+        Ok(report) => compare(report.verdict, &report.findings, e),
+        Err(err) => Err(err.clone()),
+    }
+}
+
+/// A logged shipment decision being rebuilt while its units' entries are
+/// replayed: each stored unit in path order, from a replayed entry with the
+/// same bytes, policy and time where there is one, else verified here.
+struct Shipment {
+    units: Vec<Option<Sha256>>,
+    policy_inputs: Vec<(String, Sha256)>,
+    at: Timestamp,
+    next: usize,
+    fleet: hwprov::vet::Fleet,
+}
+
+impl Shipment {
+    fn of(log: &Log, e: &Entry) -> Option<Shipment> {
+        let units_digest = e.inputs.iter().find(|(k, _)| k == "units")?.1;
+        if e.command != "vet" {
+            return None;
+        }
+        let list = hwprov::cbor::decode(&log.object(&units_digest).ok()?, 2).ok()?;
+        let hwprov::cbor::Value::Array(items) = list else {
+            return None;
+        };
+        let units = items
+            .iter()
+            .map(|v| match v {
+                hwprov::cbor::Value::Null => Some(None),
+                d => Sha256::from_cbor(d).ok().map(Some),
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(Shipment {
+            units,
+            policy_inputs: policy_inputs_of(e),
+            at: e.at,
+            next: 0,
+            fleet: hwprov::vet::Fleet::new(),
+        })
+    }
+
+    /// Verifies slot `n` from its stored bytes.
+    fn fill(&mut self, log: &Log, policy: &Policy, n: usize, limits: &Limits) {
+        let bytes = self.units[n].and_then(|d| log.object(&d).ok());
+        self.fleet.add(&hwprov::vet::stored_unit(
+            policy,
+            n,
+            bytes.as_deref(),
+            self.at,
+            limits,
+        ));
+    }
+
+    /// Takes a replayed unit if it is one of this shipment's, under the same
+    /// policy and time: slots before it are filled from stored bytes.
+    fn feed(
+        &mut self,
+        log: &Log,
+        policy: &Policy,
+        e: &Entry,
+        digest: Sha256,
+        mut unit: hwprov::vet::Unit,
+        limits: &Limits,
+    ) {
+        if e.command != "vet" || e.at != self.at || policy_inputs_of(e) != self.policy_inputs {
+            return;
+        }
+        let Some(k) = (self.next..self.units.len()).find(|&k| self.units[k] == Some(digest)) else {
+            return;
+        };
+        for n in self.next..k {
+            self.fill(log, policy, n, limits);
+        }
+        unit.path = PathBuf::from(format!("unit-{k}"));
+        self.fleet.add(&unit);
+        self.next = k + 1;
+    }
+
+    /// The summary, after filling the slots no replayed entry covered.
+    fn finish(mut self, log: &Log, policy: &Policy, limits: &Limits) -> hwprov::vet::Summary {
+        for n in self.next..self.units.len() {
+            self.fill(log, policy, n, limits);
+        }
+        self.fleet.finish(policy, self.at)
+    }
+}
+
+/// An entry's policy and key-file inputs.
+fn policy_inputs_of(e: &Entry) -> Vec<(String, Sha256)> {
+    e.inputs
+        .iter()
+        .filter(|(k, _)| k == "policy" || k.starts_with("key-file:"))
+        .cloned()
+        .collect()
+}
+
 fn replay_entry(
     log: &Log,
     e: &Entry,
     limits: &Limits,
     policies: &mut std::collections::HashMap<Sha256, Result<Policy, String>>,
-) -> Result<(), String> {
+    prepared: Option<Shipment>,
+) -> Result<Replayed, String> {
     let digest = |name: &str| {
         e.inputs
             .iter()
@@ -1402,46 +1570,50 @@ fn replay_entry(
         log.object(&digest(name)?).map_err(|err| err.to_string())
     };
     // Each stored policy (with the key files it names) is parsed once per replay.
-    let mut key_material = digest("policy")?.0.to_vec();
-    for (k, d) in e.inputs.iter().filter(|(k, _)| k.starts_with("key-file:")) {
-        key_material.extend_from_slice(k.as_bytes());
-        key_material.extend_from_slice(&d.0);
-    }
-    let pd = Sha256::of(&key_material);
-    let policy = match policies
-        .entry(pd)
-        .or_insert_with(|| input("policy").and_then(|b| replay_policy(&b, log, e)))
-    {
-        Ok(p) => &*p,
-        Err(err) => return Err(err.clone()),
-    };
+    let policy = replay_policy_of(log, e, limits, policies)?;
     match e.command.as_str() {
         "vet" if digest("units").is_ok() => {
             // A shipment decision: the fleet checks over the stored units.
-            let list = hwprov::cbor::decode(&input("units")?, 2)
-                .map_err(|err| format!("stored unit list: {err}"))?;
-            let hwprov::cbor::Value::Array(items) = list else {
-                return Err("stored unit list is not an array".into());
-            };
-            let mut units = Vec::with_capacity(items.len());
-            for item in &items {
-                units.push(match item {
-                    hwprov::cbor::Value::Null => None,
-                    d => {
-                        let d = Sha256::from_cbor(d)
-                            .map_err(|err| format!("stored unit list: {err}"))?;
-                        Some(log.object(&d).map_err(|err| err.to_string())?)
+            let summary = match prepared {
+                Some(sh) => sh.finish(log, policy, limits),
+                None => {
+                    let list = hwprov::cbor::decode(&input("units")?, 2)
+                        .map_err(|err| format!("stored unit list: {err}"))?;
+                    let hwprov::cbor::Value::Array(items) = list else {
+                        return Err("stored unit list is not an array".into());
+                    };
+                    let mut units = Vec::with_capacity(items.len());
+                    for item in &items {
+                        units.push(match item {
+                            hwprov::cbor::Value::Null => None,
+                            d => {
+                                let d = Sha256::from_cbor(d)
+                                    .map_err(|err| format!("stored unit list: {err}"))?;
+                                Some(log.object(&d).map_err(|err| err.to_string())?)
+                            }
+                        });
                     }
-                });
-            }
-            let summary = hwprov::vet::run_bytes(policy, &units, e.at, limits)
-                .map_err(|err| err.to_string())?;
-            compare(summary.verdict, &summary.fleet_findings, e)
+                    hwprov::vet::run_bytes(policy, &units, e.at, limits)
+                        .map_err(|err| err.to_string())?
+                }
+            };
+            compare(summary.verdict, &summary.fleet_findings, e)?;
+            Ok(Replayed::Decision)
         }
-        "verify" | "vet" => {
+        "vet" => {
+            let bytes = input("bundle")?;
+            Ok(Replayed::Unit(Box::new(hwprov::vet::Unit {
+                path: PathBuf::from("unit"),
+                digest: Some(Sha256::of(&bytes)),
+                outcome: hwprov::verify_bundle(policy, &bytes, e.at, limits)
+                    .map_err(|err| err.to_string()),
+            })))
+        }
+        "verify" => {
             let report = hwprov::verify_bundle(policy, &input("bundle")?, e.at, limits)
                 .map_err(|err| err.to_string())?;
-            compare(report.verdict, &report.findings, e)
+            compare(report.verdict, &report.findings, e)?;
+            Ok(Replayed::Decision)
         }
         "gate" => {
             let state: State = serde_json::from_slice(&input("state")?)
@@ -1453,7 +1625,8 @@ fn replay_entry(
             }
             let report = gatelib::decide(policy, &input("bundle")?, &state, facts, e.at, limits)
                 .map_err(|err| err.to_string())?;
-            compare(report.verdict, &report.findings, e)
+            compare(report.verdict, &report.findings, e)?;
+            Ok(Replayed::Decision)
         }
         other => Err(format!(
             "'{other}' entries cannot be replayed by this version"

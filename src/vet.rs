@@ -359,22 +359,7 @@ pub fn run_bytes(
         at,
         limits,
         1,
-        |(i, bytes)| {
-            let path = PathBuf::from(format!("unit-{i}"));
-            match bytes {
-                Some(b) => Unit {
-                    path,
-                    digest: Some(crate::digest::Sha256::of(b)),
-                    outcome: crate::verify::verify_bundle(policy, b, at, limits)
-                        .map_err(|e| e.to_string()),
-                },
-                None => Unit {
-                    path,
-                    digest: None,
-                    outcome: Err("unreadable when vetted".into()),
-                },
-            }
-        },
+        |(i, bytes)| stored_unit(policy, *i, bytes.as_deref(), at, limits),
         |_| {},
     )
 }
@@ -558,6 +543,53 @@ fn level_finding(
         None
     } else {
         Some(out.remove(0))
+    }
+}
+
+/// The shipment-level state of a vet, fed one unit at a time in path order
+/// (what [`run`] does internally); `replay` uses it to rebuild a logged
+/// shipment decision from the unit decisions it has just replayed.
+#[derive(Default)]
+pub struct Fleet(Acc);
+
+impl Fleet {
+    /// An empty shipment.
+    pub fn new() -> Fleet {
+        Fleet::default()
+    }
+
+    /// Adds the next unit in path order.
+    pub fn add(&mut self, u: &Unit) {
+        self.0.add(u);
+    }
+
+    /// The fleet checks and the summary, as [`run`] gives them.
+    pub fn finish(self, policy: &Policy, at: Timestamp) -> Summary {
+        summarise(policy, self.0, at)
+    }
+}
+
+/// A stored unit re-verified as [`run_bytes`] does (`None`: unreadable when
+/// vetted), named `unit-<n>` after its position.
+pub fn stored_unit(
+    policy: &Policy,
+    n: usize,
+    bytes: Option<&[u8]>,
+    at: Timestamp,
+    limits: &Limits,
+) -> Unit {
+    let path = PathBuf::from(format!("unit-{n}"));
+    match bytes {
+        Some(b) => Unit {
+            path,
+            digest: Some(crate::digest::Sha256::of(b)),
+            outcome: crate::verify::verify_bundle(policy, b, at, limits).map_err(|e| e.to_string()),
+        },
+        None => Unit {
+            path,
+            digest: None,
+            outcome: Err("unreadable when vetted".into()),
+        },
     }
 }
 

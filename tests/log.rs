@@ -497,3 +497,83 @@ fn nothing_is_appended_without_a_usable_signing_key() {
     assert_eq!(code(&verify_logged(&dir, "device-clean.cbor")), 0);
     assert_eq!(code(&run(&["log", "verify", dir.to_str().unwrap()])), 0);
 }
+
+#[test]
+fn a_shipment_decision_replays_from_its_units_whatever_they_were() {
+    // A shipment with a unit that is not a bundle (stored, no unit entry),
+    // one that cannot be read (not stored), and a clone (the same bytes
+    // twice, so two unit entries with one digest): replay rebuilds the
+    // shipment decision from the replayed unit entries and the stored bytes
+    // and must agree, over the whole log and over ranges that start among
+    // the units.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = new_log(tmp.path());
+    let d = dir.to_str().unwrap();
+    let ship = tmp.path().join("ship");
+    std::fs::create_dir(&ship).unwrap();
+    let batch = root().join("examples/data/shipment/batch-0000");
+    let mut names: Vec<_> = std::fs::read_dir(&batch)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    for (i, p) in names.iter().take(12).enumerate() {
+        std::fs::copy(p, ship.join(format!("u{i:02}.cbor"))).unwrap();
+    }
+    std::fs::copy(&names[3], ship.join("u03b-clone.cbor")).unwrap();
+    std::fs::write(ship.join("u05b-garbage.cbor"), b"not a bundle").unwrap();
+    std::os::unix::fs::symlink(tmp.path().join("missing"), ship.join("u07b-gone.cbor")).unwrap();
+    let o = run(&[
+        "vet",
+        "--policy",
+        &data("policy.toml"),
+        "--at",
+        AT,
+        "--log",
+        d,
+        ship.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let (size, _) = checkpoint(&dir);
+    assert_eq!(size, 13 + 1, "13 readable bundles and the shipment");
+    let shipment: serde_json::Value =
+        serde_json::from_str(stdout(&run(&["log", "show", d, "--index", "13"])).trim()).unwrap();
+    assert!(shipment["inputs"]["units"].is_string());
+    for (from, replayed) in [("0", 14), ("5", 9), ("13", 1)] {
+        let o = run(&["replay", d, "--from", from]);
+        assert_eq!(code(&o), 0, "--from {from}: {}", stdout(&o));
+        assert!(
+            stdout(&o).contains(&format!("{replayed} replayed, 0 different")),
+            "--from {from}: {}",
+            stdout(&o)
+        );
+        assert!(
+            stdout(&o).contains("entry 13: same (vet fail"),
+            "{}",
+            stdout(&o)
+        );
+    }
+    // A stored unit replaced by another valid bundle of the same shipment
+    // (its object renamed): the unit entry and the shipment decision both
+    // differ, whichever way the shipment is rebuilt.
+    let units_obj = dir.join("objects").join(
+        shipment["inputs"]["units"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("sha256:"),
+    );
+    let list = std::fs::read(&units_obj).unwrap();
+    assert!(!list.is_empty());
+    let first: serde_json::Value =
+        serde_json::from_str(stdout(&run(&["log", "show", d, "--index", "0"])).trim()).unwrap();
+    let obj = dir.join("objects").join(
+        first["inputs"]["bundle"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("sha256:"),
+    );
+    std::fs::write(&obj, b"changed").unwrap();
+    let o = run(&["replay", d]);
+    assert_eq!(code(&o), 1);
+    assert!(stdout(&o).contains("entry 0: DIFFERENT"), "{}", stdout(&o));
+}
