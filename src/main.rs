@@ -77,7 +77,8 @@ enum Command {
     /// over PATH only on accept. On accept the state file is rewritten
     /// atomically with the new version; on refusal neither is touched. A
     /// symbolic link at PATH or the state file is kept: the file it points
-    /// to is replaced.
+    /// to is replaced. Gates on one device run one at a time (each holds a
+    /// lock on the state file's directory).
     ///
     /// Exit status: 0 accepted, 1 refused, 2 input error (unreadable or
     /// corrupt state, not a bundle, invalid policy).
