@@ -1327,7 +1327,8 @@ fn replay(dir: &Path, from: Option<u64>, to: Option<u64>, limits: &Limits) -> Re
     let mut shipments = std::collections::BTreeMap::new();
     for i in first..last {
         if let Ok(e) = Entry::decode(&log.entry_bytes(i)?)
-            && let Some(sh) = Shipment::of(&log, &e)
+            && e.command == "vet"
+            && let Ok(sh) = Shipment::of(&log, &e)
         {
             shipments.insert(i, sh);
         }
@@ -1342,10 +1343,8 @@ fn replay(dir: &Path, from: Option<u64>, to: Option<u64>, limits: &Limits) -> Re
                 // Feed the next shipment decision of this log, if the unit is one of its.
                 let r = compare_unit(&unit, &e);
                 if let Some((_, sh)) = shipments.range_mut(i + 1..).next()
-                    && let (Some(d), Ok(policy)) = (
-                        unit.digest,
-                        replay_policy_of(&log, &e, limits, &mut policies),
-                    )
+                    && let (Some(d), Ok(policy)) =
+                        (unit.digest, replay_policy_of(&log, &e, &mut policies))
                 {
                     sh.feed(&log, policy, &e, d, *unit, limits);
                 }
@@ -1422,21 +1421,23 @@ enum Replayed {
     Decision,
 }
 
+/// The digest an entry records for input `name`.
+fn recorded(e: &Entry, name: &str) -> Result<Sha256, String> {
+    e.inputs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, d)| *d)
+        .ok_or(format!("no '{name}' input recorded"))
+}
+
 /// The stored policy of an entry, parsed once per replay (with the key files
 /// it names).
 fn replay_policy_of<'p>(
     log: &Log,
     e: &Entry,
-    _limits: &Limits,
     policies: &'p mut std::collections::HashMap<Sha256, Result<Policy, String>>,
 ) -> Result<&'p Policy, String> {
-    let digest = |name: &str| {
-        e.inputs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, d)| *d)
-            .ok_or(format!("no '{name}' input recorded"))
-    };
+    let digest = |name: &str| recorded(e, name);
     let mut key_material = digest("policy")?.0.to_vec();
     for (k, d) in e.inputs.iter().filter(|(k, _)| k.starts_with("key-file:")) {
         key_material.extend_from_slice(k.as_bytes());
@@ -1463,44 +1464,58 @@ fn compare_unit(u: &hwprov::vet::Unit, e: &Entry) -> Result<(), String> {
 
 /// A logged shipment decision being rebuilt while its units' entries are
 /// replayed: each stored unit in path order, from a replayed entry with the
-/// same bytes, policy and time where there is one, else verified here.
+/// same bytes, policy and time where there is one, else verified here from
+/// its stored bytes (as `vet` verified it).
 struct Shipment {
     units: Vec<Option<Sha256>>,
     policy_inputs: Vec<(String, Sha256)>,
     at: Timestamp,
     next: usize,
     fleet: hwprov::vet::Fleet,
+    /// The first stored unit that could not be loaded: the decision cannot
+    /// be rebuilt.
+    error: Option<String>,
 }
 
 impl Shipment {
-    fn of(log: &Log, e: &Entry) -> Option<Shipment> {
-        let units_digest = e.inputs.iter().find(|(k, _)| k == "units")?.1;
-        if e.command != "vet" {
-            return None;
-        }
-        let list = hwprov::cbor::decode(&log.object(&units_digest).ok()?, 2).ok()?;
+    /// The shipment decision `e` (a `vet` entry with a `units` input).
+    fn of(log: &Log, e: &Entry) -> Result<Shipment, String> {
+        let stored = log
+            .object(&recorded(e, "units")?)
+            .map_err(|err| err.to_string())?;
+        let list =
+            hwprov::cbor::decode(&stored, 2).map_err(|err| format!("stored unit list: {err}"))?;
         let hwprov::cbor::Value::Array(items) = list else {
-            return None;
+            return Err("stored unit list is not an array".into());
         };
         let units = items
             .iter()
             .map(|v| match v {
-                hwprov::cbor::Value::Null => Some(None),
-                d => Sha256::from_cbor(d).ok().map(Some),
+                hwprov::cbor::Value::Null => Ok(None),
+                d => Sha256::from_cbor(d)
+                    .map(Some)
+                    .map_err(|err| format!("stored unit list: {err}")),
             })
-            .collect::<Option<Vec<_>>>()?;
-        Some(Shipment {
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Shipment {
             units,
             policy_inputs: policy_inputs_of(e),
             at: e.at,
             next: 0,
             fleet: hwprov::vet::Fleet::new(),
+            error: None,
         })
     }
 
-    /// Verifies slot `n` from its stored bytes.
+    /// Verifies slot `n` from its stored bytes (`null`: unreadable when vetted).
     fn fill(&mut self, log: &Log, policy: &Policy, n: usize, limits: &Limits) {
-        let bytes = self.units[n].and_then(|d| log.object(&d).ok());
+        let bytes = match self.units[n].map(|d| log.object(&d)).transpose() {
+            Ok(b) => b,
+            Err(err) => {
+                self.error.get_or_insert(err.to_string());
+                return;
+            }
+        };
         self.fleet.add(&hwprov::vet::stored_unit(
             policy,
             n,
@@ -1536,11 +1551,19 @@ impl Shipment {
     }
 
     /// The summary, after filling the slots no replayed entry covered.
-    fn finish(mut self, log: &Log, policy: &Policy, limits: &Limits) -> hwprov::vet::Summary {
+    fn finish(
+        mut self,
+        log: &Log,
+        policy: &Policy,
+        limits: &Limits,
+    ) -> Result<hwprov::vet::Summary, String> {
         for n in self.next..self.units.len() {
             self.fill(log, policy, n, limits);
         }
-        self.fleet.finish(policy, self.at)
+        match self.error {
+            Some(err) => Err(err),
+            None => Ok(self.fleet.finish(policy, self.at)),
+        }
     }
 }
 
@@ -1560,44 +1583,20 @@ fn replay_entry(
     policies: &mut std::collections::HashMap<Sha256, Result<Policy, String>>,
     prepared: Option<Shipment>,
 ) -> Result<Replayed, String> {
-    let digest = |name: &str| {
-        e.inputs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, d)| *d)
-            .ok_or(format!("no '{name}' input recorded"))
-    };
+    let digest = |name: &str| recorded(e, name);
     let input = |name: &str| -> Result<Vec<u8>, String> {
         log.object(&digest(name)?).map_err(|err| err.to_string())
     };
     // Each stored policy (with the key files it names) is parsed once per replay.
-    let policy = replay_policy_of(log, e, limits, policies)?;
+    let policy = replay_policy_of(log, e, policies)?;
     match e.command.as_str() {
         "vet" if digest("units").is_ok() => {
             // A shipment decision: the fleet checks over the stored units.
-            let summary = match prepared {
-                Some(sh) => sh.finish(log, policy, limits),
-                None => {
-                    let list = hwprov::cbor::decode(&input("units")?, 2)
-                        .map_err(|err| format!("stored unit list: {err}"))?;
-                    let hwprov::cbor::Value::Array(items) = list else {
-                        return Err("stored unit list is not an array".into());
-                    };
-                    let mut units = Vec::with_capacity(items.len());
-                    for item in &items {
-                        units.push(match item {
-                            hwprov::cbor::Value::Null => None,
-                            d => {
-                                let d = Sha256::from_cbor(d)
-                                    .map_err(|err| format!("stored unit list: {err}"))?;
-                                Some(log.object(&d).map_err(|err| err.to_string())?)
-                            }
-                        });
-                    }
-                    hwprov::vet::run_bytes(policy, &units, e.at, limits)
-                        .map_err(|err| err.to_string())?
-                }
+            let shipment = match prepared {
+                Some(sh) => sh,
+                None => Shipment::of(log, e)?,
             };
+            let summary = shipment.finish(log, policy, limits)?;
             compare(summary.verdict, &summary.fleet_findings, e)?;
             Ok(Replayed::Decision)
         }

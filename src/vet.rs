@@ -329,7 +329,6 @@ pub fn run(
         policy,
         units,
         at,
-        limits,
         jobs,
         |p| verify_file(policy, p, at, limits),
         on_unit,
@@ -341,27 +340,6 @@ pub fn run(
         },
         e => e,
     })
-}
-
-/// Vets units given as stored bytes (`None`: a unit that could not be read),
-/// as `replay` does for a logged shipment decision. Units are named
-/// `unit-<n>` in the summary.
-pub fn run_bytes(
-    policy: &Policy,
-    units: &[Option<Vec<u8>>],
-    at: Timestamp,
-    limits: &Limits,
-) -> Result<Summary, VetError> {
-    let indexed: Vec<(usize, &Option<Vec<u8>>)> = units.iter().enumerate().collect();
-    run_with(
-        policy,
-        &indexed,
-        at,
-        limits,
-        1,
-        |(i, bytes)| stored_unit(policy, *i, bytes.as_deref(), at, limits),
-        |_| {},
-    )
 }
 
 /// What the vet workers and the reporting thread share.
@@ -394,7 +372,6 @@ fn run_with<T: Sync>(
     policy: &Policy,
     units: &[T],
     at: Timestamp,
-    _limits: &Limits,
     jobs: usize,
     check: impl Fn(&T) -> Unit + Sync,
     mut on_unit: impl FnMut(&Unit),
@@ -569,8 +546,9 @@ impl Fleet {
     }
 }
 
-/// A stored unit re-verified as [`run_bytes`] does (`None`: unreadable when
-/// vetted), named `unit-<n>` after its position.
+/// A stored unit re-verified as `vet` verified it (`None`: unreadable when
+/// vetted), named `unit-<n>` after its position; `replay` feeds these to a
+/// [`Fleet`] to rebuild a logged shipment decision.
 pub fn stored_unit(
     policy: &Policy,
     n: usize,
@@ -752,7 +730,6 @@ mod tests {
                 &policy,
                 &units,
                 Timestamp(0),
-                &Limits::DEFAULT,
                 jobs,
                 |&i| {
                     // Later units often finish first.
@@ -785,7 +762,6 @@ mod tests {
                 &policy,
                 &units,
                 Timestamp(0),
-                &Limits::DEFAULT,
                 jobs,
                 |&i| {
                     assert!(i != 37, "a bug on unit 37");

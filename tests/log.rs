@@ -553,6 +553,25 @@ fn a_shipment_decision_replays_from_its_units_whatever_they_were() {
             stdout(&o)
         );
     }
+    // A stored unit with no entry of its own (the non-bundle) goes missing:
+    // the shipment decision can no longer be rebuilt, whichever way replay
+    // gets to it (never treated as a unit that was unreadable when vetted).
+    let garbage = dir
+        .join("objects")
+        .join(hwprov::Sha256::of(b"not a bundle").hex());
+    let kept = std::fs::read(&garbage).unwrap();
+    std::fs::remove_file(&garbage).unwrap();
+    for from in ["0", "13"] {
+        let o = run(&["replay", d, "--from", from]);
+        assert_eq!(code(&o), 1, "--from {from}: {}", stdout(&o));
+        assert!(
+            stdout(&o).contains("entry 13: DIFFERENT"),
+            "--from {from}: {}",
+            stdout(&o)
+        );
+    }
+    std::fs::write(&garbage, kept).unwrap();
+    assert_eq!(code(&run(&["replay", d])), 0);
     // A stored unit replaced by another valid bundle of the same shipment
     // (its object renamed): the unit entry and the shipment decision both
     // differ, whichever way the shipment is rebuilt.
