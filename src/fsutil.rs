@@ -118,16 +118,21 @@ pub fn write_target(path: &Path) -> io::Result<PathBuf> {
     }
 }
 
+/// The directory holding `path` (`.` for a bare file name).
+pub fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
 /// Takes an exclusive lock (`flock`) on the directory holding the file
 /// `path` (its target, for a symbolic link), waiting for any other holder;
 /// released when the returned handle drops. Serialises read-decide-replace
 /// cycles on one file without leaving a lock file behind.
 pub fn lock_dir_of(path: &Path) -> io::Result<File> {
     let target = write_target(path)?;
-    let dir = match target.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
+    let dir = parent_dir(&target);
     let f = File::open(dir)?;
     f.lock()?;
     Ok(f)
@@ -135,11 +140,7 @@ pub fn lock_dir_of(path: &Path) -> io::Result<File> {
 
 /// Fsyncs the directory holding `path`, so a rename into it is durable.
 pub fn sync_parent(path: &Path) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    File::open(dir)?.sync_all()
+    File::open(parent_dir(path))?.sync_all()
 }
 
 /// A write prepared in full beside its target, made visible by
@@ -158,10 +159,7 @@ impl Pending {
     /// `mode`, and fsyncs it.
     pub fn new(path: &Path, bytes: &[u8], mode: u32) -> Result<Pending, FileError> {
         let target = write_target(path).map_err(io_err(path))?;
-        let dir = match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
+        let dir = parent_dir(&target);
         let mut tmp = tempfile::Builder::new()
             .prefix(".hwprov-tmp-")
             .tempfile_in(dir)

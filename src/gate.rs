@@ -82,10 +82,7 @@ impl Staged {
     /// is a symbolic link: the install replaces that file and keeps the link).
     pub fn beside(dest: &Path) -> io::Result<Staged> {
         let dest = crate::fsutil::write_target(dest)?;
-        let dir = match dest.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
+        let dir = crate::fsutil::parent_dir(&dest);
         let tmp = tempfile::Builder::new()
             .prefix(".hwprov-install-")
             .tempfile_in(dir)?;
