@@ -48,7 +48,7 @@ fn main() {
             let sig: [u8; 64] = s.signature.as_slice().try_into().expect("sig");
             (
                 VerifyingKey::from_bytes(&key).expect("key"),
-                s.to_be_signed.clone(),
+                env.to_be_signed(s),
                 Signature::from_bytes(&sig),
             )
         })

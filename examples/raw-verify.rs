@@ -48,7 +48,7 @@ fn main() {
                 continue;
             };
             statements += 1;
-            for s in env.signatures {
+            for s in &env.signatures {
                 let (Some(k), Ok(sig)) = (
                     policy.keys.get(&s.kid),
                     <[u8; 64]>::try_from(s.signature.as_slice()),
@@ -58,7 +58,7 @@ fn main() {
                 let Ok(vk) = VerifyingKey::from_bytes(&k.key.to_bytes()) else {
                     continue;
                 };
-                work.push((vk, s.to_be_signed, Signature::from_bytes(&sig)));
+                work.push((vk, env.to_be_signed(s), Signature::from_bytes(&sig)));
             }
         }
     }

@@ -11,6 +11,7 @@ use cbor4ii::core::dec::{self, Decode};
 use cbor4ii::core::enc::Encode;
 use cbor4ii::core::utils::{BufWriter, SliceReader};
 use cbor4ii::core::{major, marker, types};
+use std::collections::HashSet;
 
 /// A decoded CBOR data item. Floats, `undefined` and other simple values are
 /// not part of hwprov's profile and are refused by the decoder.
@@ -68,6 +69,11 @@ pub enum CborError {
     },
     /// The same key appears twice in one map.
     DuplicateKey,
+    /// A map declares more entries than [`MAX_MAP_ENTRIES`].
+    TooManyEntries {
+        /// The declared count.
+        declared: u64,
+    },
     /// An integer, length or tag is not written in its shortest form.
     NonMinimal,
     /// Any other malformation reported by the decoder.
@@ -95,6 +101,10 @@ impl std::fmt::Display for CborError {
                 "unsupported CBOR item (initial byte 0x{initial_byte:02x}: floats and simple values other than true/false/null are not accepted)"
             ),
             CborError::DuplicateKey => write!(f, "duplicate key in CBOR map"),
+            CborError::TooManyEntries { declared } => write!(
+                f,
+                "CBOR map declares {declared} entries, over the limit of {MAX_MAP_ENTRIES}"
+            ),
             CborError::NonMinimal => {
                 write!(f, "CBOR integer, length or tag not in its shortest form")
             }
@@ -114,7 +124,12 @@ fn map_dec<E>(e: dec::Error<E>) -> CborError {
     }
 }
 
+/// Most entries one CBOR map may hold (SPEC section 4). Together with the
+/// linear duplicate-key check this bounds the work a map costs.
+pub const MAX_MAP_ENTRIES: usize = 10_000;
+
 struct Decoder<'a> {
+    input: &'a [u8],
     reader: SliceReader<'a>,
     max_depth: usize,
 }
@@ -124,6 +139,11 @@ impl<'a> Decoder<'a> {
         use dec::Read;
         let r = self.reader.fill(1).map_err(|_| CborError::Malformed)?;
         r.as_ref().first().copied().ok_or(CborError::Truncated)
+    }
+
+    /// Offset of the next unread byte in the input.
+    fn pos(&mut self) -> usize {
+        self.input.len() - self.left()
     }
 
     fn left(&mut self) -> usize {
@@ -214,11 +234,22 @@ impl<'a> Decoder<'a> {
                     .map_err(map_dec)?
                     .ok_or(CborError::IndefiniteLength)?;
                 self.minimal(start, len as u64, 0)?;
+                if len > MAX_MAP_ENTRIES {
+                    return Err(CborError::TooManyEntries {
+                        declared: len as u64,
+                    });
+                }
                 self.check_len(len, 2, 0)?;
                 let mut entries: Vec<(Value, Value)> = Vec::with_capacity(len);
+                // Every item is in its one shortest encoding (checked as it is
+                // read), so two keys are equal exactly when their encoded bytes
+                // are: a set of byte slices finds duplicates in linear time.
+                let mut seen: HashSet<&'a [u8]> = HashSet::with_capacity(len);
                 for _ in 0..len {
+                    let key_start = self.pos();
                     let k = self.item(depth)?;
-                    if entries.iter().any(|(seen, _)| *seen == k) {
+                    let key_bytes = self.input.get(key_start..self.pos()).unwrap_or_default();
+                    if !seen.insert(key_bytes) {
                         return Err(CborError::DuplicateKey);
                     }
                     let v = self.item(depth)?;
@@ -285,6 +316,27 @@ impl<'a> Decoder<'a> {
     }
 }
 
+/// Appends the shortest CBOR head of major type `major` with argument `n`.
+pub(crate) fn push_head(out: &mut Vec<u8>, major: u8, n: u64) {
+    let m = major << 5;
+    match n {
+        0..=23 => out.push(m | n as u8),
+        24..=0xff => out.extend_from_slice(&[m | 24, n as u8]),
+        0x100..=0xffff => {
+            out.push(m | 25);
+            out.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        0x1_0000..=0xffff_ffff => {
+            out.push(m | 26);
+            out.extend_from_slice(&(n as u32).to_be_bytes());
+        }
+        _ => {
+            out.push(m | 27);
+            out.extend_from_slice(&n.to_be_bytes());
+        }
+    }
+}
+
 /// Bytes of the shortest CBOR head for argument `n` (an integer, length or tag).
 pub(crate) fn head_len(n: u64) -> usize {
     match n {
@@ -301,6 +353,7 @@ pub(crate) fn head_len(n: u64) -> usize {
 /// errors, so whatever decodes re-encodes (with [`encode`]) to the same bytes.
 pub fn decode(bytes: &[u8], max_depth: usize) -> Result<Value, CborError> {
     let mut d = Decoder {
+        input: bytes,
         reader: SliceReader::new(bytes),
         max_depth,
     };
@@ -611,6 +664,62 @@ mod tests {
             (Value::Text("a".into()), Value::Null),
         ])]);
         assert!(!keys_sorted(&nested));
+    }
+
+    #[test]
+    fn push_head_writes_the_shortest_head() {
+        for n in [
+            0u64,
+            23,
+            24,
+            255,
+            256,
+            65_535,
+            65_536,
+            u32::MAX as u64,
+            1 << 32,
+            u64::MAX,
+        ] {
+            let mut out = Vec::new();
+            push_head(&mut out, 0, n);
+            assert_eq!(out, encode(&Value::Uint(n)), "{n}");
+            assert_eq!(out.len(), head_len(n));
+        }
+    }
+
+    /// Review finding: duplicate keys were found by comparing each key with
+    /// every earlier one, so a 1 MiB map of ~200,000 keys cost minutes.
+    #[test]
+    fn map_entries_are_bounded_and_duplicates_found_in_one_pass() {
+        let map = |n: u64, dup: Option<u64>| {
+            let mut entries: Vec<(Value, Value)> =
+                (0..n).map(|i| (Value::Uint(i), Value::Null)).collect();
+            if let Some(d) = dup {
+                entries.push((Value::Uint(d), Value::Null));
+            }
+            encode(&Value::Map(entries))
+        };
+        assert!(decode(&map(MAX_MAP_ENTRIES as u64, None), 4).is_ok());
+        assert_eq!(
+            decode(&map(MAX_MAP_ENTRIES as u64 - 1, Some(17)), 4),
+            Err(CborError::DuplicateKey)
+        );
+        assert_eq!(
+            decode(&map(MAX_MAP_ENTRIES as u64 + 1, None), 4),
+            Err(CborError::TooManyEntries {
+                declared: MAX_MAP_ENTRIES as u64 + 1
+            })
+        );
+        // Keys of other types, far apart, and text keys that differ only in
+        // length are told apart by their encodings.
+        let texts = Value::Map(vec![
+            (Value::Text("a".into()), Value::Null),
+            (Value::Bytes(b"a".to_vec()), Value::Null),
+            (Value::Text("aa".into()), Value::Null),
+            (Value::Array(vec![Value::Uint(1)]), Value::Null),
+            (Value::Text("a".into()), Value::Null),
+        ]);
+        assert_eq!(decode(&encode(&texts), 4), Err(CborError::DuplicateKey));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! or `COSE_Sign` (tag 98), EdDSA only, kid = key id, fixed content type.
 
 use crate::cbor::{self, CborError, Value};
-use crate::keys::{KeyId, SecretKey};
+use crate::keys::{BadSignature, KeyId, PublicKey, SecretKey};
 use cbor4ii::core::enc::Encode;
 use cbor4ii::core::types;
 use cbor4ii::core::utils::BufWriter;
@@ -16,6 +16,9 @@ pub const TAG_SIGN: u64 = 98;
 pub const ALG_EDDSA: i64 = -8;
 /// The content type every hwprov statement carries.
 pub const CONTENT_TYPE: &str = "application/vnd.hwprov.statement+cbor";
+
+/// Most signatures one `COSE_Sign` may carry (SPEC section 4).
+pub const MAX_SIGNATURES: usize = 16;
 
 const LABEL_ALG: i64 = 1;
 const LABEL_CRIT: i64 = 2;
@@ -41,6 +44,11 @@ pub enum EnvelopeError {
         /// Which header rule is broken.
         reason: &'static str,
     },
+    /// A `COSE_Sign` with more signatures than [`MAX_SIGNATURES`].
+    TooManySignatures {
+        /// How many it carries.
+        count: usize,
+    },
     /// The algorithm is not EdDSA (-8), or is missing.
     Algorithm {
         /// The algorithm found, if any.
@@ -57,6 +65,10 @@ impl fmt::Display for EnvelopeError {
             }
             EnvelopeError::Shape { reason } => write!(f, "envelope: {reason}"),
             EnvelopeError::Header { reason } => write!(f, "envelope header: {reason}"),
+            EnvelopeError::TooManySignatures { count } => write!(
+                f,
+                "COSE_Sign carries {count} signatures, over the limit of {MAX_SIGNATURES}"
+            ),
             EnvelopeError::Algorithm { found: Some(a) } => write!(
                 f,
                 "signature algorithm {a} is not accepted (only EdDSA, -8)"
@@ -82,23 +94,31 @@ pub enum Kind {
     Sign,
 }
 
-/// One signature and the exact bytes it covers.
+/// One signature and the header it was made with.
 #[derive(Debug, Clone)]
 pub struct SignatureEntry {
     /// The `kid` of the signature's protected header.
     pub kid: KeyId,
     /// The signature bytes (length checked at verification).
     pub signature: Vec<u8>,
-    /// The RFC 9052 §4.4 `Sig_structure` this signature is over.
-    pub to_be_signed: Vec<u8>,
+    /// The `COSE_Signature`'s own protected header bytes (`COSE_Sign`
+    /// only; `None` for a `COSE_Sign1`, whose one header is the body's).
+    pub sign_protected: Option<Vec<u8>>,
 }
 
 /// A decoded envelope whose structure and headers passed the profile checks.
 /// Signatures are not yet verified.
+///
+/// The payload is held once: each signature's RFC 9052 §4.4
+/// `Sig_structure` is a short prefix followed by the payload, and
+/// [`Envelope::verify`] hashes the two in place (a `COSE_Sign` of 16
+/// signatures over a 1 MiB payload costs 1 MiB, not 16).
 #[derive(Debug, Clone)]
 pub struct Envelope {
     /// Sign1 or Sign.
     pub kind: Kind,
+    /// The body's protected header bytes.
+    pub body_protected: Vec<u8>,
     /// The payload bytes (the statement).
     pub payload: Vec<u8>,
     /// One entry per signature, in message order.
@@ -173,14 +193,21 @@ fn check_unprotected(v: &Value) -> Result<(), EnvelopeError> {
     }
 }
 
-fn sig_structure(
-    context: &str,
+/// The bytes of an RFC 9052 §4.4 `Sig_structure` that come before the
+/// payload's content: the array head, the context, the protected headers,
+/// the empty external AAD and the payload's byte-string head.
+fn sig_structure_prefix(
     body_protected: &[u8],
     sign_protected: Option<&[u8]>,
-    payload: &[u8],
+    payload_len: usize,
 ) -> Vec<u8> {
-    let mut w = BufWriter::new(Vec::with_capacity(payload.len() + 128));
-    let n = if sign_protected.is_some() { 5 } else { 4 };
+    let mut w = BufWriter::new(Vec::with_capacity(
+        64 + body_protected.len() + sign_protected.map_or(0, <[u8]>::len),
+    ));
+    let (n, context) = match sign_protected {
+        Some(_) => (5, "Signature"),
+        None => (4, "Signature1"),
+    };
     // Writing to a Vec cannot fail except on allocation failure (which aborts).
     let _ = types::Array::bounded(n, &mut w);
     let _ = context.encode(&mut w);
@@ -189,11 +216,39 @@ fn sig_structure(
         let _ = types::Bytes(p).encode(&mut w);
     }
     let _ = types::Bytes(&[][..]).encode(&mut w);
-    let _ = types::Bytes(payload).encode(&mut w);
-    w.into_inner()
+    let mut out = w.into_inner();
+    cbor::push_head(&mut out, 2, payload_len as u64);
+    out
+}
+
+fn sig_structure(body_protected: &[u8], sign_protected: Option<&[u8]>, payload: &[u8]) -> Vec<u8> {
+    let mut out = sig_structure_prefix(body_protected, sign_protected, payload.len());
+    out.extend_from_slice(payload);
+    out
 }
 
 impl Envelope {
+    /// Strict Ed25519 verification of one of this envelope's signatures
+    /// over its `Sig_structure`, hashing the prefix and the payload in place.
+    pub fn verify(&self, s: &SignatureEntry, key: &PublicKey) -> Result<(), BadSignature> {
+        let prefix = sig_structure_prefix(
+            &self.body_protected,
+            s.sign_protected.as_deref(),
+            self.payload.len(),
+        );
+        key.verify_parts(&[&prefix, &self.payload], &s.signature)
+    }
+
+    /// The complete `Sig_structure` of a signature (a copy of the payload:
+    /// for tools and benchmarks; verification does not build it).
+    pub fn to_be_signed(&self, s: &SignatureEntry) -> Vec<u8> {
+        sig_structure(
+            &self.body_protected,
+            s.sign_protected.as_deref(),
+            &self.payload,
+        )
+    }
+
     /// Decodes and checks a complete tagged COSE message.
     pub fn decode(bytes: &[u8], max_depth: usize) -> Result<Envelope, EnvelopeError> {
         let v = cbor::decode(bytes, max_depth).map_err(cbor_err)?;
@@ -233,14 +288,14 @@ impl Envelope {
                 let Value::Bytes(signature) = last else {
                     return Err(shape("signature is not a byte string"));
                 };
-                let to_be_signed = sig_structure("Signature1", &protected, None, &payload);
                 Ok(Envelope {
                     kind,
+                    body_protected: protected,
                     payload,
                     signatures: vec![SignatureEntry {
                         kid,
                         signature,
-                        to_be_signed,
+                        sign_protected: None,
                     }],
                 })
             }
@@ -252,6 +307,9 @@ impl Envelope {
                 };
                 if sigs.is_empty() {
                     return Err(shape("COSE_Sign has no signatures"));
+                }
+                if sigs.len() > MAX_SIGNATURES {
+                    return Err(EnvelopeError::TooManySignatures { count: sigs.len() });
                 }
                 let mut signatures = Vec::with_capacity(sigs.len());
                 for s in sigs {
@@ -268,15 +326,15 @@ impl Envelope {
                     let smap = protected_map(&sp, &[LABEL_ALG, LABEL_KID], max_depth)?;
                     check_alg(&smap)?;
                     let kid = check_kid(&smap)?;
-                    let to_be_signed = sig_structure("Signature", &protected, Some(&sp), &payload);
                     signatures.push(SignatureEntry {
                         kid,
                         signature,
-                        to_be_signed,
+                        sign_protected: Some(sp),
                     });
                 }
                 Ok(Envelope {
                     kind,
+                    body_protected: protected,
                     payload,
                     signatures,
                 })
@@ -315,7 +373,7 @@ pub fn sign(payload: &[u8], keys: &[&SecretKey]) -> Vec<u8> {
             (LABEL_CTY, Value::Text(CONTENT_TYPE.into())),
             (LABEL_KID, Value::Bytes(key.public().id().0.to_vec())),
         ]);
-        let sig = key.sign(&sig_structure("Signature1", &protected, None, payload));
+        let sig = key.sign(&sig_structure(&protected, None, payload));
         Value::Tag(
             TAG_SIGN1,
             Box::new(Value::Array(vec![
@@ -334,7 +392,7 @@ pub fn sign(payload: &[u8], keys: &[&SecretKey]) -> Vec<u8> {
                     (LABEL_ALG, alg_value()),
                     (LABEL_KID, Value::Bytes(key.public().id().0.to_vec())),
                 ]);
-                let sig = key.sign(&sig_structure("Signature", &body, Some(&sp), payload));
+                let sig = key.sign(&sig_structure(&body, Some(&sp), payload));
                 Value::Array(vec![
                     Value::Bytes(sp),
                     Value::Map(vec![]),
@@ -367,18 +425,44 @@ mod tests {
         let e = Envelope::decode(&one, 16).unwrap();
         assert_eq!(e.kind, Kind::Sign1);
         assert_eq!(e.signatures[0].kid, k1.public().id());
+        assert!(e.verify(&e.signatures[0], &k1.public()).is_ok());
         assert!(
             k1.public()
-                .verify(&e.signatures[0].to_be_signed, &e.signatures[0].signature)
+                .verify(
+                    &e.to_be_signed(&e.signatures[0]),
+                    &e.signatures[0].signature
+                )
                 .is_ok()
         );
+        assert!(e.verify(&e.signatures[0], &k2.public()).is_err());
         let two = sign(b"\xa0", &[&k1, &k2]);
         let e = Envelope::decode(&two, 16).unwrap();
         assert_eq!(e.kind, Kind::Sign);
         assert_eq!(e.signatures.len(), 2);
         for (s, k) in e.signatures.iter().zip([&k1, &k2]) {
-            assert!(k.public().verify(&s.to_be_signed, &s.signature).is_ok());
+            assert!(e.verify(s, &k.public()).is_ok());
+            assert!(k.public().verify(&e.to_be_signed(s), &s.signature).is_ok());
         }
+    }
+
+    /// Review finding: one payload copy per signature let a 1 MiB
+    /// COSE_Sign of ~4,800 signatures take gigabytes. At most 16 signatures
+    /// are accepted, and verifying them copies no payload.
+    #[test]
+    fn many_signatures_over_one_payload() {
+        let keys: Vec<SecretKey> = (0..17u8).map(|i| SecretKey::from_seed(&[i; 32])).collect();
+        let refs: Vec<&SecretKey> = keys.iter().collect();
+        let sixteen = sign(b"\xa0", &refs[..16]);
+        let e = Envelope::decode(&sixteen, 16).unwrap();
+        assert_eq!(e.signatures.len(), 16);
+        for (s, k) in e.signatures.iter().zip(&keys) {
+            assert!(e.verify(s, &k.public()).is_ok());
+        }
+        let seventeen = sign(b"\xa0", &refs);
+        assert_eq!(
+            Envelope::decode(&seventeen, 16).map(|_| ()),
+            Err(EnvelopeError::TooManySignatures { count: 17 })
+        );
     }
 
     #[test]

@@ -94,6 +94,10 @@ pub struct Entity {
     pub parent: Option<String>,
     /// Designations.
     pub designations: Vec<Designation>,
+    /// Vendors whose device and firmware statements this entity may sign
+    /// (SPEC section 3, vendor binding): an OEM or a firmware publisher
+    /// acting for them.
+    pub signs_for: BTreeSet<String>,
     /// This entity then each ancestor, nearest first (computed).
     pub chain: Vec<String>,
 }
@@ -247,6 +251,8 @@ struct RawEntity {
     parent: Option<Spanned<String>>,
     #[serde(default)]
     designations: Vec<RawDesignation>,
+    #[serde(default)]
+    signs_for: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -437,6 +443,7 @@ impl Policy {
 
         let mut entities: BTreeMap<String, Entity> = BTreeMap::new();
         let mut parent_spans = Vec::new();
+        let mut signs_for_spans: Vec<(String, Spanned<String>)> = Vec::new();
         for e in raw.entities {
             let id = e.id.get_ref().clone();
             if id.is_empty() {
@@ -456,6 +463,9 @@ impl Policy {
             if let Some(p) = &e.parent {
                 parent_spans.push((id.clone(), p.clone()));
             }
+            for v in &e.signs_for {
+                signs_for_spans.push((id.clone(), v.clone()));
+            }
             entities.insert(
                 id.clone(),
                 Entity {
@@ -464,6 +474,7 @@ impl Policy {
                     country,
                     parent: e.parent.map(Spanned::into_inner),
                     designations,
+                    signs_for: e.signs_for.into_iter().map(Spanned::into_inner).collect(),
                     chain: Vec::new(),
                 },
             );
@@ -476,6 +487,17 @@ impl Policy {
                     format!(
                         "entity '{id}' has parent '{}', which is not declared",
                         p.get_ref()
+                    ),
+                ));
+            }
+        }
+        for (id, v) in &signs_for_spans {
+            if !entities.contains_key(v.get_ref()) {
+                return Err(cx.err(
+                    v.span(),
+                    format!(
+                        "entity '{id}' signs_for '{}', which is not declared",
+                        v.get_ref()
                     ),
                 ));
             }
@@ -701,6 +723,18 @@ impl Policy {
             waivers,
             key_files,
         })
+    }
+
+    /// Whether `issuer` may sign device and firmware statements naming
+    /// `vendor` (SPEC section 3, vendor binding): the vendor is an entity of
+    /// the policy and the issuer is that entity or lists it in `signs_for`.
+    pub fn may_sign_for(&self, issuer: &str, vendor: &str) -> bool {
+        self.entities.contains_key(vendor)
+            && (issuer == vendor
+                || self
+                    .entities
+                    .get(issuer)
+                    .is_some_and(|e| e.signs_for.contains(vendor)))
     }
 
     /// The level of a rule for a device class (class override, then `[rules]`,

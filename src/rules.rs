@@ -67,6 +67,8 @@ rules! {
     DigestUnsupported = "digest.unsupported", AlwaysDeny;
     /// A referenced statement is not in the bundle.
     ReferenceMissing = "reference.missing", AlwaysDeny;
+    /// The issuer may not speak for the vendor the statement names.
+    VendorUnauthorised = "vendor.unauthorised", AlwaysDeny;
     /// A stage site is in a high-risk country.
     JurisdictionSite = "jurisdiction.site", PolicyDeny;
     /// An issuer is controlled from a high-risk country.
@@ -195,6 +197,9 @@ impl Rule {
             Rule::ReferenceMissing => {
                 "A statement cited by digest (provenance or inputs) is not in the bundle."
             }
+            Rule::VendorUnauthorised => {
+                "A device or firmware statement names a vendor that is not a policy entity, or one its issuer may not sign for (the issuer must be the vendor or list it in signs_for)."
+            }
             Rule::JurisdictionSite => {
                 "A supply-chain step (design, fab, atp, integration) took place at a site in a high-risk jurisdiction."
             }
@@ -268,6 +273,9 @@ impl Rule {
             Rule::StatementFuture => "Check the issuer's clock and the --at time.",
             Rule::ReferenceMissing => {
                 "Add the cited statement to the bundle (hwprov bundle ROOT EVIDENCE...)."
+            }
+            Rule::VendorUnauthorised => {
+                "Accept the statement only from the vendor itself; if another entity (an OEM, a firmware publisher) legitimately signs for it, list the vendor in that entity's signs_for."
             }
             Rule::JurisdictionSite => {
                 "Source the step from a site outside the high-risk jurisdictions, or waive it with an expiry and a reason ([[waivers]] rule/entity/part)."

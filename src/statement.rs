@@ -603,6 +603,14 @@ impl Statement {
             }
         };
         f.finish()?;
+        if let Some(e) = expires
+            && e <= issued
+        {
+            return Err(bad(
+                "expires",
+                format!("{e} is not later than issued ({issued})"),
+            ));
+        }
         Ok(Statement {
             issuer,
             issued,

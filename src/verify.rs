@@ -132,7 +132,7 @@ fn check_statement_with_digest(
                 "the signing key is not in the policy's [[keys]]; add it (with its entity and roles) if it is trusted",
             )),
             Some(k) => {
-                if k.key.verify(&s.to_be_signed, &s.signature).is_err() {
+                if env.verify(s, &k.key).is_err() {
                     findings.push(deny(
                         Rule::SignatureInvalid,
                         d,
@@ -223,7 +223,36 @@ fn check_statement_with_digest(
         }
     }
 
-    // 5. Statement times.
+    // 5. Vendor binding (SPEC 3): the vendor a device or firmware statement
+    //    names is a policy entity, and the issuer is it or signs for it. A
+    //    firmware key of one vendor publishes nothing for another.
+    let vendor = match &statement.body {
+        Body::Device(dev) => Some(&dev.product.vendor),
+        Body::Firmware(fw) => Some(&fw.target.vendor),
+        _ => None,
+    };
+    if let Some(vendor) = vendor
+        && !policy.may_sign_for(&statement.issuer, vendor)
+    {
+        let why = if policy.entities.contains_key(vendor) {
+            format!(
+                "the statement names vendor '{vendor}', but its issuer '{}' is not that vendor and does not sign for it; a statement about a vendor's equipment counts only from the vendor (or an entity whose signs_for lists it)",
+                statement.issuer
+            )
+        } else {
+            format!(
+                "the statement names vendor '{vendor}', which is not an entity of the policy; vendors must be declared in [[entities]]"
+            )
+        };
+        findings.push(deny(
+            Rule::VendorUnauthorised,
+            d,
+            format!("vendor '{vendor}'"),
+            why,
+        ));
+    }
+
+    // 6. Statement times.
     if let Some(e) = statement.expires
         && at >= e
     {
@@ -260,15 +289,6 @@ fn check_statement_with_digest(
         }),
         findings,
     }
-}
-
-/// Distinct authorised key ids over a set of verified statements: the one
-/// place thresholds are counted (SPEC 6: "thresholds count distinct key ids").
-pub fn distinct_signers<'a>(statements: impl IntoIterator<Item = &'a Verified>) -> BTreeSet<KeyId> {
-    statements
-        .into_iter()
-        .flat_map(|v| v.signers.iter().copied())
-        .collect()
 }
 
 /// Verified evidence of one bundle, indexed by digest.
@@ -505,10 +525,10 @@ pub(crate) fn evaluate(
                 });
             }
             (Body::Firmware(fw), None) => {
-                policy_findings = firmware_rules(policy, &ev, fw, at, None);
+                policy_findings = firmware_rules(policy, &ev, root_v, fw, at, None);
             }
             (Body::Firmware(fw), Some(g)) => {
-                policy_findings = firmware_rules(policy, &ev, fw, at, Some(g.state.device.serial.clone()));
+                policy_findings = firmware_rules(policy, &ev, root_v, fw, at, Some(g.state.device.serial.clone()));
                 policy_findings.extend(crate::gate::gate_rules(policy, root_v, fw, g, at));
             }
             (Body::Device(_), Some(_)) => findings.push(deny(
@@ -683,6 +703,20 @@ fn device_rules(
             }
             stages |= reachable_stages(ev, *d, &mut reach);
             if let Some(v) = ev.verified.get(d)
+                && !matches!(v.statement.body, Body::Stage(_))
+            {
+                r.add(
+                    Rule::ProvenanceMismatch,
+                    Some(v),
+                    Some(&c.part),
+                    format!("component {} ({} lot {})", c.reference, c.part, c.lot),
+                    format!(
+                        "its provenance cites a {} statement, not a stage statement; provenance must name the stage statements of the component's last step",
+                        v.statement.type_name()
+                    ),
+                );
+            }
+            if let Some(v) = ev.verified.get(d)
                 && let Body::Stage(s) = &v.statement.body
                 && (s.part != c.part || s.lot != c.lot)
             {
@@ -747,7 +781,7 @@ fn device_rules(
             );
             continue;
         }
-        let matching: Vec<&Verified> = releases
+        let for_this: Vec<&Verified> = releases
             .iter()
             .filter(|(_, f)| {
                 f.target.vendor == dev.product.vendor
@@ -756,7 +790,7 @@ fn device_rules(
             })
             .map(|(v, _)| *v)
             .collect();
-        if matching.is_empty() {
+        if for_this.is_empty() {
             let (v, f) = releases[0];
             r.add(
                 Rule::FirmwareTarget,
@@ -775,15 +809,61 @@ fn device_rules(
             );
             continue;
         }
-        for v in &matching {
-            if used_set.insert(v.digest) {
-                used.push(v);
-            }
+        // SPEC 7, "which release covers": the one statement whose target,
+        // image, svn and version are those of the installed entry. Every
+        // property the decision uses is read from that statement, and the
+        // threshold is counted on its own signatures: signatures on two
+        // statements never add up.
+        let covering: Vec<&Verified> = for_this
+            .iter()
+            .copied()
+            .filter(|v| {
+                matches!(&v.statement.body, Body::Firmware(f)
+                    if f.svn == inst.svn && f.version == inst.version)
+            })
+            .collect();
+        let Some(release) = covering
+            .iter()
+            .copied()
+            .find(|v| authorised_firmware_signers(policy, v) >= params.firmware_min_signers)
+            .or_else(|| {
+                // None meets the threshold: report the best-signed one.
+                covering
+                    .iter()
+                    .copied()
+                    .rev()
+                    .max_by_key(|v| authorised_firmware_signers(policy, v))
+            })
+        else {
+            let said: Vec<String> = for_this
+                .iter()
+                .filter_map(|v| match &v.statement.body {
+                    Body::Firmware(f) => Some(format!("version {} svn {}", f.version, f.svn)),
+                    _ => None,
+                })
+                .collect();
+            r.add(
+                Rule::FirmwareUnsigned,
+                Some(root),
+                part.as_deref(),
+                subject,
+                format!(
+                    "the verified release(s) of image {} say {}, but the device declares version {} svn {}: no release covers the installed firmware as declared",
+                    inst.image,
+                    said.join("; "),
+                    inst.version,
+                    inst.svn
+                ),
+            );
+            continue;
+        };
+        if used_set.insert(release.digest) {
+            used.push(release);
         }
         let evaluated = firmware_common(
             &mut r,
             ev,
-            &matching,
+            release,
             &inst.image,
             &params,
             part.as_deref(),
@@ -829,35 +909,41 @@ fn device_rules(
     (r.into_findings(), sites)
 }
 
+/// Distinct authorised firmware keys among the signatures of one verified
+/// statement: the one place thresholds are counted (SPEC 6.11).
+pub fn authorised_firmware_signers(policy: &Policy, v: &Verified) -> u64 {
+    v.signers
+        .iter()
+        .filter(|k| {
+            policy
+                .keys
+                .get(k)
+                .is_some_and(|e| e.roles.contains("firmware"))
+        })
+        .count() as u64
+}
+
 /// Threshold and evaluation checks shared by device firmware and a firmware
-/// root. Returns the evaluations relied on.
+/// root, on the one release statement the decision relies on. Returns the
+/// evaluations relied on.
 fn firmware_common<'a>(
     r: &mut Rules<'_>,
     ev: &'a Evidence,
-    releases: &[&Verified],
+    release: &Verified,
     image: &'a Sha256,
     params: &crate::policy::Params,
     part: Option<&str>,
     subject: &str,
 ) -> Vec<&'a Verified> {
-    let signers = distinct_signers(releases.iter().copied());
-    let firmware_keys = signers
-        .iter()
-        .filter(|k| {
-            r.policy
-                .keys
-                .get(k)
-                .is_some_and(|e| e.roles.contains("firmware"))
-        })
-        .count() as u64;
+    let firmware_keys = authorised_firmware_signers(r.policy, release);
     if firmware_keys < params.firmware_min_signers {
         r.add(
             Rule::FirmwareThreshold,
-            releases.first().copied(),
+            Some(release),
             part,
             subject.to_owned(),
             format!(
-                "{firmware_keys} distinct authorised firmware key(s) signed the release; the policy requires {}",
+                "{firmware_keys} distinct authorised firmware key(s) signed the release statement; the policy requires {} on that one statement (signatures on other statements do not count)",
                 params.firmware_min_signers
             ),
         );
@@ -885,7 +971,7 @@ fn firmware_common<'a>(
         } else if evals.is_empty() {
             r.add(
                 Rule::FirmwareUnevaluated,
-                releases.first().copied(),
+                Some(release),
                 part,
                 subject.to_owned(),
                 format!("no verified passing '{scheme}' evaluation of image {image}; the policy requires one"),
@@ -895,28 +981,25 @@ fn firmware_common<'a>(
     used
 }
 
-/// Policy rules for a firmware root (used by `verify` and `gate`).
+/// Policy rules for a firmware root (used by `verify` and `gate`): the root
+/// is the release judged, with its own signatures and properties.
 pub(crate) fn firmware_rules(
     policy: &Policy,
     ev: &Evidence,
+    root: &Verified,
     fw: &FirmwareBody,
     at: Timestamp,
     serial: Option<String>,
 ) -> Vec<Finding> {
     let params = policy.params(None);
     let mut r = Rules::new(policy, at, serial);
-    let releases: Vec<&Verified> = ev
-        .releases_for(&fw.image)
-        .filter(|(_, f)| f.target == fw.target)
-        .map(|(v, _)| v)
-        .collect();
     let subject = format!(
         "firmware {} {} for {} {}",
         fw.name, fw.version, fw.target.vendor, fw.target.model
     );
-    let evals = firmware_common(&mut r, ev, &releases, &fw.image, &params, None, &subject);
-    let mut seen: HashSet<Sha256> = releases.iter().map(|v| v.digest).collect();
-    let mut used: Vec<&Verified> = releases;
+    let evals = firmware_common(&mut r, ev, root, &fw.image, &params, None, &subject);
+    let mut seen: HashSet<Sha256> = HashSet::from([root.digest]);
+    let mut used: Vec<&Verified> = vec![root];
     for e in evals {
         if seen.insert(e.digest) {
             used.push(e);

@@ -8,7 +8,7 @@ mod common;
 
 use common::shared;
 use ed25519_dalek::{Signature, VerifyingKey};
-use hwprov::keys::verify_raw;
+use hwprov::keys::{verify_raw, verify_raw_parts};
 
 fn hex(s: &str) -> Vec<u8> {
     (0..s.len())
@@ -32,8 +32,22 @@ fn dalek_strict(pk: &[u8], msg: &[u8], sig: &[u8]) -> bool {
         .is_ok_and(|k| k.verify_strict(msg, &Signature::from_bytes(&sig)).is_ok())
 }
 
+/// hwprov's check; the streaming form used for COSE signatures (message in
+/// pieces, no copy) must give the same answer on every vector.
 fn hwprov_verify(pk: &[u8], msg: &[u8], sig: &[u8]) -> bool {
-    <[u8; 32]>::try_from(pk).is_ok_and(|pk| verify_raw(&pk, msg, sig))
+    let Ok(pk) = <[u8; 32]>::try_from(pk) else {
+        return false;
+    };
+    let whole = verify_raw(&pk, msg, sig);
+    let (a, b) = msg.split_at(msg.len() / 2);
+    let (b, c) = b.split_at(b.len() / 3);
+    assert_eq!(
+        verify_raw_parts(&pk, &[a, b, c], sig),
+        whole,
+        "streaming verification disagrees with verify_strict"
+    );
+    assert_eq!(verify_raw_parts(&pk, &[msg], sig), whole);
+    whole
 }
 
 #[test]

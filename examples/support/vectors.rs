@@ -668,9 +668,171 @@ pub fn cases() -> Vec<Case> {
     v.push(fail(
         "threshold-one-signer",
         "A release signed by one key does not meet a threshold of 2.",
-        policy2,
+        policy2.clone(),
         firmware_release_alone(&[&key("aurora-networks", 0)]),
         vec![("firmware.threshold", D)],
+    ));
+
+    // Security review: thresholds on one statement, vendor binding.
+    let img = image("bmc", "2.4.1", 64 * 1024);
+    let genuine = |svn: u64, keys: &[&SecretKey]| {
+        let rel = release(
+            "aurora-networks",
+            "aurora-networks",
+            "AX-5000",
+            "U1",
+            "bmc",
+            "2.4.1",
+            svn,
+            &img,
+        );
+        envelope::sign(&rel.encode(), keys)
+    };
+    v.push(fail(
+        "threshold-summed-across-statements",
+        "Attack: with one compromised firmware key (aurora-networks key 1), a release of an old image claiming svn 9 is the root and the genuine release of the same image (svn 7, key 0) rides along as evidence. The two statements' signers must not add up to the threshold of 2: the root's own signatures count.",
+        policy2.clone(),
+        hwprov::bundle::encode(&[
+            genuine(9, &[&key("aurora-networks", 1)]),
+            genuine(7, &[&key("aurora-networks", 0)]),
+        ]),
+        vec![("firmware.threshold", D)],
+    ));
+    v.push(fail(
+        "threshold-summed-device",
+        "Attack: a device installs image 2.4.1 (svn 7); its genuine release is signed by key 0 and a second release of the same image claiming svn 9 by key 1. No single statement covering the installed entry carries two keys.",
+        policy2.clone(),
+        {
+            let mut parts = split(&Unit::new("AX5-000400").bundle());
+            parts.push(genuine(9, &[&key("aurora-networks", 1)]));
+            hwprov::bundle::encode(&parts)
+        },
+        vec![("firmware.threshold", D)],
+    ));
+    v.push(pass(
+        "threshold-one-covering-release",
+        "A device whose installed image has two releases, one meeting the threshold of 2 with its own signatures: one covering release that meets it suffices.",
+        policy2.clone(),
+        {
+            let mut parts = split(&Unit::new("AX5-000401").bundle());
+            parts.push(genuine(
+                7,
+                &[&key("aurora-networks", 0), &key("aurora-networks", 1)],
+            ));
+            hwprov::bundle::encode(&parts)
+        },
+    ));
+    v.push(fail(
+        "release-svn-not-installed",
+        "The only release of the installed image says svn 9 while the device declares svn 7: no release covers the installed firmware as declared.",
+        base_policy(),
+        {
+            let mut parts = split(&Unit::new("AX5-000402").bundle());
+            parts[4] = genuine(9, &[&key("aurora-networks", 0)]);
+            hwprov::bundle::encode(&parts)
+        },
+        vec![("firmware.unsigned", D)],
+    ));
+    let foreign_release = |signs_for: bool| {
+        let rel = release(
+            "boreal-radio",
+            "aurora-networks",
+            "AX-5000",
+            "U1",
+            "bmc",
+            "2.4.1",
+            7,
+            &img,
+        );
+        let mut parts = split(
+            &Unit::new(if signs_for {
+                "AX5-000404"
+            } else {
+                "AX5-000403"
+            })
+            .bundle(),
+        );
+        parts[4] = envelope::sign(&rel.encode(), &[&key("boreal-radio", 0)]);
+        hwprov::bundle::encode(&parts)
+    };
+    v.push(fail(
+        "vendor-unauthorised-release",
+        "Attack: boreal-radio's firmware key publishes a release for aurora-networks hardware. Another vendor's key does not speak for aurora-networks, so the release is not evidence and the installed image is unsigned.",
+        base_policy(),
+        foreign_release(false),
+        vec![("vendor.unauthorised", D), ("firmware.unsigned", D)],
+    ));
+    v.push(pass(
+        "vendor-signs-for",
+        "boreal-radio publishes aurora-networks firmware and the policy says it may (signs_for = [\"aurora-networks\"]).",
+        base_policy().replace(
+            "id = \"boreal-radio\"\nname = \"Boreal Radio Oy\"\ncountry = \"FI\"\n",
+            "id = \"boreal-radio\"\nname = \"Boreal Radio Oy\"\ncountry = \"FI\"\nsigns_for = [\"aurora-networks\"]\n",
+        ),
+        foreign_release(true),
+    ));
+    v.push(fail(
+        "vendor-unauthorised-device",
+        "Attack: aurora-networks signs a device statement naming boreal-radio as the vendor (so the unit would count under another vendor's share).",
+        base_policy(),
+        Unit::new("AX5-000405").bundle_with(&sign_by, &|d: &mut Statement| {
+            if let Body::Device(dev) = &mut d.body {
+                dev.product.vendor = "boreal-radio".into();
+            }
+        }),
+        vec![("vendor.unauthorised", D)],
+    ));
+    v.push(fail(
+        "vendor-not-an-entity",
+        "A device statement naming a vendor spelled differently from any policy entity (\"Aurora-Networks\"): vendors are policy entities, never free text.",
+        base_policy(),
+        Unit::new("AX5-000406").bundle_with(&sign_by, &|d: &mut Statement| {
+            if let Body::Device(dev) = &mut d.body {
+                dev.product.vendor = "Aurora-Networks".into();
+            }
+        }),
+        vec![("vendor.unauthorised", D)],
+    ));
+    v.push(fail(
+        "many-signatures",
+        "A COSE_Sign release with 17 signatures, one over the limit of 16 (each signature once cost a copy of the payload).",
+        base_policy(),
+        {
+            let keys: Vec<SecretKey> = (0..17).map(|n| key("aurora-networks", 100 + n)).collect();
+            let refs: Vec<&SecretKey> = keys.iter().collect();
+            genuine(7, &refs)
+        },
+        vec![("envelope.malformed", D)],
+    ));
+    v.push(fail(
+        "expires-not-after-issued",
+        "The atp statement's expiry equals its issued time: a statement must expire after it is issued.",
+        base_policy(),
+        Unit::new("AX5-000407").bundle_with(
+            &|st: &Statement| {
+                let mut s = st.clone();
+                s.expires = Some(s.issued);
+                sign_by(&s)
+            },
+            &|_| {},
+        ),
+        vec![("statement.malformed", D), INCOMPLETE],
+    ));
+    v.push(fail(
+        "provenance-cites-non-stage",
+        "A component's provenance cites the firmware release statement besides its atp statement: provenance names stage statements only.",
+        base_policy(),
+        {
+            let (mut dev, evidence) = Unit::new("AX5-000408").parts();
+            let rel = Sha256::of(&evidence[3]);
+            if let Body::Device(d) = &mut dev.body {
+                d.components[0].provenance.push(rel);
+            }
+            let mut all = vec![sign_by(&dev)];
+            all.extend(evidence);
+            hwprov::bundle::encode(&all)
+        },
+        vec![("provenance.mismatch", D)],
     ));
 
     // Input errors: the bundle.

@@ -8,8 +8,12 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     if let Ok(env) = Envelope::decode(data, 16) {
         assert!(!env.signatures.is_empty());
+        assert!(env.signatures.len() <= hwprov::envelope::MAX_SIGNATURES);
         for s in &env.signatures {
-            assert!(!s.to_be_signed.is_empty());
+            // The streamed Sig_structure is the whole one: a signature over
+            // the whole verifies in pieces, and nothing else does.
+            let tbs = env.to_be_signed(s);
+            assert!(tbs.ends_with(&env.payload));
         }
     }
 });
