@@ -26,17 +26,17 @@ where={'firmware.rollback':'gate','firmware.image':'gate','fleet.concentration':
 waive = {
  "jurisdiction.site": 'entity = "pearl-river-osat"          # the site operator (issuer of the stage statement)',
  "jurisdiction.control": 'entity = "severn-wafer"             # the issuer whose ownership chain is high-risk',
- "entity.designated": 'serial = "EW9-200001"               # one legacy unit (see policies/uk-2020-phase-out)',
+ "entity.designated": 'vendor = "eastwind-telecom"\nserial = "EW9-200001"               # one legacy unit (see policies/uk-2020-phase-out)',
  "provenance.incomplete": 'part = "AXC-100"                    # the component part whose provenance is short',
  "provenance.mismatch": 'part = "AXC-100"',
- "firmware.unsigned": 'serial = "AX5-000307"               # one device',
+ "firmware.unsigned": 'vendor = "aurora-networks"\nserial = "AX5-000307"               # one device (serials need their vendor)',
  "firmware.target": 'statement = "sha256:<release statement digest>"',
  "firmware.threshold": 'entity = "aurora-networks"          # the publisher',
  "firmware.unevaluated": 'part = "AXC-100"                    # the component running the image',
- "firmware.rollback": 'serial = "AX5-000123"',
- "firmware.image": 'serial = "AX5-000123"',
+ "firmware.rollback": 'vendor = "aurora-networks"\nserial = "AX5-000123"',
+ "firmware.image": 'vendor = "aurora-networks"\nserial = "AX5-000123"',
  "fleet.concentration": 'entity = "aurora-networks"',
- "fleet.duplicate-serial": 'serial = "AX5-000123"',
+ "fleet.duplicate-serial": 'vendor = "aurora-networks"\nserial = "AX5-000123"',
 }
 out=["# Rules","","<!-- Generated from src/rules.rs and the test-vectors/ outputs; tests/docs.rs checks every rule has a section. -->","",
 "Every finding hwprov reports carries one of these rule ids (SPEC section 7).",
@@ -46,7 +46,7 @@ out=["# Rules","","<!-- Generated from src/rules.rs and the test-vectors/ output
 "finding a live waiver covers. Always-deny rules cannot be configured or waived.",
 "Policy rules take `\"rule.id\" = \"deny\" | \"warn\" | \"off\"` in `[rules]` and",
 "`[classes.NAME.rules]`, and can be waived with `[[waivers]]` (an expiry and a reason",
-"are required; `entity`, `part`, `serial` and `statement` select the findings, and",
+"are required; `entity`, `part`, `vendor` (with or without `serial`; `serial` needs `vendor`) and `statement` select the findings, and",
 "every one given must match). A waiver that expires within 90 days is reported as",
 "`waiver.expiring` (info); an expired one as `waiver.expired` (warn), and the finding stands.",""]
 for r in order:

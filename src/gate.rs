@@ -175,7 +175,14 @@ pub(crate) fn gate_rules(
     g: &GateInput<'_>,
     at: Timestamp,
 ) -> Vec<Finding> {
-    let mut r = Rules::new(policy, at, Some(g.state.device.serial.clone()));
+    let mut r = Rules::new(
+        policy,
+        at,
+        Some(crate::verify::Unit {
+            vendor: g.state.device.vendor.clone(),
+            serial: g.state.device.serial.clone(),
+        }),
+    );
     let d = &g.state.device;
     let subject = format!(
         "firmware {} {} for {} {} component {}",

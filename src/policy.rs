@@ -166,7 +166,9 @@ pub struct Waiver {
     pub entity: Option<String>,
     /// Match: part.
     pub part: Option<String>,
-    /// Match: device serial.
+    /// Match: the device's vendor (an entity).
+    pub vendor: Option<String>,
+    /// Match: device serial (always with `vendor`).
     pub serial: Option<String>,
     /// Match: statement digest.
     pub statement: Option<Sha256>,
@@ -303,6 +305,8 @@ struct RawWaiver {
     entity: Option<Spanned<String>>,
     #[serde(default)]
     part: Option<String>,
+    #[serde(default)]
+    vendor: Option<Spanned<String>>,
     #[serde(default)]
     serial: Option<String>,
     #[serde(default)]
@@ -686,22 +690,40 @@ impl Policy {
                     ),
                 ));
             }
+            if let Some(v) = &w.vendor
+                && !entities.contains_key(v.get_ref())
+            {
+                return Err(cx.err(
+                    v.span(),
+                    format!(
+                        "waiver names vendor '{}', which is not declared",
+                        v.get_ref()
+                    ),
+                ));
+            }
+            if w.serial.is_some() && w.vendor.is_none() {
+                return Err(cx.err(
+                    span,
+                    "a waiver's serial needs vendor beside it (serials are unique only per vendor): add vendor = \"<vendor entity>\"",
+                ));
+            }
             let statement = match &w.statement {
                 Some(s) => Some(
                     Sha256::parse_text(s.get_ref()).map_err(|e| cx.err(s.span(), e.to_string()))?,
                 ),
                 None => None,
             };
-            if w.entity.is_none() && w.part.is_none() && w.serial.is_none() && statement.is_none() {
+            if w.entity.is_none() && w.part.is_none() && w.vendor.is_none() && statement.is_none() {
                 return Err(cx.err(
                     span,
-                    "a waiver must match on at least one of entity, part, serial or statement",
+                    "a waiver must match on at least one of entity, part, vendor (+ serial) or statement",
                 ));
             }
             waivers.push(Waiver {
                 rule,
                 entity: w.entity.map(Spanned::into_inner),
                 part: w.part,
+                vendor: w.vendor.map(Spanned::into_inner),
                 serial: w.serial,
                 statement,
                 expires,
@@ -735,6 +757,15 @@ impl Policy {
                     .entities
                     .get(issuer)
                     .is_some_and(|e| e.signs_for.contains(vendor)))
+    }
+
+    /// A vendor's group: the last entity of its ownership chain (SPEC 3;
+    /// fleet checks count units under it). Unknown ids are their own group.
+    pub fn group_of<'a>(&'a self, vendor: &'a str) -> &'a str {
+        self.entities
+            .get(vendor)
+            .and_then(|e| e.chain.last())
+            .map_or(vendor, String::as_str)
     }
 
     /// The level of a rule for a device class (class override, then `[rules]`,

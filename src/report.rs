@@ -103,6 +103,8 @@ pub struct Context {
     pub entity: Option<String>,
     /// The part concerned.
     pub part: Option<String>,
+    /// The device's vendor (serials are unique only per vendor).
+    pub vendor: Option<String>,
     /// The device serial.
     pub serial: Option<String>,
 }
@@ -122,6 +124,10 @@ pub struct Finding {
     pub subject: String,
     /// What is wrong and what to do.
     pub message: String,
+    /// The entity the finding concerns, when there is one: the issuer of
+    /// the statement, or the vendor group of a fleet finding (SPEC 8).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entity: Option<String>,
     /// Waiver matching context.
     #[serde(skip)]
     pub context: Context,

@@ -56,6 +56,7 @@ fn deny(
         statement,
         subject: subject.into(),
         message: message.into(),
+        entity: None,
         context: Context::default(),
     }
 }
@@ -354,17 +355,27 @@ impl Evidence {
 pub(crate) struct Rules<'a> {
     policy: &'a Policy,
     at: Timestamp,
-    serial: Option<String>,
+    unit: Option<Unit>,
     out: Vec<Finding>,
 }
 
+/// The device a decision is about, for waivers (`vendor` + `serial`).
+#[derive(Debug, Clone)]
+pub(crate) struct Unit {
+    /// The vendor entity.
+    pub(crate) vendor: String,
+    /// The serial number.
+    pub(crate) serial: String,
+}
+
 impl<'a> Rules<'a> {
-    /// A collector for `policy` at `at`; `serial` is the device's, for waivers.
-    pub(crate) fn new(policy: &'a Policy, at: Timestamp, serial: Option<String>) -> Rules<'a> {
+    /// A collector for `policy` at `at`; `unit` is the device's vendor and
+    /// serial, for waivers.
+    pub(crate) fn new(policy: &'a Policy, at: Timestamp, unit: Option<Unit>) -> Rules<'a> {
         Rules {
             policy,
             at,
-            serial,
+            unit,
             out: Vec::new(),
         }
     }
@@ -382,16 +393,19 @@ impl<'a> Rules<'a> {
         subject: String,
         message: String,
     ) {
+        let entity = v.map(|v| v.statement.issuer.clone());
         self.out.push(Finding {
             rule,
             severity: Severity::Deny,
             statement: v.map(|v| v.digest),
             subject,
             message,
+            entity: entity.clone(),
             context: Context {
-                entity: v.map(|v| v.statement.issuer.clone()),
+                entity,
                 part: part.map(str::to_owned),
-                serial: self.serial.clone(),
+                vendor: self.unit.as_ref().map(|u| u.vendor.clone()),
+                serial: self.unit.as_ref().map(|u| u.serial.clone()),
             },
         });
     }
@@ -528,7 +542,17 @@ pub(crate) fn evaluate(
                 policy_findings = firmware_rules(policy, &ev, root_v, fw, at, None);
             }
             (Body::Firmware(fw), Some(g)) => {
-                policy_findings = firmware_rules(policy, &ev, root_v, fw, at, Some(g.state.device.serial.clone()));
+                policy_findings = firmware_rules(
+                    policy,
+                    &ev,
+                    root_v,
+                    fw,
+                    at,
+                    Some(Unit {
+                        vendor: g.state.device.vendor.clone(),
+                        serial: g.state.device.serial.clone(),
+                    }),
+                );
                 policy_findings.extend(crate::gate::gate_rules(policy, root_v, fw, g, at));
             }
             (Body::Device(_), Some(_)) => findings.push(deny(
@@ -639,7 +663,14 @@ fn device_rules(
     always: &mut Vec<Finding>,
 ) -> (Vec<Finding>, Vec<(Stage, crate::country::Country)>) {
     let params = policy.params(Some(&dev.class));
-    let mut r = Rules::new(policy, at, Some(dev.product.serial.clone()));
+    let mut r = Rules::new(
+        policy,
+        at,
+        Some(Unit {
+            vendor: dev.product.vendor.clone(),
+            serial: dev.product.serial.clone(),
+        }),
+    );
     let mut used: Vec<&Verified> = vec![root];
     let mut used_set: HashSet<Sha256> = HashSet::from([root.digest]);
     let mut missing_reported: HashSet<Sha256> = HashSet::new();
@@ -989,10 +1020,10 @@ pub(crate) fn firmware_rules(
     root: &Verified,
     fw: &FirmwareBody,
     at: Timestamp,
-    serial: Option<String>,
+    unit: Option<Unit>,
 ) -> Vec<Finding> {
     let params = policy.params(None);
-    let mut r = Rules::new(policy, at, serial);
+    let mut r = Rules::new(policy, at, unit);
     let subject = format!(
         "firmware {} {} for {} {}",
         fw.name, fw.version, fw.target.vendor, fw.target.model
@@ -1036,6 +1067,9 @@ pub(crate) fn apply_policy_levels(
                     && w.part
                         .as_ref()
                         .is_none_or(|p| f.context.part.as_ref() == Some(p))
+                    && w.vendor
+                        .as_ref()
+                        .is_none_or(|v| f.context.vendor.as_ref() == Some(v))
                     && w.serial
                         .as_ref()
                         .is_none_or(|s| f.context.serial.as_ref() == Some(s))
@@ -1062,6 +1096,7 @@ pub(crate) fn apply_policy_levels(
                         (w.expires.0 - at.0) / 86_400,
                         policy.level(f.rule, class).as_str()
                     ),
+                    entity: f.entity.clone(),
                     context: f.context.clone(),
                 });
             }
@@ -1081,6 +1116,7 @@ pub(crate) fn apply_policy_levels(
                         "the waiver expired at {} ({}); the finding stands: fix the cause or renew the waiver with a new date",
                         w.expires, w.reason
                     ),
+                    entity: f.entity.clone(),
                     context: f.context.clone(),
                 });
             }

@@ -495,12 +495,22 @@ fn share(n: u64, total: u64) -> f64 {
     }
 }
 
+/// What a fleet finding concerns, for its `entity` and for waivers.
+#[derive(Default)]
+struct About {
+    /// The vendor group (the finding's entity).
+    group: Option<String>,
+    /// The unit's vendor and serial (duplicate serials).
+    vendor: Option<String>,
+    serial: Option<String>,
+}
+
 fn level_finding(
     policy: &Policy,
     rule: Rule,
     subject: String,
     message: String,
-    serial: Option<String>,
+    about: About,
     at: Timestamp,
 ) -> Option<Finding> {
     let f = Finding {
@@ -509,10 +519,12 @@ fn level_finding(
         statement: None,
         subject,
         message,
+        entity: about.group.clone(),
         context: Context {
-            entity: None,
+            entity: about.group,
             part: None,
-            serial,
+            vendor: about.vendor,
+            serial: about.serial,
         },
     };
     let mut out = crate::verify::apply_policy_levels(policy, vec![f], None, at);
@@ -571,6 +583,9 @@ pub fn stored_unit(
     }
 }
 
+/// The class name of units without a class the policy declares.
+pub const UNCLASSIFIED: &str = "(unclassified)";
+
 fn summarise(policy: &Policy, acc: Acc, at: Timestamp) -> Summary {
     let mut fleet = Vec::new();
     // Clones or replays: two units claiming one vendor + model + serial.
@@ -592,13 +607,32 @@ fn summarise(policy: &Policy, acc: Acc, at: Timestamp) -> Summary {
                 idx.len(),
                 files.join(", ")
             ),
-            Some(serial.clone()),
+            About {
+                group: Some(policy.group_of(vendor).to_owned()),
+                vendor: Some(vendor.clone()),
+                serial: Some(serial.clone()),
+            },
             at,
         ));
     }
-    // Concentration: vendor share per class, and high-risk share overall.
-    let mut classes = BTreeMap::new();
+    // Concentration: vendor-group share per class, and high-risk share
+    // overall. No free-text string decides a share: the vendor is a policy
+    // entity (vendor binding) counted under its group, and a class the
+    // policy does not declare counts as unclassified.
+    let mut grouped: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
     for (class, vendors) in &acc.class_vendor {
+        let class = if policy.classes.contains_key(class) {
+            class.clone()
+        } else {
+            UNCLASSIFIED.to_owned()
+        };
+        let into = grouped.entry(class).or_default();
+        for (vendor, n) in vendors {
+            *into.entry(policy.group_of(vendor).to_owned()).or_insert(0) += n;
+        }
+    }
+    let mut classes = BTreeMap::new();
+    for (class, vendors) in &grouped {
         let total: u64 = vendors.values().sum();
         let shares: BTreeMap<String, f64> = vendors
             .iter()
@@ -611,9 +645,12 @@ fn summarise(policy: &Policy, acc: Acc, at: Timestamp) -> Summary {
                     fleet.extend(level_finding(
                         policy,
                         Rule::FleetConcentration,
-                        format!("vendor '{v}' in class '{class}'"),
+                        format!("vendor group '{v}' in class '{class}'"),
                         format!("{v} supplies {:.1}% of the {total} {class} units, over the cap of {:.1}% (HHI {hhi:.0})", s * 100.0, cap * 100.0),
-                        None,
+                        About {
+                            group: Some(v.clone()),
+                            ..About::default()
+                        },
                         at,
                     ));
                 }
@@ -643,7 +680,7 @@ fn summarise(policy: &Policy, acc: Acc, at: Timestamp) -> Summary {
                 high_risk_share * 100.0,
                 cap * 100.0
             ),
-            None,
+            About::default(),
             at,
         ));
     }

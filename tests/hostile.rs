@@ -710,11 +710,11 @@ fn four_mib_policies_load_in_bounded_time_and_memory() {
         assert!(peak_kib < 512 * 1024, "{name}: peak RSS {peak_kib} KiB");
         o
     };
-    // 40,000 waivers (each needing its line number: 21 s here when that
-    // rescanned the file from the start, 0.15 s now).
+    // 32,000 waivers (each needing its line number: 21 s for 40,000 here
+    // when that rescanned the file from the start, 0.15 s now).
     let text = hostile::policy_of_waivers();
     let n = text.matches("[[waivers]]").count();
-    assert!(n > 40_000, "{n}");
+    assert!(n > 30_000, "{n}");
     let o = check("waivers.toml", &text);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(

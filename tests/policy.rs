@@ -159,7 +159,7 @@ fn invalid_policies_name_file_line_and_column() {
             format!(
                 "{base}\n[[waivers]]\nrule = \"jurisdiction.site\"\nexpires = 2027-01-01T00:00:00Z\nreason = \"x\"\n"
             ),
-            "at least one of entity, part, serial or statement",
+            "at least one of entity, part, vendor (+ serial) or statement",
         ),
         (
             format!(

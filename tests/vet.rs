@@ -108,7 +108,7 @@ fn a_vendor_over_its_cap_and_the_high_risk_share() {
         support::policy(
             "vet-test",
             "required_stages = [\"design\", \"fab\", \"atp\"]\n",
-            &format!("{warn_class}[fleet]\nmax_vendor_share = 0.6\nmax_high_risk_share = 0.1\n"),
+            &format!("[classes.core]\n{warn_class}[fleet]\nmax_vendor_share = 0.6\nmax_high_risk_share = 0.1\n"),
         ),
     )
     .unwrap();
@@ -131,7 +131,7 @@ fn a_vendor_over_its_cap_and_the_high_risk_share() {
         .map(|f| f["subject"].as_str().unwrap().to_owned())
         .collect();
     assert!(
-        fleet.contains(&"vendor 'aurora-networks' in class 'core'".to_string()),
+        fleet.contains(&"vendor group 'aurora-networks' in class 'core'".to_string()),
         "{fleet:?}"
     );
     assert!(
@@ -150,6 +150,108 @@ fn a_vendor_over_its_cap_and_the_high_risk_share() {
     // --deny-warnings makes it exit 1.
     let (code, _, _) = vet_json(&policy, &["--deny-warnings"], &[&tmp.path().join("ship")]);
     assert_eq!(code, 1);
+}
+
+/// Review finding: shares were counted by the device statement's free-text
+/// vendor and class, so "Aurora-Networks" or a class with a zero-width space
+/// escaped the cap, and two subsidiaries of one group looked like two
+/// vendors. Vendors are policy entities counted under their group; a class
+/// the policy does not declare is unclassified; fleet findings carry the
+/// group as their entity (so `entity` waivers match them).
+#[test]
+fn free_text_never_decides_a_share() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("policy.toml");
+    let text = support::policy(
+        "vet-test",
+        "required_stages = [\"design\", \"fab\", \"atp\"]\n",
+        "[classes.core]\n[fleet]\nmax_vendor_share = 0.6\n",
+    )
+    .replace(
+        "id = \"boreal-radio\"\nname = \"Boreal Radio Oy\"\ncountry = \"FI\"\n",
+        "id = \"boreal-radio\"\nname = \"Boreal Radio Oy\"\ncountry = \"FI\"\nparent = \"aurora-networks\"\n",
+    );
+    std::fs::write(&p, text).unwrap();
+    let boreal = |serial: &str| {
+        Unit {
+            vendor: "boreal-radio",
+            model: "BR-200",
+            ..Unit::new(serial)
+        }
+        .bundle()
+    };
+    let zwsp = Unit {
+        class: "core\u{200b}",
+        ..Unit::new("AX5-730003")
+    }
+    .bundle();
+    let misspelt = Unit::new("AX5-730004").bundle_with(&sign_by, &|d: &mut hwprov::Statement| {
+        if let hwprov::statement::Body::Device(dev) = &mut d.body {
+            dev.product.vendor = "Aurora-Networks".into();
+        }
+    });
+    write_units(
+        &tmp.path().join("ship"),
+        &[
+            ("a1.cbor", Unit::new("AX5-730001").bundle()),
+            ("a2.cbor", Unit::new("AX5-730002").bundle()),
+            ("b1.cbor", boreal("BR2-730001")),
+            ("b2.cbor", boreal("BR2-730002")),
+            ("zwsp.cbor", zwsp),
+            ("misspelt.cbor", misspelt),
+        ],
+    );
+    let (_, lines, _) = vet_json(&p.display().to_string(), &[], &[&tmp.path().join("ship")]);
+    let summary = lines.last().unwrap();
+    let classes = summary["classes"].as_object().unwrap();
+    assert_eq!(
+        classes.keys().collect::<Vec<_>>(),
+        ["(unclassified)", "core"],
+        "{summary}"
+    );
+    let core = &summary["classes"]["core"];
+    assert_eq!(
+        core["units"], 4,
+        "the misspelt vendor's unit is not counted"
+    );
+    assert_eq!(
+        core["vendors"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect::<Vec<_>>(),
+        ["aurora-networks"],
+        "boreal-radio counts under its group"
+    );
+    assert_eq!(summary["classes"]["(unclassified)"]["units"], 1);
+    let misspelt_line = lines
+        .iter()
+        .find(|l| {
+            l["unit"]
+                .as_str()
+                .is_some_and(|u| u.ends_with("misspelt.cbor"))
+        })
+        .unwrap();
+    assert_eq!(misspelt_line["verdict"], "fail");
+    assert!(
+        misspelt_line["findings"]
+            .to_string()
+            .contains("vendor.unauthorised")
+    );
+    let fleet = summary["fleet_findings"].as_array().unwrap();
+    let conc: Vec<&serde_json::Value> = fleet
+        .iter()
+        .filter(|f| f["rule"] == "fleet.concentration")
+        .collect();
+    assert_eq!(
+        conc.len(),
+        2,
+        "core and (unclassified) are both at 100%: {fleet:?}"
+    );
+    assert!(
+        conc.iter().all(|f| f["entity"] == "aurora-networks"),
+        "{fleet:?}"
+    );
 }
 
 #[test]

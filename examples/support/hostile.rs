@@ -64,11 +64,11 @@ pub fn big_policy(entry: impl Fn(usize) -> String) -> String {
     }
 }
 
-/// About 40,000 waivers, none of which matches anything.
+/// About 32,000 waivers, none of which matches anything.
 pub fn policy_of_waivers() -> String {
     big_policy(|i| {
         format!(
-            "\n[[waivers]]\nrule = \"jurisdiction.site\"\nserial = \"X{i}\"\nexpires = 2027-12-31T00:00:00Z\nreason = \"r\"\n"
+            "\n[[waivers]]\nrule = \"jurisdiction.site\"\nvendor = \"aurora-networks\"\nserial = \"X{i}\"\nexpires = 2027-12-31T00:00:00Z\nreason = \"r\"\n"
         )
     })
 }

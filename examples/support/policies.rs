@@ -184,7 +184,7 @@ fn uk() -> ExamplePolicy {
     for serial in legacy {
         for rule in ["jurisdiction.control", "entity.designated"] {
             waivers += &format!(
-                "[[waivers]]\nrule = \"{rule}\"\nentity = \"eastwind-telecom\"\nserial = \"{serial}\"\n\
+                "[[waivers]]\nrule = \"{rule}\"\nentity = \"eastwind-telecom\"\nvendor = \"eastwind-telecom\"\nserial = \"{serial}\"\n\
                  expires = 2027-12-31T00:00:00Z\n\
                  reason = \"Designated vendor direction: remove legacy RAN equipment from 5G networks by 31 December 2027\"\n\n"
             );

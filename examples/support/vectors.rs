@@ -932,6 +932,21 @@ pub fn cases() -> Vec<Case> {
         "needs a non-empty reason",
     ));
     v.push(pe(
+        "policy-waiver-serial-without-vendor",
+        "Review finding: a waiver naming only a serial would waive every vendor's unit with that serial; serial needs vendor.",
+        with_rules("", "[[waivers]]\nrule = \"jurisdiction.site\"\nserial = \"AX5-000302\"\nexpires = 2027-12-31T00:00:00Z\nreason = \"legacy unit\"\n"),
+        "serial needs vendor",
+    ));
+    v.push(pe(
+        "policy-signs-for-unknown",
+        "An entity signs_for a vendor the policy does not declare.",
+        base_policy().replace(
+            "id = \"boreal-radio\"\nname = \"Boreal Radio Oy\"\ncountry = \"FI\"\n",
+            "id = \"boreal-radio\"\nname = \"Boreal Radio Oy\"\ncountry = \"FI\"\nsigns_for = [\"aurora\"]\n",
+        ),
+        "signs_for 'aurora', which is not declared",
+    ));
+    v.push(pe(
         "policy-unknown-country",
         "The high-risk list names \"XX\".",
         base_policy().replace(
@@ -1058,6 +1073,34 @@ fn policy_cases(v: &mut Vec<Case>) {
             risky(),
         )
     });
+    let serial_waiver = |vendor: &str| {
+        with_rules(
+            "",
+            &format!(
+                "[[waivers]]\nrule = \"jurisdiction.site\"\nvendor = \"{vendor}\"\nserial = \"AX5-000302\"\nexpires = 2027-12-31T00:00:00Z\nreason = \"legacy unit, removal by the end of 2027\"\n\n\
+                 [[waivers]]\nrule = \"jurisdiction.control\"\nvendor = \"{vendor}\"\nserial = \"AX5-000302\"\nexpires = 2027-12-31T00:00:00Z\nreason = \"legacy unit, removal by the end of 2027\"\n"
+            ),
+        )
+    };
+    v.push(Case {
+        rules: vec![
+            ("jurisdiction.site", "waived"),
+            ("jurisdiction.control", "waived"),
+        ],
+        ..pass(
+            "waiver-vendor-serial",
+            "A waiver for one unit names its vendor and serial, and covers that unit.",
+            serial_waiver("aurora-networks"),
+            risky(),
+        )
+    });
+    v.push(fail(
+        "waiver-serial-other-vendor",
+        "Attack: a waiver for boreal-radio's unit AX5-000302 does not cover aurora-networks' unit with the same serial.",
+        serial_waiver("boreal-radio"),
+        risky(),
+        vec![("jurisdiction.site", D), ("jurisdiction.control", D)],
+    ));
     v.push(fail(
         "waiver-expired",
         "An expired waiver no longer covers the finding, which stands, and is itself reported.",
