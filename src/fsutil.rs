@@ -118,6 +118,28 @@ pub fn write_target(path: &Path) -> io::Result<PathBuf> {
     }
 }
 
+/// Whether two paths name the same file: the same device and inode when
+/// both exist (hard links, symbolic links, `./x` and `x`), else the same
+/// canonical directory and file name (a destination not yet created).
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let (Ok(x), Ok(y)) = (std::fs::metadata(a), std::fs::metadata(b)) {
+            return x.dev() == y.dev() && x.ino() == y.ino();
+        }
+    }
+    let resolved = |p: &Path| -> Option<PathBuf> {
+        let target = write_target(p).ok()?;
+        let dir = std::fs::canonicalize(parent_dir(&target)).ok()?;
+        Some(dir.join(target.file_name()?))
+    };
+    match (resolved(a), resolved(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => a == b,
+    }
+}
+
 /// The directory holding `path` (`.` for a bare file name).
 pub fn parent_dir(path: &Path) -> &Path {
     match path.parent() {

@@ -36,8 +36,9 @@ pub struct ImageFacts {
 pub struct GateInput<'a> {
     /// The device's state.
     pub state: &'a State,
-    /// The image as read.
-    pub image: ImageFacts,
+    /// The image as read; `None` when the root was not a verified release,
+    /// so the image was never read (SPEC 9).
+    pub image: Option<ImageFacts>,
 }
 
 /// An image being staged for installation: a temporary file in the
@@ -232,7 +233,10 @@ pub(crate) fn gate_rules(
             ),
         );
     }
-    if g.image.size > fw.size {
+    let Some(image) = g.image else {
+        return r.into_findings();
+    };
+    if image.size > fw.size {
         // The gate stops reading one byte past the declared size, so the
         // digest is of a prefix and not worth showing.
         r.add(
@@ -242,21 +246,21 @@ pub(crate) fn gate_rules(
             subject,
             format!(
                 "the image is not the one released: it is longer than the release's {} bytes (reading stopped after {})",
-                fw.size, g.image.size
+                fw.size, image.size
             ),
         );
-    } else if g.image.sha256 != fw.image || g.image.size != fw.size {
+    } else if image.sha256 != fw.image || image.size != fw.size {
         let mut what = Vec::new();
-        if g.image.sha256 != fw.image {
+        if image.sha256 != fw.image {
             what.push(format!(
                 "its SHA-256 is {}, the release says {}",
-                g.image.sha256, fw.image
+                image.sha256, fw.image
             ));
         }
-        if g.image.size != fw.size {
+        if image.size != fw.size {
             what.push(format!(
                 "it is {} bytes, the release says {}",
-                g.image.size, fw.size
+                image.size, fw.size
             ));
         }
         r.add(
@@ -281,8 +285,9 @@ pub struct GateSummary {
     pub component: Option<String>,
     /// What the state said was installed on it.
     pub installed: Option<crate::state::InstalledImage>,
-    /// The image as read.
-    pub image: ImageFacts,
+    /// The image as read (`null`: not read, because the bundle's root is
+    /// not a verified release).
+    pub image: Option<ImageFacts>,
     /// Where the image was installed (accept with `--install` only).
     pub installed_to: Option<String>,
     /// Whether the state file was rewritten.
@@ -300,12 +305,13 @@ pub struct GateReport {
 }
 
 /// Decides on a release bundle for the device in `state` and the image
-/// facts. Does not touch any file.
+/// facts (`None`: the image was not read because the root is not a
+/// verified release; see [`verified_root_release`]). Does not touch any file.
 pub fn decide(
     policy: &Policy,
     bundle: &[u8],
     state: &State,
-    image: ImageFacts,
+    image: Option<ImageFacts>,
     at: Timestamp,
     limits: &Limits,
 ) -> Result<Report, BundleError> {
@@ -318,16 +324,56 @@ pub fn accepts(verdict: Verdict, deny_warnings: bool) -> bool {
     verdict.exit_code(deny_warnings) == 0
 }
 
-/// The release the bundle's root names, if it verified (for updating the state).
-pub fn root_release(bundle: &[u8], limits: &Limits) -> Option<FirmwareBody> {
-    let parts = crate::bundle::split(bundle, limits).ok()?;
-    let env = crate::envelope::Envelope::decode(parts.first()?, limits.max_depth).ok()?;
-    match crate::statement::Statement::decode(&env.payload, limits.max_depth)
-        .ok()?
-        .body
-    {
-        crate::statement::Body::Firmware(f) => Some(f),
-        _ => None,
+/// A gate bundle whose root is not a firmware statement (an input error,
+/// exit 2: SPEC 8).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RootError {
+    /// Not a bundle at all.
+    Bundle(BundleError),
+    /// The root decodes as another type of statement.
+    NotFirmware {
+        /// The root's type.
+        found: &'static str,
+    },
+}
+
+impl std::fmt::Display for RootError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RootError::Bundle(e) => write!(f, "{e}"),
+            RootError::NotFirmware { found } => write!(
+                f,
+                "the bundle's root is a {found} statement; gate needs a bundle whose root is the firmware release to install"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for RootError {}
+
+/// The release the bundle's root states, if the root verifies on its own
+/// (envelope, signatures, key binding, vendor binding, times): the gate
+/// reads the image only then, and at most that release's `size` + 1 bytes.
+/// `Ok(None)`: the root does not verify (the gate refuses without reading
+/// the image). A root of another statement type is an input error.
+pub fn verified_root_release(
+    policy: &Policy,
+    bundle: &[u8],
+    at: Timestamp,
+    limits: &Limits,
+) -> Result<Option<FirmwareBody>, RootError> {
+    let parts = crate::bundle::split(bundle, limits).map_err(RootError::Bundle)?;
+    let Some(root) = parts.first() else {
+        return Err(RootError::Bundle(BundleError::NoRoot));
+    };
+    let checked = crate::verify::check_statement(policy, root, at, limits);
+    match (checked.entry.type_name, checked.verified) {
+        (Some(t), _) if t != "firmware" => Err(RootError::NotFirmware { found: t }),
+        (_, Some(v)) => match v.statement.body {
+            crate::statement::Body::Firmware(f) => Ok(Some(f)),
+            _ => Ok(None),
+        },
+        _ => Ok(None),
     }
 }
 

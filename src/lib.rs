@@ -32,6 +32,7 @@ pub mod envelope;
 pub mod fsutil;
 pub mod gate;
 pub mod html;
+mod json;
 pub mod keys;
 pub mod limits;
 pub mod log;

@@ -585,8 +585,8 @@ fn key_generate(out: &Path, force: bool) -> Result<u8, Fatal> {
 
 fn sign(keys: &[PathBuf], statement: &Path, out: &Path, limits: &Limits) -> Result<u8, Fatal> {
     let text = fsutil::read_bounded(statement, limits.max_json_bytes)?;
-    let json: serde_json::Value = serde_json::from_slice(&text)
-        .map_err(|e| Fatal(format!("{}: not JSON: {e}", statement.display())))?;
+    let json = Statement::read_json(&text)
+        .map_err(|e| Fatal(format!("{}: not valid JSON: {e}", statement.display())))?;
     let st =
         Statement::from_json(&json).map_err(|e| Fatal(format!("{}: {e}", statement.display())))?;
     let mut secret = Vec::with_capacity(keys.len());
@@ -748,6 +748,7 @@ struct GateArgs {
 fn gate(a: &GateArgs, limits: &Limits) -> Result<u8, Fatal> {
     // Inputs first: any problem here is exit 2 and touches nothing.
     let at = parse_at(&a.at)?;
+    gate_paths(a)?;
     let policy = Policy::load(&a.policy, limits)?;
     // One gate at a time per device: the state is read, decided on and
     // replaced (with the image) under a lock on its directory, so two
@@ -761,7 +762,11 @@ fn gate(a: &GateArgs, limits: &Limits) -> Result<u8, Fatal> {
     })?;
     let state = State::load(&a.state, limits)?;
     let bundle_bytes = fsutil::read_bounded(&a.bundle, limits.max_bundle_bytes)?;
-    hwprov::bundle::split(&bundle_bytes, limits)
+    // SPEC 9: the root must be a firmware release (else exit 2), and the
+    // image is read only if it verifies, at most its declared size + 1
+    // bytes: an unverifiable bundle never makes the gate read or stage
+    // gigabytes.
+    let release = gatelib::verified_root_release(&policy, &bundle_bytes, at, limits)
         .map_err(|e| Fatal(format!("{}: {e}", a.bundle.display())))?;
     if let Some(dest) = &a.install
         && dest.is_dir()
@@ -773,29 +778,33 @@ fn gate(a: &GateArgs, limits: &Limits) -> Result<u8, Fatal> {
     }
 
     // The image, read once: hashed, and staged beside the destination.
-    let input =
-        gatelib::open_image(&a.image).map_err(|e| Fatal(format!("{}: {e}", a.image.display())))?;
-    // At most one byte past the release's declared size is read.
-    let declared = gatelib::root_release(&bundle_bytes, limits).map(|r| r.size);
-    let (facts, staged) = gatelib::read_image(
-        input,
-        a.install.as_deref(),
-        gatelib::read_bound(declared, limits),
-    )
-    .map_err(|e| match (&e, &a.install) {
-        (gatelib::ImageError::Stage(_), Some(dest)) => Fatal(format!(
-            "--install {}: {e}; nothing was installed",
-            dest.display()
-        )),
-        _ => Fatal(format!("{}: {e}", a.image.display())),
-    })?;
-    if facts.size > limits.max_image_bytes && declared.is_none_or(|d| d > limits.max_image_bytes) {
-        return Err(Fatal(format!(
-            "{}: the image is larger than the limit of {} bytes; nothing was installed",
-            a.image.display(),
-            limits.max_image_bytes
-        )));
-    }
+    let (facts, staged) = match &release {
+        None => (None, None),
+        Some(r) => {
+            let input = gatelib::open_image(&a.image)
+                .map_err(|e| Fatal(format!("{}: {e}", a.image.display())))?;
+            let (facts, staged) = gatelib::read_image(
+                input,
+                a.install.as_deref(),
+                gatelib::read_bound(Some(r.size), limits),
+            )
+            .map_err(|e| match (&e, &a.install) {
+                (gatelib::ImageError::Stage(_), Some(dest)) => Fatal(format!(
+                    "--install {}: {e}; nothing was installed",
+                    dest.display()
+                )),
+                _ => Fatal(format!("{}: {e}", a.image.display())),
+            })?;
+            if facts.size > limits.max_image_bytes {
+                return Err(Fatal(format!(
+                    "{}: the image is larger than the limit of {} bytes; nothing was installed",
+                    a.image.display(),
+                    limits.max_image_bytes
+                )));
+            }
+            (Some(facts), staged)
+        }
+    };
 
     let report = gatelib::decide(&policy, &bundle_bytes, &state, facts, at, limits)
         .map_err(|e| Fatal(format!("{}: {e}", a.bundle.display())))?;
@@ -804,33 +813,33 @@ fn gate(a: &GateArgs, limits: &Limits) -> Result<u8, Fatal> {
         let log = Log::open(dir)?;
         let policy_bytes = read_unchanged(&a.policy, &policy.sha256, limits.max_policy_bytes)?;
         let state_bytes = fsutil::read_bounded(&a.state, limits.max_json_bytes)?;
-        if serde_json::from_slice::<State>(&state_bytes).ok().as_ref() != Some(&state) {
+        if State::parse(&state_bytes, &a.state).ok().as_ref() != Some(&state) {
             return Err(Fatal(format!(
                 "{}: the state changed while it was read; run again",
                 a.state.display()
             )));
         }
-        let facts_bytes = hwprov::log::image_facts_bytes(&facts);
+        let mut inputs = vec![
+            ("bundle".to_string(), log.put_object(&bundle_bytes)?),
+            ("state".into(), log.put_object(&state_bytes)?),
+        ];
+        if let Some(facts) = &facts {
+            let facts_bytes = hwprov::log::image_facts_bytes(facts);
+            inputs.push(("image".into(), facts.sha256));
+            inputs.push(("image-facts".into(), log.put_object(&facts_bytes)?));
+        }
         let mut entry = [new_entry(
             "gate",
             at,
-            [
-                vec![
-                    ("bundle".to_string(), log.put_object(&bundle_bytes)?),
-                    ("state".into(), log.put_object(&state_bytes)?),
-                    ("image".into(), facts.sha256),
-                    ("image-facts".into(), log.put_object(&facts_bytes)?),
-                ],
-                policy_inputs(&log, &policy, &policy_bytes)?,
-            ]
-            .concat(),
+            [inputs, policy_inputs(&log, &policy, &policy_bytes)?].concat(),
             report.verdict,
             &report.findings,
         )];
         log.append(&mut entry)?;
     }
-    let accept = gatelib::accepts(report.verdict, a.deny_warnings);
-    let release = gatelib::root_release(&bundle_bytes, limits);
+    // Only a verified release is ever accepted (its always-deny findings
+    // fail the verdict otherwise); `release` is that statement.
+    let accept = gatelib::accepts(report.verdict, a.deny_warnings) && release.is_some();
     let component = release.as_ref().map(|r| r.target.component.clone());
     let mut summary = GateSummary {
         decision: if accept { "accept" } else { "refuse" },
@@ -1149,6 +1158,32 @@ fn vet(a: &VetArgs, limits: &Limits) -> Result<u8, Fatal> {
         }
     }
     Ok(summary.verdict.exit_code(a.deny_warnings))
+}
+/// `--state` and `--install` (SPEC 9): neither is standard input, and they
+/// name different files (installing the image over the state would destroy
+/// the record of what is installed).
+fn gate_paths(a: &GateArgs) -> Result<(), Fatal> {
+    if a.state == Path::new("-") {
+        return Err(Fatal(
+            "--state -: the state must be a file (it is read and rewritten), not standard input"
+                .into(),
+        ));
+    }
+    if let Some(dest) = &a.install {
+        if dest == Path::new("-") {
+            return Err(Fatal(
+                "--install -: give the file path to install to; the image is never written to standard output".into(),
+            ));
+        }
+        if fsutil::same_file(dest, &a.state) {
+            return Err(Fatal(format!(
+                "--install {} and --state {} name the same file; the image would overwrite the device state",
+                dest.display(),
+                a.state.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Re-reads a file for the log and checks it is the one that was used.
@@ -1616,13 +1651,20 @@ fn replay_entry(
             Ok(Replayed::Decision)
         }
         "gate" => {
-            let state: State = serde_json::from_slice(&input("state")?)
-                .map_err(|err| format!("stored state: {err}"))?;
-            let facts = hwprov::log::parse_image_facts(&input("image-facts")?)
-                .ok_or("stored image facts are malformed")?;
-            if digest("image").ok() != Some(facts.sha256) {
-                return Err("the recorded image digest and image facts disagree".into());
-            }
+            let state = State::parse(&input("state")?, Path::new("stored state"))
+                .map_err(|err| err.to_string())?;
+            // A gate that refused before reading the image recorded none.
+            let facts = match digest("image-facts") {
+                Err(_) if digest("image").is_err() => None,
+                _ => {
+                    let facts = hwprov::log::parse_image_facts(&input("image-facts")?)
+                        .ok_or("stored image facts are malformed")?;
+                    if digest("image").ok() != Some(facts.sha256) {
+                        return Err("the recorded image digest and image facts disagree".into());
+                    }
+                    Some(facts)
+                }
+            };
             let report = gatelib::decide(policy, &input("bundle")?, &state, facts, e.at, limits)
                 .map_err(|err| err.to_string())?;
             compare(report.verdict, &report.findings, e)?;

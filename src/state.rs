@@ -98,12 +98,21 @@ impl State {
     /// Reads and checks a state file.
     pub fn load(path: &Path, limits: &Limits) -> Result<State, StateError> {
         let bytes = fsutil::read_bounded(path, limits.max_json_bytes).map_err(StateError::File)?;
-        let state: State = serde_json::from_slice(&bytes).map_err(|e| StateError::Invalid {
+        Self::parse(&bytes, path)
+    }
+
+    /// Checks a state file's bytes (`path` names it in errors): one JSON
+    /// object of the documented shape, no key twice anywhere (a component
+    /// listed twice must not be read last-wins), non-empty names.
+    pub fn parse(bytes: &[u8], path: &Path) -> Result<State, StateError> {
+        let invalid = |e: serde_json::Error| StateError::Invalid {
             path: path.to_owned(),
             line: e.line(),
             column: e.column(),
             problem: e.to_string(),
-        })?;
+        };
+        crate::json::check_unique_keys(bytes).map_err(invalid)?;
+        let state: State = serde_json::from_slice(bytes).map_err(invalid)?;
         let d = &state.device;
         if d.vendor.is_empty() || d.model.is_empty() || d.serial.is_empty() {
             return Err(StateError::Invalid {

@@ -761,6 +761,18 @@ impl Statement {
 
     /// Parses the JSON authoring form. Every check of [`Statement::from_value`] applies.
     pub fn from_json(j: &Json) -> Result<Statement, StatementError> {
+        Self::from_json_value(j)
+    }
+
+    /// Reads an authoring-form file's bytes as JSON, strictly: one value,
+    /// and no object holding a key twice (which JSON parsers would read
+    /// last-wins, so two readers could see two statements).
+    pub fn read_json(bytes: &[u8]) -> Result<Json, serde_json::Error> {
+        crate::json::check_unique_keys(bytes)?;
+        serde_json::from_slice(bytes)
+    }
+
+    fn from_json_value(j: &Json) -> Result<Statement, StatementError> {
         Self::from_value(json_to_value(j, Ctx::Top, "")?)
     }
 }

@@ -358,7 +358,7 @@ fn state_init_then_gate_from_standard_input() {
     assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&st).unwrap()).unwrap();
     assert_eq!(v["installed"]["U1"]["svn"], 8);
-    // A device bundle is not a release: refused with a clear finding.
+    // A device bundle is not a release: an input error naming the file.
     let o = bin()
         .args([
             "gate",
@@ -377,11 +377,12 @@ fn state_init_then_gate_from_standard_input() {
         ])
         .output()
         .unwrap();
-    assert_eq!(code(&o), 1);
+    // SPEC 8 (version 2): an input error, exit 2, naming the bundle.
+    assert_eq!(code(&o), 2);
     assert!(
-        stdout(&o).contains("root is a firmware release"),
+        stderr(&o).contains("device-clean.cbor: the bundle's root is a device statement"),
         "{}",
-        stdout(&o)
+        stderr(&o)
     );
 }
 
@@ -568,4 +569,176 @@ fn concurrent_gates_on_one_device_leave_state_and_image_in_agreement() {
         );
         assert_eq!(state["installed"]["U1"]["svn"], 13, "round {round}");
     }
+}
+
+// Security review findings, each named after the attack.
+
+/// With one compromised firmware key (key 1), the attacker signs "svn 9"
+/// for an old image and adds the genuine release of that image (key 0).
+/// The threshold of 2 was once met by the two statements together, the old
+/// image installed (a rollback) and svn 9 written to the state (freezing
+/// later genuine updates). Only the root's own signatures count.
+#[test]
+fn attack_threshold_summed_across_statements_is_refused() {
+    let env = Env::new("firmware_min_signers = 2\n", "");
+    let img = image("bmc", "2.3.0", 4096);
+    let rel = |svn: u64| {
+        release(
+            "aurora-networks",
+            "aurora-networks",
+            "AX-5000",
+            "U1",
+            "bmc",
+            "2.3.0",
+            svn,
+            &img,
+        )
+    };
+    let forged = sign(&rel(9), &[&vendor_key(1)]);
+    let genuine = sign(&rel(6), &[&vendor_key(0)]);
+    std::fs::write(env.path("old.bin"), &img).unwrap();
+    std::fs::write(
+        env.path("attack.cbor"),
+        hwprov::bundle::encode(&[forged, genuine]),
+    )
+    .unwrap();
+    env.refused(
+        &env.path("old.bin"),
+        &env.path("attack.cbor"),
+        "firmware.threshold",
+    );
+    let st = std::fs::read_to_string(env.path("state.json")).unwrap();
+    assert!(st.contains("\"svn\": 7"), "{st}");
+}
+
+/// Another vendor's firmware key publishes nothing for aurora-networks.
+#[test]
+fn attack_other_vendors_key_publishes_for_this_vendor_is_refused() {
+    let env = Env::new("", "");
+    let img = image("bmc", "2.5.0", 4096);
+    let rel = release(
+        "boreal-radio",
+        "aurora-networks",
+        "AX-5000",
+        "U1",
+        "bmc",
+        "2.5.0",
+        8,
+        &img,
+    );
+    std::fs::write(env.path("img.bin"), &img).unwrap();
+    std::fs::write(
+        env.path("foreign.cbor"),
+        hwprov::bundle::encode(&[sign(&rel, &[&key("boreal-radio", 0)])]),
+    )
+    .unwrap();
+    env.refused(
+        &env.path("img.bin"),
+        &env.path("foreign.cbor"),
+        "vendor.unauthorised",
+    );
+}
+
+/// A bundle whose root does not verify made the gate stream and stage up
+/// to 16 GiB before refusing. Now it refuses before opening the image: a
+/// path that does not exist is never even looked at.
+#[test]
+fn attack_unverified_root_is_refused_before_the_image_is_read() {
+    let env = Env::new("", "");
+    let (_, bundle) = env.release("unk", "2.5.0", 8, "AX-5000", &[&vendor_key(77)], vec![]);
+    env.refused(&env.path("no-such-image.bin"), &bundle, "key.unknown");
+    let o = env.gate(
+        &env.path("no-such-image.bin"),
+        &bundle,
+        &["--format", "json"],
+    );
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let r: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(r["gate"]["decision"], "refuse");
+    assert!(r["gate"]["image"].is_null(), "{}", r["gate"]);
+    // /dev/zero as the image: refused at once, nothing staged.
+    let o = env.gate(Path::new("/dev/zero"), &bundle, &[]);
+    assert_eq!(code(&o), 1);
+}
+
+/// A root that is not a firmware statement is an input error (SPEC 8).
+#[test]
+fn a_device_root_is_an_input_error() {
+    let env = Env::new("", "");
+    std::fs::write(env.path("device.cbor"), Unit::new("AX5-000123").bundle()).unwrap();
+    let before = env.snapshot();
+    let o = env.gate(Path::new("/dev/zero"), &env.path("device.cbor"), &[]);
+    assert_eq!(code(&o), 2, "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stderr(&o).contains("root is a device statement"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(env.snapshot(), before);
+}
+
+/// `--state -` wrote a file named "-"; `--install` naming the state file
+/// overwrote the state with the image and reported success.
+#[test]
+fn state_and_install_must_be_distinct_files() {
+    let env = Env::new("", "");
+    let (img, bundle) = env.release("v250", "2.5.0", 8, "AX-5000", &[&vendor_key(0)], vec![]);
+    let before = env.snapshot();
+    let run_gate = |state: &str, install: &str| {
+        bin()
+            .current_dir(env.path(""))
+            .args([
+                "gate",
+                "--policy",
+                "policy.toml",
+                "--state",
+                state,
+                "--image",
+                &img.display().to_string(),
+                "--install",
+                install,
+                "--at",
+                AT,
+                &bundle.display().to_string(),
+            ])
+            .output()
+            .unwrap()
+    };
+    for (state, install, want) in [
+        ("-", "dest.bin", "--state -"),
+        ("state.json", "-", "--install -"),
+        ("state.json", "state.json", "name the same file"),
+        ("state.json", "./state.json", "name the same file"),
+    ] {
+        let o = run_gate(state, install);
+        assert_eq!(code(&o), 2, "{state} {install}: {}", stdout(&o));
+        assert!(stderr(&o).contains(want), "{}", stderr(&o));
+        assert_eq!(env.snapshot(), before);
+        assert!(!env.path("-").exists());
+    }
+    // A hard link to the state is the same file too.
+    std::fs::hard_link(env.path("state.json"), env.path("link.json")).unwrap();
+    let o = run_gate("state.json", "link.json");
+    assert_eq!(code(&o), 2, "{}", stdout(&o));
+    assert_eq!(env.snapshot(), before);
+}
+
+/// A state file listing a component twice was read last-wins, so a second
+/// entry with a low svn let a rollback through. Any duplicate key is an
+/// input error and the file is left as it is.
+#[test]
+fn attack_duplicate_component_in_state_is_an_input_error() {
+    let env = Env::new("", "");
+    let dup = r#"{"device": {"vendor": "aurora-networks", "model": "AX-5000", "serial": "AX5-000123"},
+ "installed": {
+  "U1": {"name": "bmc", "version": "2.4.1", "svn": 7, "image": null},
+  "U1": {"name": "bmc", "version": "1.0.0", "svn": 0, "image": null}}}"#;
+    std::fs::write(env.path("state.json"), dup).unwrap();
+    let (img, bundle) = env.release("v230", "2.3.0", 6, "AX-5000", &[&vendor_key(0)], vec![]);
+    let before = env.snapshot();
+    let o = env.gate(&img, &bundle, &[]);
+    assert_eq!(code(&o), 2, "{}", stdout(&o));
+    assert!(stderr(&o).contains("duplicate key `U1`"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("state.json:4:"), "{}", stderr(&o));
+    assert_eq!(env.snapshot(), before);
 }
