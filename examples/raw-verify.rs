@@ -30,10 +30,12 @@ fn main() {
         eprintln!("raw-verify: {e}");
         std::process::exit(2)
     });
-    let files = hwprov::vet::collect(&[dir]).unwrap_or_else(|e| {
-        eprintln!("raw-verify: {e}");
-        std::process::exit(2)
-    });
+    let files = hwprov::vet::collect(&[dir])
+        .map(|c| c.units)
+        .unwrap_or_else(|e| {
+            eprintln!("raw-verify: {e}");
+            std::process::exit(2)
+        });
     let mut work: Vec<(VerifyingKey, Vec<u8>, Signature)> = Vec::new();
     let mut statements = 0usize;
     for f in &files {

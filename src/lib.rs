@@ -44,6 +44,7 @@ pub mod report;
 pub mod rules;
 pub mod state;
 pub mod statement;
+pub mod text;
 pub mod time;
 pub mod verify;
 pub mod vet;

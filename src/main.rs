@@ -11,6 +11,7 @@ use hwprov::keys::{PublicKey, SecretKey};
 use hwprov::log::{Entry, Log, findings_digest};
 use hwprov::state::{DeviceId, InstalledImage, State};
 use hwprov::statement::{self, Body, Statement};
+use hwprov::text::Escaped;
 use hwprov::{Limits, Policy, Sha256, Timestamp, Verdict, bundle};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -131,8 +132,9 @@ enum Command {
         /// Evaluation time, RFC 3339 (default: now).
         #[arg(long, value_name = "TIME")]
         at: Option<String>,
-        /// Threads (default: all cores).
-        #[arg(long, value_name = "N")]
+        /// Threads, 1 to 256 (default: all cores).
+        #[arg(long, value_name = "N",
+              value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_JOBS as u64))]
         jobs: Option<usize>,
         /// Output: text (units that did not pass, then the summary) or json
         /// (one object per unit, then one summary object).
@@ -391,7 +393,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(Fatal(msg)) => {
-            eprintln!("hwprov: error: {msg}");
+            eprintln!("hwprov: error: {}", Escaped(&msg));
             ExitCode::from(2)
         }
     }
@@ -510,7 +512,7 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
                     .collect(),
             };
             st.save(&out)?;
-            outln!("wrote {}", out.display());
+            outln!("wrote {}", Escaped(out.display()));
             Ok(0)
         }
         Command::State(StateCommand::Show { file }) => {
@@ -523,8 +525,8 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
         Command::Policy(PolicyCommand::Check { policy, at }) => {
             let at = parse_at(&at)?;
             let p = Policy::load(&policy, &limits)?;
-            out!("{}", p.summary(at));
-            outln!("{}: valid", policy.display());
+            out!("{}", hwprov::text::escape_lines(&p.summary(at)));
+            outln!("{}: valid", Escaped(policy.display()));
             Ok(0)
         }
         Command::Policy(PolicyCommand::Test { dir }) => {
@@ -532,13 +534,17 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             let failed = results.iter().filter(|r| !r.passed()).count();
             for r in &results {
                 if r.passed() {
-                    outln!("ok    {}: {}", r.name, r.outcome);
+                    outln!("ok    {}: {}", Escaped(&r.name), Escaped(&r.outcome));
                 } else {
                     outln!(
                         "FAIL  {}: {}\n        {}",
-                        r.name,
-                        r.outcome,
-                        r.problems.join("\n        ")
+                        Escaped(&r.name),
+                        Escaped(&r.outcome),
+                        r.problems
+                            .iter()
+                            .map(|p| hwprov::text::escape(p))
+                            .collect::<Vec<_>>()
+                            .join("\n        ")
                     );
                 }
             }
@@ -577,7 +583,11 @@ fn key_generate(out: &Path, force: bool) -> Result<u8, Fatal> {
     let public = key.public();
     write_atomic(out, key.to_pem()?.as_bytes(), 0o600)?;
     write_atomic(&pub_out, public.to_spki_pem().as_bytes(), 0o644)?;
-    outln!("wrote {} and {}", out.display(), pub_out.display());
+    outln!(
+        "wrote {} and {}",
+        Escaped(out.display()),
+        Escaped(pub_out.display())
+    );
     outln!("key id:     {}", public.id());
     outln!("public key: {}", public.to_text());
     Ok(0)
@@ -606,7 +616,7 @@ fn sign(keys: &[PathBuf], statement: &Path, out: &Path, limits: &Limits) -> Resu
     let refs: Vec<&SecretKey> = secret.iter().collect();
     let bytes = envelope::sign(&st.encode(), &refs);
     write_atomic(out, &bytes, 0o644)?;
-    outln!("{} {}", Sha256::of(&bytes), out.display());
+    outln!("{} {}", Sha256::of(&bytes), Escaped(out.display()));
     Ok(0)
 }
 
@@ -651,7 +661,7 @@ fn make_bundle(
     }
     let bytes = bundle::encode(&parts);
     write_atomic(out, &bytes, 0o644)?;
-    outln!("{} statements -> {}", parts.len(), out.display());
+    outln!("{} statements -> {}", parts.len(), Escaped(out.display()));
     Ok(0)
 }
 
@@ -902,25 +912,28 @@ fn gate(a: &GateArgs, limits: &Limits) -> Result<u8, Fatal> {
                 let what = release.as_ref().map_or(String::new(), |r| {
                     format!(
                         "{} {} (svn {}) on {}",
-                        r.name, r.version, r.svn, r.target.component
+                        Escaped(&r.name),
+                        Escaped(&r.version),
+                        r.svn,
+                        Escaped(&r.target.component)
                     )
                 });
                 outln!(
                     "decision: ACCEPT {what} for {} {} serial {}{}; state {} updated",
-                    g.device.vendor,
-                    g.device.model,
-                    g.device.serial,
+                    Escaped(&g.device.vendor),
+                    Escaped(&g.device.model),
+                    Escaped(&g.device.serial),
                     g.installed_to
                         .as_ref()
-                        .map_or(String::new(), |p| format!(", installed to {p}")),
-                    a.state.display()
+                        .map_or(String::new(), |p| format!(", installed to {}", Escaped(p))),
+                    Escaped(a.state.display())
                 );
             } else {
                 outln!(
                     "decision: REFUSE for {} {} serial {}: {}; nothing was installed and {} is unchanged",
-                    g.device.vendor,
-                    g.device.model,
-                    g.device.serial,
+                    Escaped(&g.device.vendor),
+                    Escaped(&g.device.model),
+                    Escaped(&g.device.serial),
                     out.report
                         .findings
                         .iter()
@@ -931,7 +944,7 @@ fn gate(a: &GateArgs, limits: &Limits) -> Result<u8, Fatal> {
                         .into_iter()
                         .collect::<Vec<_>>()
                         .join(", "),
-                    a.state.display()
+                    Escaped(a.state.display())
                 );
             }
         }
@@ -979,27 +992,29 @@ fn vet_unit_line(u: &hwprov::vet::Unit, format: Format2) -> Option<String> {
                 Some(format!(
                     "{:<5} {}{}: {}",
                     r.verdict.as_str().to_uppercase(),
-                    u.path.display(),
-                    r.unit.as_ref().map_or(String::new(), |f| format!(" (serial {})", f.product.serial)),
+                    Escaped(u.path.display()),
+                    r.unit.as_ref().map_or(String::new(), |f| format!(" (serial {})", Escaped(&f.product.serial))),
                     rules.join(", ")
                 ))
             }
-            Err(e) => Some(format!("ERROR {e}")),
+            Err(e) => Some(format!("ERROR {}", Escaped(e))),
         },
     }
 }
+
+/// Most `vet` threads: far more than the cores of any machine vet runs on,
+/// far fewer than the million a typo asks for (each thread has a stack and
+/// a window of units in flight).
+const MAX_JOBS: usize = 256;
 
 fn vet(a: &VetArgs, limits: &Limits) -> Result<u8, Fatal> {
     use std::io::IsTerminal as _;
     let at = parse_at(&a.at)?;
     let policy = Policy::load(&a.policy, limits)?;
-    let units = hwprov::vet::collect(&a.paths)?;
-    let jobs = a
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    if jobs == 0 {
-        return Err(Fatal("--jobs must be at least 1".into()));
-    }
+    let hwprov::vet::Collected { units, skipped } = hwprov::vet::collect(&a.paths)?;
+    let jobs = a.jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_JOBS))
+    });
     let bar = if std::io::stderr().is_terminal() {
         let b = indicatif::ProgressBar::new(units.len() as u64);
         b.set_style(
@@ -1022,7 +1037,7 @@ fn vet(a: &VetArgs, limits: &Limits) -> Result<u8, Fatal> {
     let mut pending: Vec<(std::path::PathBuf, Sha256, Entry)> = Vec::new();
     let mut all_units: Vec<(std::path::PathBuf, Option<Sha256>)> = Vec::new();
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
-    let summary = hwprov::vet::run(&policy, &units, at, limits, jobs, |u| {
+    let mut summary = hwprov::vet::run(&policy, &units, at, limits, jobs, |u| {
         bar.inc(1);
         if log.is_some() {
             all_units.push((u.path.clone(), u.digest));
@@ -1043,6 +1058,7 @@ fn vet(a: &VetArgs, limits: &Limits) -> Result<u8, Fatal> {
     })?;
     bar.finish_and_clear();
     drop(stdout);
+    summary.skipped = hwprov::vet::Skipped::of(&skipped);
     if let Some((log, policy_bytes)) = &log {
         // Objects first (in parallel), then every unit's entry in one batch.
         let policy_in = policy_inputs(log, &policy, policy_bytes)?;
@@ -1086,9 +1102,11 @@ fn vet(a: &VetArgs, limits: &Limits) -> Result<u8, Fatal> {
             "logged entries {}..{} in {}",
             range.start,
             range.end,
-            a.log
-                .as_ref()
-                .map_or(String::new(), |p| p.display().to_string())
+            Escaped(
+                a.log
+                    .as_ref()
+                    .map_or(String::new(), |p| p.display().to_string())
+            )
         );
     }
     if let Some(h) = &a.html {
@@ -1105,8 +1123,8 @@ fn vet(a: &VetArgs, limits: &Limits) -> Result<u8, Fatal> {
             outln!(
                 "\nvetted {} units against policy '{}' version '{}' at {}",
                 summary.units,
-                summary.policy.name,
-                summary.policy.version,
+                Escaped(&summary.policy.name),
+                Escaped(&summary.policy.version),
                 summary.at
             );
             outln!(
@@ -1121,8 +1139,8 @@ fn vet(a: &VetArgs, limits: &Limits) -> Result<u8, Fatal> {
                     "  {:<6} {}: {}\n         {}",
                     f.severity.as_str(),
                     f.rule,
-                    f.subject,
-                    f.message
+                    Escaped(&f.subject),
+                    Escaped(&f.message)
                 );
             }
             outln!(
@@ -1133,10 +1151,11 @@ fn vet(a: &VetArgs, limits: &Limits) -> Result<u8, Fatal> {
                 let shares: Vec<String> = c
                     .vendors
                     .iter()
-                    .map(|(v, s)| format!("{v} {:.1}%", s * 100.0))
+                    .map(|(v, s)| format!("{} {:.1}%", Escaped(v), s * 100.0))
                     .collect();
                 outln!(
-                    "  class {class}: {} units, HHI {:.0}: {}",
+                    "  class {}: {} units, HHI {:.0}: {}",
+                    Escaped(class),
                     c.units,
                     c.hhi,
                     shares.join(", ")
@@ -1151,8 +1170,27 @@ fn vet(a: &VetArgs, limits: &Limits) -> Result<u8, Fatal> {
                     .collect();
                 outln!("  {stage} sites: {}", shares.join(", "));
             }
+            if summary.skipped.count > 0 {
+                let more = summary.skipped.count - summary.skipped.files.len() as u64;
+                outln!(
+                    "  passed over {} file(s) that are hidden or not *.cbor/*.cose bundles: {}{}",
+                    summary.skipped.count,
+                    summary
+                        .skipped
+                        .files
+                        .iter()
+                        .map(|f| hwprov::text::escape(f))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    if more > 0 {
+                        format!(" and {more} more")
+                    } else {
+                        String::new()
+                    }
+                );
+            }
             if let Some(h) = &a.html {
-                outln!("  HTML report: {}", h.display());
+                outln!("  HTML report: {}", Escaped(h.display()));
             }
             outln!("verdict: {}", summary.verdict.as_str().to_uppercase());
         }
@@ -1253,7 +1291,11 @@ fn log_command(cmd: LogCommand, _limits: &Limits) -> Result<u8, Fatal> {
         LogCommand::Init { dir, key, origin } => {
             let key = SecretKey::load(&key)?;
             let log = Log::init(&dir, &key, &origin)?;
-            outln!("created log {} with origin {}", dir.display(), log.origin());
+            outln!(
+                "created log {} with origin {}",
+                Escaped(dir.display()),
+                log.origin()
+            );
             outln!(
                 "verifier key: {}",
                 std::fs::read_to_string(dir.join("log.vkey"))
@@ -1265,21 +1307,36 @@ fn log_command(cmd: LogCommand, _limits: &Limits) -> Result<u8, Fatal> {
         LogCommand::Verify { dir, repair } => {
             let log = Log::open(&dir)?;
             if repair {
-                let (n, torn) = log.repair()?;
-                outln!(
-                    "repaired {}: kept {n} complete entries, truncated {torn} torn byte(s), rebuilt index, hashes and checkpoint",
-                    dir.display()
-                );
+                match log.repair() {
+                    Ok(r) => outln!(
+                        "repaired {}: kept the {} entries the checkpoint signs, removed {} unsigned entr{} and {} byte(s) after them, rebuilt index and hashes (nothing was signed)",
+                        Escaped(dir.display()),
+                        r.kept,
+                        r.unsigned_entries,
+                        if r.unsigned_entries == 1 { "y" } else { "ies" },
+                        r.removed_bytes
+                    ),
+                    Err(e @ hwprov::log::LogError::Tampered { .. }) => {
+                        outln!(
+                            "log {} is TAMPERED: {}",
+                            Escaped(dir.display()),
+                            Escaped(&e)
+                        );
+                        outln!("repair refused: nothing was changed");
+                        return Ok(1);
+                    }
+                    Err(e) => return Err(e.into()),
+                }
             }
             let (n, problems) = log.verify()?;
             for p in &problems {
-                outln!("problem: {p}");
+                outln!("problem: {}", Escaped(p));
             }
             if problems.is_empty() {
                 let cp = log.checkpoint()?;
                 outln!(
                     "log {} verifies: {n} entries, checkpoint size {} root {}",
-                    dir.display(),
+                    Escaped(dir.display()),
                     cp.size,
                     b64(&cp.root)
                 );
@@ -1287,7 +1344,7 @@ fn log_command(cmd: LogCommand, _limits: &Limits) -> Result<u8, Fatal> {
             } else {
                 outln!(
                     "log {} does NOT verify: {} problem(s)",
-                    dir.display(),
+                    Escaped(dir.display()),
                     problems.len()
                 );
                 Ok(1)
@@ -1352,10 +1409,31 @@ fn replay(dir: &Path, from: Option<u64>, to: Option<u64>, limits: &Limits) -> Re
     let (n, problems) = log.verify()?;
     let mut differ = 0usize;
     for p in &problems {
-        outln!("problem: {p}");
+        outln!("problem: {}", Escaped(p));
     }
+    // Ranges are checked, never clamped or wrapped: a range that names no
+    // entry of this log is a usage error, not an empty success.
     let first = from.unwrap_or(0);
-    let last = to.map_or(n, |t| (t + 1).min(n));
+    if let Some(t) = to
+        && t >= n
+    {
+        return Err(Fatal(format!(
+            "--to {t}: the log has {n} entries (0 to {})",
+            n.saturating_sub(1)
+        )));
+    }
+    if from.is_some() && first >= n {
+        return Err(Fatal(format!(
+            "--from {first}: the log has {n} entries (0 to {})",
+            n.saturating_sub(1)
+        )));
+    }
+    if let Some(t) = to
+        && first > t
+    {
+        return Err(Fatal(format!("--from {first} is after --to {t}")));
+    }
+    let last = to.map_or(n, |t| t + 1);
     let mut policies = std::collections::HashMap::new();
     // Shipment decisions in range, rebuilt from the unit decisions replayed
     // before them rather than by verifying every unit a second time.
@@ -1389,10 +1467,15 @@ fn replay(dir: &Path, from: Option<u64>, to: Option<u64>, limits: &Limits) -> Re
             Err(why) => Err(why),
         };
         match outcome {
-            Ok(()) => outln!("entry {i}: same ({} {} at {})", e.command, e.verdict, e.at),
+            Ok(()) => outln!(
+                "entry {i}: same ({} {} at {})",
+                Escaped(&e.command),
+                Escaped(&e.verdict),
+                e.at
+            ),
             Err(why) => {
                 differ += 1;
-                outln!("entry {i}: DIFFERENT: {why}");
+                outln!("entry {i}: DIFFERENT: {}", Escaped(&why));
             }
         }
     }

@@ -356,6 +356,58 @@ pub fn verify_consistency(
     Ok(())
 }
 
+/// The right edge of a growing tree: the roots of its complete subtrees,
+/// largest first (at most 64). Fed leaves in order, it yields exactly the
+/// hashes [`stored_hashes_for_leaf`] stores for each, and the root of the
+/// tree so far, in memory that does not grow with the number of leaves:
+/// what streaming verification of a log needs.
+#[derive(Debug, Clone, Default)]
+pub struct Frontier {
+    /// (level, hash) of each complete subtree on the right edge.
+    stack: Vec<(u32, Hash)>,
+    size: u64,
+}
+
+impl Frontier {
+    /// Adds the next leaf; returns the hashes it adds to the stored
+    /// sequence (the leaf hash, then one per subtree it completes).
+    pub fn push(&mut self, leaf: Hash) -> Vec<Hash> {
+        let mut out = vec![leaf];
+        let mut h = leaf;
+        let mut level = 0;
+        while let Some(&(l, left)) = self.stack.last() {
+            if l != level {
+                break;
+            }
+            self.stack.pop();
+            h = node_hash(&left, &h);
+            level += 1;
+            out.push(h);
+        }
+        self.stack.push((level, h));
+        self.size += 1;
+        out
+    }
+
+    /// Leaves so far.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// RFC 9162 root of the leaves so far (the complete subtrees folded
+    /// from the right).
+    pub fn root(&self) -> Hash {
+        let mut it = self.stack.iter().rev();
+        let Some(&(_, mut h)) = it.next() else {
+            return empty_root();
+        };
+        for (_, left) in it {
+            h = node_hash(left, &h);
+        }
+        h
+    }
+}
+
 /// Stored hashes in memory (tests, and small logs).
 #[derive(Debug, Clone, Default)]
 pub struct MemoryTree {
@@ -412,6 +464,25 @@ mod tests {
                 let k = largest_pow2_below(n as u64) as usize;
                 node_hash(&mth(&leaves[..k]), &mth(&leaves[k..]))
             }
+        }
+    }
+
+    #[test]
+    fn the_frontier_yields_the_stored_hashes_and_every_root() {
+        let mut t = MemoryTree::default();
+        let mut f = Frontier::default();
+        let mut leaves = Vec::new();
+        assert_eq!(f.root(), empty_root());
+        for i in 0..300u32 {
+            let l = leaf_hash(&i.to_be_bytes());
+            leaves.push(l);
+            let before = t.stored();
+            t.push_leaf_hash(l);
+            let new: Vec<Hash> = (before..t.stored())
+                .map(|j| t.get(j as u64).unwrap())
+                .collect();
+            assert_eq!(f.push(l), new, "leaf {i}");
+            assert_eq!(f.root(), mth(&leaves), "size {}", i + 1);
         }
     }
 

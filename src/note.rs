@@ -45,7 +45,10 @@ pub enum NoteError {
 impl fmt::Display for NoteError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            NoteError::BadName => write!(f, "key name must be non-empty, without spaces or '+'"),
+            NoteError::BadName => write!(
+                f,
+                "key name must be 1 to {MAX_NAME_BYTES} bytes, without spaces, control characters or '+'"
+            ),
             NoteError::BadVerifierKey { reason } => write!(f, "verifier key: {reason}"),
             NoteError::Malformed { reason } => write!(f, "signed note: {reason}"),
             NoteError::NotSigned => write!(f, "signed note: no valid signature by the log's key"),
@@ -56,8 +59,18 @@ impl fmt::Display for NoteError {
 
 impl std::error::Error for NoteError {}
 
+/// Longest key name (a log's origin) hwprov accepts, in bytes. C2SP sets no
+/// bound; a log whose origin made its checkpoint or verifier key larger
+/// than the files hwprov reads could never be opened again.
+pub const MAX_NAME_BYTES: usize = 256;
+
 fn check_name(name: &str) -> Result<(), NoteError> {
-    if name.is_empty() || name.chars().any(|c| c.is_whitespace() || c == '+') {
+    if name.is_empty()
+        || name.len() > MAX_NAME_BYTES
+        || name
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '+')
+    {
         return Err(NoteError::BadName);
     }
     Ok(())

@@ -3,6 +3,7 @@
 use crate::digest::Sha256;
 use crate::keys::KeyId;
 use crate::rules::Rule;
+use crate::text::Escaped;
 use crate::time::Timestamp;
 use serde::{Serialize, Serializer};
 use std::collections::{HashMap, HashSet};
@@ -238,10 +239,11 @@ impl Report {
         let mut o = String::new();
         let _ = writeln!(
             o,
-            "{source}: {} statement(s), policy '{}' version '{}', at {}\n",
+            "{}: {} statement(s), policy '{}' version '{}', at {}\n",
+            Escaped(source),
             self.statements.len(),
-            self.policy.name,
-            self.policy.version,
+            Escaped(&self.policy.name),
+            Escaped(&self.policy.version),
             self.at
         );
         // Findings grouped by statement once (in report order), not one scan
@@ -263,7 +265,7 @@ impl Report {
                 "  {role}{} {} from {}: {}",
                 s.type_name.unwrap_or("undecoded"),
                 short(&s.digest),
-                s.issuer.as_deref().unwrap_or("unknown issuer"),
+                Escaped(s.issuer.as_deref().unwrap_or("unknown issuer")),
                 if s.verified {
                     "verified"
                 } else {
@@ -297,8 +299,8 @@ fn write_finding(o: &mut String, f: &Finding) {
         "    {:<6} {}: {}\n           {}",
         f.severity.as_str(),
         f.rule,
-        f.subject,
-        f.message
+        Escaped(&f.subject),
+        Escaped(&f.message)
     );
     if matches!(f.severity, Severity::Deny | Severity::Warn) {
         let _ = writeln!(o, "           fix: {}", f.rule.help());

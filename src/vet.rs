@@ -39,7 +39,10 @@ pub enum VetError {
         problem: String,
     },
     /// The paths hold no bundle.
-    NoUnits,
+    NoUnits {
+        /// Entries passed over (hidden, or not `*.cbor`/`*.cose`).
+        skipped: usize,
+    },
     /// Verifying a unit failed in a way that is a bug in hwprov.
     Internal {
         /// Its position in path order.
@@ -55,9 +58,9 @@ impl fmt::Display for VetError {
                 f,
                 "internal error while verifying unit {unit} (in path order); please report it with that unit (see SECURITY.md)"
             ),
-            VetError::NoUnits => write!(
+            VetError::NoUnits { skipped } => write!(
                 f,
-                "no bundles found: give bundle files, or directories holding *.cbor or *.cose files"
+                "no bundles found ({skipped} other or hidden file(s) passed over): give bundle files, or directories holding *.cbor or *.cose files"
             ),
         }
     }
@@ -65,7 +68,17 @@ impl fmt::Display for VetError {
 
 impl std::error::Error for VetError {}
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), VetError> {
+/// The bundle files of a shipment, and what was passed over.
+#[derive(Debug, Default)]
+pub struct Collected {
+    /// Bundle files, in walk order.
+    pub units: Vec<PathBuf>,
+    /// Files and directories passed over (not `*.cbor`/`*.cose`, or
+    /// hidden), each once; a hidden directory counts as one.
+    pub skipped: Vec<PathBuf>,
+}
+
+fn walk(dir: &Path, out: &mut Collected) -> Result<(), VetError> {
     let err = |e: std::io::Error| VetError::Path {
         path: dir.to_owned(),
         problem: e.to_string(),
@@ -77,11 +90,12 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), VetError> {
     entries.sort_by_key(|e| e.file_name());
     for e in entries {
         let name = e.file_name();
+        let p = e.path();
         if name.to_string_lossy().starts_with('.') {
+            out.skipped.push(p);
             continue;
         }
         let ft = e.file_type().map_err(err)?;
-        let p = e.path();
         if ft.is_dir() {
             walk(&p, out)?;
         } else if matches!(
@@ -90,7 +104,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), VetError> {
         ) {
             // Whatever it is (a file, a symlink, a pipe), it is a unit;
             // `verify_file` refuses anything but a regular file.
-            out.push(p);
+            out.units.push(p);
         } else if ft.is_symlink() && std::fs::metadata(&p).is_ok_and(|m| m.is_dir()) {
             // Not followed (no cycles, no walking out of the shipment), and
             // not silently skipped either: the units behind it would be lost.
@@ -100,17 +114,20 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), VetError> {
                           give its target as a path instead"
                     .into(),
             });
+        } else {
+            out.skipped.push(p);
         }
     }
     Ok(())
 }
 
 /// The bundle files under `paths`: files as given, directories recursively
-/// (`*.cbor` and `*.cose`, hidden entries skipped, each directory in name
-/// order). A symbolic link to a directory found while walking is an error
-/// rather than followed or skipped.
-pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, VetError> {
-    let mut out = Vec::new();
+/// (`*.cbor` and `*.cose`, each directory in name order), and the entries
+/// passed over (hidden, or another extension), which callers report: none
+/// is skipped in silence (SPEC 9). A symbolic link to a directory found
+/// while walking is an error rather than followed or skipped.
+pub fn collect(paths: &[PathBuf]) -> Result<Collected, VetError> {
+    let mut out = Collected::default();
     for p in paths {
         let meta = std::fs::symlink_metadata(p).map_err(|e| VetError::Path {
             path: p.clone(),
@@ -119,11 +136,13 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, VetError> {
         if meta.is_dir() {
             walk(p, &mut out)?;
         } else {
-            out.push(p.clone());
+            out.units.push(p.clone());
         }
     }
-    if out.is_empty() {
-        return Err(VetError::NoUnits);
+    if out.units.is_empty() {
+        return Err(VetError::NoUnits {
+            skipped: out.skipped.len(),
+        });
     }
     Ok(out)
 }
@@ -210,6 +229,36 @@ pub struct Summary {
     pub failing: Vec<FailingUnit>,
     /// Failing units beyond the list.
     pub failing_not_listed: u64,
+    /// Entries under the given directories that vet did not take (hidden,
+    /// or not `*.cbor`/`*.cose`): how many, and the first
+    /// [`MAX_LISTED_SKIPPED`] of them.
+    pub skipped: Skipped,
+}
+
+/// Most passed-over files listed by name in a summary.
+pub const MAX_LISTED_SKIPPED: usize = 20;
+
+/// What vet passed over, for the summary.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Skipped {
+    /// How many entries.
+    pub count: u64,
+    /// The first of them.
+    pub files: Vec<String>,
+}
+
+impl Skipped {
+    /// The summary's record of `paths`.
+    pub fn of(paths: &[PathBuf]) -> Skipped {
+        Skipped {
+            count: paths.len() as u64,
+            files: paths
+                .iter()
+                .take(MAX_LISTED_SKIPPED)
+                .map(|p| p.display().to_string())
+                .collect(),
+        }
+    }
 }
 
 fn ser_display<T: fmt::Display, S: serde::Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
@@ -737,6 +786,7 @@ fn summarise(policy: &Policy, acc: Acc, at: Timestamp) -> Summary {
         stages,
         failing: acc.failing,
         failing_not_listed: acc.failing_not_listed,
+        skipped: Skipped::default(),
     }
 }
 

@@ -811,6 +811,58 @@ fn log_files_replaced_by_huge_ones_are_reported_without_being_read() {
     assert_eq!(code(&run(&["log", "verify", &s(&log)])), 0, "restored");
 }
 
+/// Review finding: `log verify`, `replay` and `--repair` read `entries`
+/// whole (a sparse 6 GiB file took 6.3 GB of memory). They stream it.
+#[test]
+fn attack_a_6_gib_entries_file_is_streamed_not_loaded() {
+    let env = Env::new();
+    let log = env.p("log");
+    let key = env.p("log.pem");
+    assert_eq!(code(&run(&["key", "generate", "--out", &s(&key)])), 0);
+    let o = run(&[
+        "log",
+        "init",
+        &s(&log),
+        "--key",
+        &s(&key),
+        "--origin",
+        "hostile.example/log",
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let o = run(&[
+        "verify",
+        "--policy",
+        &s(&env.p("policy.toml")),
+        "--at",
+        AT,
+        "--log",
+        &s(&log),
+        &s(&root().join("examples/data/device-clean.cbor")),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let entries = log.join("entries");
+    let len = std::fs::metadata(&entries).unwrap().len();
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&entries)
+        .unwrap();
+    f.set_len(6 << 30).unwrap();
+    for cmd in [&["log", "verify"][..], &["replay"][..]] {
+        let mut c = bin();
+        c.args(cmd).arg(&log);
+        let (o, peak_kib) = run_sampling_rss(c);
+        assert_eq!(code(&o), 1, "{cmd:?}: {}{}", stdout(&o), stderr(&o));
+        assert!(stdout(&o).contains("torn tail"), "{cmd:?}: {}", stdout(&o));
+        assert!(peak_kib < 32 * 1024, "{cmd:?}: peak RSS {peak_kib} KiB");
+    }
+    let mut c = bin();
+    c.args(["log", "verify", "--repair"]).arg(&log);
+    let (o, peak_kib) = run_sampling_rss(c);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    assert!(peak_kib < 32 * 1024, "repair: peak RSS {peak_kib} KiB");
+    assert_eq!(std::fs::metadata(&entries).unwrap().len(), len);
+}
+
 #[test]
 fn deeply_nested_toml_and_json_are_input_errors_not_stack_overflows() {
     let env = Env::new();
@@ -889,4 +941,70 @@ fn a_shipment_of_units_with_24000_findings_each_stays_within_the_vet_window() {
         html.contains("… and 11980 more"),
         "reasons are capped per unit"
     );
+}
+
+/// Review finding: the text report printed an unverified statement's
+/// issuer raw, so newlines and escape sequences could print a fake
+/// "verified ... verdict: PASS" block and hide the real result; vet printed
+/// file names raw. Every text output escapes control characters.
+#[test]
+fn attack_terminal_injection_through_issuer_and_file_names() {
+    let env = Env::new();
+    let fake = "penang-osat: verified\n\u{1b}[2K\u{1b}[1A\nverdict: PASS (0 deny, 0 warn, 0 info, 0 waived)\n\u{202e}";
+    // An atp statement by an unknown key, whose issuer is the payload.
+    let bundle = Unit::new("AX5-990001").bundle_with(
+        &|st: &hwprov::Statement| {
+            let mut s = st.clone();
+            s.issuer = fake.into();
+            sign(&s, &[&key("penang-osat", 9)])
+        },
+        &|_| {},
+    );
+    let evil_name = env.p("unit\u{1b}]0;owned\u{7}\nverdict: PASS.cbor");
+    w(&evil_name, &bundle);
+    w(&env.p("garbage\u{1b}[31m.cbor"), b"not a bundle");
+    let o = run(&[
+        "verify",
+        "--policy",
+        &s(&env.p("policy.toml")),
+        "--at",
+        AT,
+        &s(&evil_name),
+    ]);
+    assert_eq!(code(&o), 1);
+    let out = stdout(&o);
+    assert!(
+        !out.contains('\u{1b}') && !out.contains('\u{202e}'),
+        "{out:?}"
+    );
+    assert!(out.contains("\\u{1b}[2K"), "{out}");
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("verdict:")).count(),
+        1,
+        "exactly one verdict line: {out}"
+    );
+    assert!(out.lines().any(|l| l.starts_with("verdict: FAIL")), "{out}");
+    let mut c = bin();
+    c.args(["vet", "--policy", &s(&env.p("policy.toml")), "--at", AT])
+        .arg(env.p(""));
+    let (o, _) = run_sampling_rss(c);
+    let out = stdout(&o);
+    assert!(!out.contains('\u{1b}') && !out.contains('\u{7}'), "{out:?}");
+    assert!(out.contains("garbage\\u{1b}[31m.cbor"), "{out}");
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("verdict:")).count(),
+        1,
+        "{out}"
+    );
+    // Errors on stderr too.
+    let o = run(&[
+        "verify",
+        "--policy",
+        &s(&env.p("policy.toml")),
+        "--at",
+        AT,
+        &s(&env.p("garbage\u{1b}[31m.cbor")),
+    ]);
+    assert_eq!(code(&o), 2);
+    assert!(!stderr(&o).contains('\u{1b}'), "{:?}", stderr(&o));
 }

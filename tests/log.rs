@@ -596,3 +596,283 @@ fn a_shipment_decision_replays_from_its_units_whatever_they_were() {
     assert_eq!(code(&o), 1);
     assert!(stdout(&o).contains("entry 0: DIFFERENT"), "{}", stdout(&o));
 }
+
+// Security review findings: the log must not launder tampering.
+
+/// Splits an entries file into its items' entry bytes.
+fn entry_items(dir: &Path) -> Vec<Vec<u8>> {
+    let bytes = std::fs::read(dir.join("entries")).unwrap();
+    let mut out = Vec::new();
+    let mut pos = 0;
+    while pos < bytes.len() {
+        let (b, used) = hwprov::cbor::bstr_prefix(&bytes[pos..], 1 << 20).unwrap();
+        out.push(b.to_vec());
+        pos += used;
+    }
+    out
+}
+
+/// What an attacker without the log key can do: write the entries and
+/// recompute the index and stored hashes from them (all public data).
+fn rewrite_entries(dir: &Path, entries: &[Vec<u8>]) {
+    let mut file = Vec::new();
+    let mut index = Vec::new();
+    let mut tree = merkle::MemoryTree::default();
+    for e in entries {
+        file.extend(hwprov::cbor::encode(&hwprov::cbor::Value::Bytes(e.clone())));
+        index.extend_from_slice(&(file.len() as u64).to_be_bytes());
+        tree.push(e);
+    }
+    let mut hashes = Vec::new();
+    for i in 0..tree.stored() as u64 {
+        hashes.extend_from_slice(&tree.get(i).unwrap());
+    }
+    std::fs::write(dir.join("entries"), file).unwrap();
+    std::fs::write(dir.join("index"), index).unwrap();
+    std::fs::write(dir.join("hashes"), hashes).unwrap();
+}
+
+fn log_files(dir: &Path) -> Vec<Vec<u8>> {
+    [
+        "entries",
+        "index",
+        "hashes",
+        "checkpoint",
+        "log.key",
+        "log.vkey",
+    ]
+    .iter()
+    .map(|f| std::fs::read(dir.join(f)).unwrap())
+    .collect()
+}
+
+/// A log of a PASS entry then a FAIL entry.
+fn pass_then_fail(tmp: &Path) -> PathBuf {
+    let dir = new_log(tmp);
+    assert_eq!(code(&verify_logged(&dir, "device-clean.cbor")), 0);
+    assert_eq!(code(&verify_logged(&dir, "device-high-risk-atp.cbor")), 1);
+    dir
+}
+
+/// (a) The FAIL entry overwritten with a copy of the PASS entry (index
+/// field adjusted), derived files recomputed. `log verify` flags it; the
+/// next ordinary append once signed a checkpoint over it, after which
+/// everything verified. Now the append refuses and the tampering stays
+/// visible.
+#[test]
+fn attack_log_overwrite_then_append_does_not_launder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = pass_then_fail(tmp.path());
+    let d = dir.to_str().unwrap();
+    let mut items = entry_items(&dir);
+    let mut forged = hwprov::log::Entry::decode(&items[0]).unwrap();
+    assert_eq!(forged.verdict, "pass");
+    forged.index = 1;
+    items[1] = forged.encode();
+    rewrite_entries(&dir, &items);
+    let o = run(&["log", "verify", d]);
+    assert_eq!(code(&o), 1);
+    let out = stdout(&o);
+    let line = out
+        .lines()
+        .find(|l| l.contains("tampering"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        !line.contains("--repair"),
+        "tampering must not suggest --repair: {line}"
+    );
+    let before = log_files(&dir);
+    let o = verify_logged(&dir, "device-clean.cbor");
+    assert_eq!(code(&o), 2, "{}{}", stdout(&o), stderr(&o));
+    assert!(stderr(&o).contains("tampered"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("--repair"), "{}", stderr(&o));
+    assert_eq!(log_files(&dir), before, "nothing appended or signed");
+    assert_eq!(code(&run(&["log", "verify", d])), 1);
+    assert_eq!(code(&run(&["replay", d])), 1);
+    // --repair refuses too and changes nothing.
+    let o = run(&["log", "verify", d, "--repair"]);
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    assert!(stdout(&o).contains("TAMPERED"), "{}", stdout(&o));
+    assert_eq!(log_files(&dir), before);
+}
+
+/// (b) `--repair` once re-signed a log with a dropped or altered complete
+/// entry, a back-dated entry time, or a swapped key pair.
+#[test]
+fn attack_log_repair_never_signs_fewer_or_different_entries() {
+    let tmp = tempfile::tempdir().unwrap();
+    type Tamper = fn(&Path, &Path);
+    let cases: [(&str, Tamper); 4] = [
+        ("dropped last entry", |dir, _| {
+            let items = entry_items(dir);
+            rewrite_entries(dir, &items[..1]);
+        }),
+        ("dropped last entry, torn bytes left", |dir, _| {
+            let items = entry_items(dir);
+            rewrite_entries(dir, &items[..1]);
+            let mut f = std::fs::OpenOptions::new()
+                .append(true)
+                .open(dir.join("entries"))
+                .unwrap();
+            std::io::Write::write_all(&mut f, &[0x59, 0x01]).unwrap();
+        }),
+        ("back-dated entry time", |dir, _| {
+            let mut items = entry_items(dir);
+            let mut e = hwprov::log::Entry::decode(&items[1]).unwrap();
+            e.time = hwprov::Timestamp(e.time.0 - 86_400 * 365);
+            items[1] = e.encode();
+            rewrite_entries(dir, &items);
+        }),
+        ("swapped key pair", |dir, tmp| {
+            let k = tmp.join("attacker.pem");
+            assert_eq!(
+                code(&run(&[
+                    "key",
+                    "generate",
+                    "--out",
+                    k.to_str().unwrap(),
+                    "--force"
+                ])),
+                0
+            );
+            let other = tmp.join("other-log");
+            let o = run(&[
+                "log",
+                "init",
+                other.to_str().unwrap(),
+                "--key",
+                k.to_str().unwrap(),
+                "--origin",
+                "example.com/hwprov-test-log",
+            ]);
+            assert_eq!(code(&o), 0, "{}", stderr(&o));
+            for f in ["log.key", "log.vkey"] {
+                std::fs::copy(other.join(f), dir.join(f)).unwrap();
+            }
+            std::fs::remove_dir_all(other).unwrap();
+        }),
+    ];
+    for (what, tamper) in cases {
+        let case = tmp.path().join(what.replace(' ', "-"));
+        std::fs::create_dir_all(&case).unwrap();
+        let dir = pass_then_fail(&case);
+        tamper(&dir, &case);
+        let before = log_files(&dir);
+        let o = run(&["log", "verify", dir.to_str().unwrap(), "--repair"]);
+        assert_eq!(code(&o), 1, "{what}: {}{}", stdout(&o), stderr(&o));
+        assert!(stdout(&o).contains("TAMPERED"), "{what}: {}", stdout(&o));
+        assert_eq!(log_files(&dir), before, "{what}: repair changed the log");
+        let o = verify_logged(&dir, "device-clean.cbor");
+        assert_ne!(code(&o), 0, "{what}: an append built on it");
+        assert_eq!(log_files(&dir), before, "{what}: an append changed the log");
+    }
+}
+
+/// An entry appended without the key (with consistent derived files) is
+/// covered by no signature: `log verify` says so, appends refuse to build
+/// on it, and `--repair` removes it instead of signing it.
+#[test]
+fn attack_log_unsigned_appended_entry_is_removed_not_signed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = pass_then_fail(tmp.path());
+    let d = dir.to_str().unwrap();
+    let cp_before = std::fs::read(dir.join("checkpoint")).unwrap();
+    let mut items = entry_items(&dir);
+    let mut forged = hwprov::log::Entry::decode(&items[0]).unwrap();
+    forged.index = 2;
+    items.push(forged.encode());
+    rewrite_entries(&dir, &items);
+    let o = run(&["log", "verify", d]);
+    assert_eq!(code(&o), 1);
+    assert!(
+        stdout(&o).contains("covered by no signature"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(code(&verify_logged(&dir, "device-clean.cbor")), 2);
+    let o = run(&["log", "verify", d, "--repair"]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("removed 1 unsigned entry"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(entry_items(&dir).len(), 2);
+    assert_eq!(
+        std::fs::read(dir.join("checkpoint")).unwrap(),
+        cp_before,
+        "nothing re-signed"
+    );
+    assert_eq!(code(&verify_logged(&dir, "device-clean.cbor")), 0);
+    assert_eq!(code(&run(&["log", "verify", d])), 0);
+}
+
+/// Review finding: `replay --to 18446744073709551615` wrapped and replayed
+/// nothing with exit 0, even on a log where a plain replay reports a
+/// difference; `--from` after `--to` also exited 0. Ranges are checked.
+#[test]
+fn replay_ranges_are_checked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = pass_then_fail(tmp.path());
+    let d = dir.to_str().unwrap();
+    for (args, want) in [
+        (
+            &["--to", "18446744073709551615"][..],
+            "--to 18446744073709551615: the log has 2 entries",
+        ),
+        (&["--to", "2"][..], "--to 2: the log has 2 entries (0 to 1)"),
+        (&["--from", "2"][..], "--from 2: the log has 2 entries"),
+        (
+            &["--from", "1", "--to", "0"][..],
+            "--from 1 is after --to 0",
+        ),
+    ] {
+        let o = run(&[&["replay", d][..], args].concat());
+        assert_eq!(code(&o), 2, "{args:?}: {}", stdout(&o));
+        assert!(stderr(&o).contains(want), "{args:?}: {}", stderr(&o));
+    }
+    let o = run(&["replay", d, "--from", "1", "--to", "1"]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("1 replayed, 0 different"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+/// Review finding: a 70,000-character origin created a log that could never
+/// be opened (its checkpoint outgrew the note limit). Bounded at init.
+#[test]
+fn a_log_origin_is_bounded_at_init() {
+    let tmp = tempfile::tempdir().unwrap();
+    let key = tmp.path().join("k.pem");
+    assert_eq!(
+        code(&run(&["key", "generate", "--out", key.to_str().unwrap()])),
+        0
+    );
+    let dir = tmp.path().join("log");
+    let long = "a".repeat(70_000);
+    let o = run(&[
+        "log",
+        "init",
+        dir.to_str().unwrap(),
+        "--key",
+        key.to_str().unwrap(),
+        "--origin",
+        &long,
+    ]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("1 to 256 bytes"), "{}", stderr(&o));
+    assert!(!dir.exists(), "nothing created");
+    let o = run(&[
+        "log",
+        "init",
+        dir.to_str().unwrap(),
+        "--key",
+        key.to_str().unwrap(),
+        "--origin",
+        &"a".repeat(256),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(code(&run(&["log", "verify", dir.to_str().unwrap()])), 0);
+}

@@ -267,9 +267,35 @@ fn an_unreadable_unit_is_an_error_for_that_unit_only() {
             ("notes.txt", b"ignored".to_vec()),
         ],
     );
+    std::fs::write(tmp.path().join("ship/.hidden.cbor"), b"x").unwrap();
+    std::fs::write(tmp.path().join("ship/UPPER.CBOR"), b"x").unwrap();
+    let o = run(&[
+        "vet",
+        "--policy",
+        &policy,
+        "--at",
+        AT,
+        tmp.path().join("ship").to_str().unwrap(),
+    ]);
+    assert!(
+        stdout(&o).contains("passed over 3 file(s) that are hidden or not *.cbor/*.cose bundles"),
+        "{}",
+        stdout(&o)
+    );
+    std::fs::remove_file(tmp.path().join("ship/.hidden.cbor")).unwrap();
+    std::fs::remove_file(tmp.path().join("ship/UPPER.CBOR")).unwrap();
     let (code, lines, _) = vet_json(&policy, &[], &[&tmp.path().join("ship")]);
     assert_eq!(code, 1);
     assert_eq!(lines.len(), 4, "notes.txt is not a unit");
+    // ... but it is counted and named, never skipped in silence.
+    let summary = lines.last().unwrap();
+    assert_eq!(summary["skipped"]["count"], 1, "{summary}");
+    assert!(
+        summary["skipped"]["files"][0]
+            .as_str()
+            .unwrap()
+            .ends_with("notes.txt")
+    );
     let errors: Vec<&serde_json::Value> =
         lines.iter().filter(|l| l["verdict"] == "error").collect();
     assert_eq!(errors.len(), 1);
