@@ -411,3 +411,52 @@ fn inspect_refuses_non_hwprov_files() {
     assert!(stderr(&o).contains("not a bundle"), "{}", stderr(&o));
     let _ = Path::new(".");
 }
+
+/// Review finding: JSON read last-wins let a statement carry two issuers
+/// (the signer's tool and a reader could disagree on which counts).
+#[test]
+fn sign_refuses_duplicate_json_keys() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let p = |n: &str| d.join(n).display().to_string();
+    std::fs::write(
+        d.join("s.json"),
+        r#"{"v":1,"type":"stage","issuer":"pearl-river-osat","issuer":"penang-osat","issued":"2026-03-01T00:00:00Z","stage":"atp","part":"P","lot":"L","site":{"name":"S","country":"DE"},"inputs":[]}"#,
+    )
+    .unwrap();
+    let o = run(&[
+        "sign",
+        "--key",
+        &data("keys/penang-osat.pem"),
+        &p("s.json"),
+        "--out",
+        &p("s.cose"),
+    ]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("duplicate key `issuer`"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("s.json"), "{}", stderr(&o));
+    assert!(!d.join("s.cose").exists());
+}
+
+/// Review findings: `--jobs 1000000` ran for minutes; an `--at` that an
+/// offset carries past year 9999 printed as "10000-01-01".
+#[test]
+fn jobs_and_times_out_of_range_are_input_errors() {
+    let policy = data("policy.toml");
+    let o = run(&["vet", "--policy", &policy, "--jobs", "1000000", &data("shipment")]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("1..=256"), "{}", stderr(&o));
+    let o = run(&["vet", "--policy", &policy, "--jobs", "0", &data("shipment")]);
+    assert_eq!(code(&o), 2);
+    let o = run(&[
+        "verify",
+        "--policy",
+        &policy,
+        "--at",
+        "9999-12-31T23:30:00-01:00",
+        &data("device-clean.cbor"),
+    ]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("after 9999-12-31T23:59:59Z"), "{}", stderr(&o));
+    assert!(!stdout(&o).contains("10000"));
+}
