@@ -128,6 +128,10 @@ fn map_dec<E>(e: dec::Error<E>) -> CborError {
 /// linear duplicate-key check this bounds the work a map costs.
 pub const MAX_MAP_ENTRIES: usize = 10_000;
 
+/// Maps up to this size find duplicate keys by comparing with the keys
+/// before (at most 120 comparisons of short byte strings, no hashing).
+const SMALL_MAP: usize = 16;
+
 struct Decoder<'a> {
     input: &'a [u8],
     reader: SliceReader<'a>,
@@ -244,12 +248,27 @@ impl<'a> Decoder<'a> {
                 // Every item is in its one shortest encoding (checked as it is
                 // read), so two keys are equal exactly when their encoded bytes
                 // are: a set of byte slices finds duplicates in linear time.
-                let mut seen: HashSet<&'a [u8]> = HashSet::with_capacity(len);
+                // Small maps (every map of a real statement) compare with
+                // the few keys before; larger ones use a hash set.
+                let mut few: Vec<&'a [u8]> = Vec::new();
+                let mut many: HashSet<&'a [u8]> = HashSet::new();
+                if len <= SMALL_MAP {
+                    few.reserve_exact(len);
+                } else {
+                    many.reserve(len);
+                }
                 for _ in 0..len {
                     let key_start = self.pos();
                     let k = self.item(depth)?;
                     let key_bytes = self.input.get(key_start..self.pos()).unwrap_or_default();
-                    if !seen.insert(key_bytes) {
+                    let new = if len <= SMALL_MAP {
+                        let new = !few.contains(&key_bytes);
+                        few.push(key_bytes);
+                        new
+                    } else {
+                        many.insert(key_bytes)
+                    };
+                    if !new {
                         return Err(CborError::DuplicateKey);
                     }
                     let v = self.item(depth)?;
