@@ -6,6 +6,7 @@ mkdir -p corpus/envelope corpus/statement corpus/bundle corpus/policy corpus/sta
 printf '\000\003\000\006\001\001\007\002\000' > corpus/mutate/seed
 cp ../examples/data/device-state.json corpus/state/
 for d in ../test-vectors/*/; do
+  [ -f "$d/bundle.cbor" ] || continue
   n=$(basename "$d")
   cp "$d/bundle.cbor" "corpus/bundle/$n.cbor"
   cp "$d/policy.toml" "corpus/policy/$n.toml"

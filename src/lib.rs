@@ -3,9 +3,10 @@
 //! Each party in a hardware supply chain signs a statement about its step
 //! (COSE_Sign1/COSE_Sign with Ed25519 over deterministic CBOR); hwprov checks
 //! the statements and firmware hashes of a bundle against a trust policy and
-//! returns a verdict with findings a person can act on. `SPEC.md` (shared with
-//! other implementations) is the contract; the modules below follow its
-//! sections.
+//! returns a verdict with findings a person can act on. The hwprov contract
+//! (version 2, shared with independent implementations) defines the formats
+//! and rules; the modules below follow its sections, and `schemas/` and
+//! `docs/` in the repository describe them.
 //!
 //! ```
 //! use hwprov::{Limits, Policy, Timestamp, Verdict};

@@ -2,7 +2,7 @@
 //! pass/fail per case. A case folder holds `bundle.cbor`, `case.json` and
 //! optionally its own `policy.toml` (otherwise `DIR/policy.toml` is used).
 //!
-//! `case.json` (the format of `../shared/interop`):
+//! `case.json` (the format of the interop cases in `test-vectors/interop`):
 //! `{"at": TIME, "args": ["--deny-warnings"]?, "exit": 0|1|2?, "verdict":
 //! "pass"|"warn"|"fail"|null, "rules": [[rule, severity], ...],
 //! "absent": [rule, ...]?, "exact": bool?, "description": str?}`.

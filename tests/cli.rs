@@ -13,7 +13,7 @@ fn openssl(args: &[&str]) {
     let o = Command::new("openssl")
         .args(args)
         .output()
-        .expect("the openssl binary is required for these tests (.ci/run installs it)");
+        .expect("the openssl binary is required for these tests (apt-get install openssl; ./test.sh installs it when run as root)");
     assert!(
         o.status.success(),
         "openssl {args:?}: {}",

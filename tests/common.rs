@@ -12,11 +12,10 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// `../shared` beside the checkout (SPEC, vectors, interop).
-pub fn shared() -> PathBuf {
-    std::env::var_os("HWPROV_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("../shared"))
+/// Known-answer data from outside the project (sources and licences in
+/// `test-vectors/outside/README.md`).
+pub fn outside() -> PathBuf {
+    root().join("test-vectors/outside")
 }
 
 pub fn run(args: &[&str]) -> Output {
@@ -93,4 +92,49 @@ pub fn verify_case(dir: &Path) -> (i32, Option<serde_json::Value>, String, serde
         )
     };
     (code(&o), report, stderr(&o), case)
+}
+
+/// The Python that runs the independent checkers: `HWPROV_PYTHON` (set by
+/// `./test.sh` to the project's `.venv`), else `.venv/bin/python` if it
+/// exists, else `python3`.
+pub fn python() -> Command {
+    let venv = root().join(".venv/bin/python");
+    let exe = std::env::var_os("HWPROV_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            if venv.exists() {
+                venv
+            } else {
+                PathBuf::from("python3")
+            }
+        });
+    Command::new(exe)
+}
+
+/// Whether the Python of [`python`] imports `modules` (e.g. `"pycose, cbor2"`).
+pub fn python_has(modules: &str) -> bool {
+    python()
+        .args(["-c", &format!("import {modules}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// An independent checker a test needs. Present: true. Missing: the test
+/// fails with how to get it, unless `HWPROV_SKIP` (comma-separated names,
+/// e.g. `HWPROV_SKIP=chromium`) names it, the one documented way to skip
+/// knowingly, which `./test.sh` prints at the end of the run; then false
+/// and the caller returns.
+pub fn checker(name: &str, present: bool, how: &str) -> bool {
+    if present {
+        return true;
+    }
+    let skip = std::env::var("HWPROV_SKIP").unwrap_or_default();
+    if skip.split(',').any(|s| s.trim() == name) {
+        eprintln!("SKIPPED (HWPROV_SKIP={skip}): {name} is missing");
+        return false;
+    }
+    panic!(
+        "the independent checker '{name}' is missing: {how}. `./test.sh` installs it \
+         (see README); to skip these checks knowingly, set HWPROV_SKIP={name}"
+    );
 }

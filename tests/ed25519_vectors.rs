@@ -1,12 +1,12 @@
-//! Known-answer Ed25519 vectors from outside the project (see
-//! ../shared/vectors/README.md for sources): RFC 8032 section 7.1,
+//! Known-answer Ed25519 vectors from outside the project (sources and
+//! licences in test-vectors/outside/README.md): RFC 8032 section 7.1,
 //! Wycheproof `ed25519_test.json` and CCTV `ed25519vectors.json`. hwprov's one
 //! signature check (`keys::verify_raw`) must accept exactly what
 //! ed25519-dalek's `verify_strict` accepts.
 
 mod common;
 
-use common::shared;
+use common::outside;
 use ed25519_dalek::{Signature, VerifyingKey};
 use hwprov::keys::{verify_raw, verify_raw_parts};
 
@@ -18,7 +18,7 @@ fn hex(s: &str) -> Vec<u8> {
 }
 
 fn load(rel: &str) -> serde_json::Value {
-    let p = shared().join("vectors").join(rel);
+    let p = outside().join("ed25519").join(rel);
     serde_json::from_slice(&std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
         .unwrap()
 }
@@ -52,7 +52,7 @@ fn hwprov_verify(pk: &[u8], msg: &[u8], sig: &[u8]) -> bool {
 
 #[test]
 fn rfc8032_section_7_1() {
-    let v = load("rfc8032/ed25519.json");
+    let v = load("rfc8032.json");
     let vectors = v["vectors"].as_array().unwrap();
     assert_eq!(vectors.len(), 5);
     for t in vectors {
@@ -75,7 +75,7 @@ fn rfc8032_section_7_1() {
 
 #[test]
 fn wycheproof_matches_verify_strict_and_the_expected_results() {
-    let v = load("wycheproof/ed25519_test.json");
+    let v = load("wycheproof_ed25519_test.json");
     let mut accepted = Vec::new();
     let mut n = 0;
     for g in v["testGroups"].as_array().unwrap() {
@@ -109,7 +109,7 @@ fn wycheproof_matches_verify_strict_and_the_expected_results() {
 
 #[test]
 fn cctv_edge_cases_match_verify_strict() {
-    let v = load("cctv-ed25519/ed25519vectors.json");
+    let v = load("cctv_ed25519vectors.json");
     let allowed = ["low_order_component_A", "low_order_component_R"];
     let mut accepted = Vec::new();
     let vectors = v.as_array().unwrap();

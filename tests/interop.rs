@@ -1,22 +1,24 @@
 //! Interop with an independent COSE implementation, in the direction
-//! `../shared/interop` does not cover: statements signed by hwprov (Sign1 and
+//! `test-vectors/interop` does not cover: statements signed by hwprov (Sign1 and
 //! multi-signer Sign, from the binary and the fixtures) verify with pycose,
-//! and a statement hwprov finds tampered fails there too. CI installs pycose
-//! (.ci/run); elsewhere the test is skipped with a message if it is missing.
+//! and a statement hwprov finds tampered fails there too. `./test.sh` installs
+//! pycose and the rest of `tests/requirements.txt` in the project's `.venv`;
+//! without them these tests fail with a message (skip knowingly with
+//! `HWPROV_SKIP=pycose` or `HWPROV_SKIP=python-crypto`).
 
 mod common;
 
 use common::*;
 
 fn pycose_available() -> bool {
-    std::process::Command::new("python3")
+    python()
         .args(["-c", "import pycose, cbor2; from importlib.metadata import version; assert int(version('cbor2').split('.')[0]) < 6"])
         .output()
         .is_ok_and(|o| o.status.success())
 }
 
 fn pycose_check(policy: &str, bundles: &[String]) -> std::process::Output {
-    std::process::Command::new("python3")
+    python()
         .arg(root().join("tests/interop/pycose_check.py"))
         .arg(policy)
         .args(bundles)
@@ -26,14 +28,11 @@ fn pycose_check(policy: &str, bundles: &[String]) -> std::process::Output {
 
 #[test]
 fn statements_signed_by_hwprov_verify_with_pycose() {
-    if !pycose_available() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must have pycose with cbor2 < 6: .ci/run installs them"
-        );
-        eprintln!(
-            "SKIPPED statements_signed_by_hwprov_verify_with_pycose: pip install 'cbor2<6' pycose"
-        );
+    if !checker(
+        "pycose",
+        pycose_available(),
+        "pip install -r tests/requirements.txt (pycose 1.1 with cbor2 < 6)",
+    ) {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -101,23 +100,13 @@ fn statements_signed_by_hwprov_verify_with_pycose() {
     );
 }
 
-fn python_has(modules: &str) -> bool {
-    std::process::Command::new("python3")
-        .args(["-c", &format!("import {modules}")])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 #[test]
 fn log_checkpoints_and_proofs_check_with_an_independent_rfc9162_implementation() {
-    if !python_has("cbor2, cryptography") {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must have cbor2 and cryptography: .ci/run installs them"
-        );
-        eprintln!(
-            "SKIPPED log_checkpoints_and_proofs_check_with_an_independent_rfc9162_implementation: pip install cbor2 cryptography"
-        );
+    if !checker(
+        "python-crypto",
+        python_has("cbor2, cryptography"),
+        "pip install -r tests/requirements.txt (cbor2 and cryptography)",
+    ) {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -164,7 +153,7 @@ fn log_checkpoints_and_proofs_check_with_an_independent_rfc9162_implementation()
         assert_ne!(code(&o), 2, "{}", stderr(&o));
     }
     let check = || {
-        std::process::Command::new("python3")
+        python()
             .arg(root().join("tests/interop/tlog_check.py"))
             .arg(env!("CARGO_BIN_EXE_hwprov"))
             .arg(d)

@@ -1,5 +1,6 @@
 //! RFC 9162 inclusion and consistency proofs against the transparency-dev
-//! Merkle vectors in ../shared/vectors/merkle (see its README): every
+//! Merkle vectors in test-vectors/outside/merkle (sources and licences in
+//! test-vectors/outside/README.md): every
 //! happy path verifies and every tampered vector fails; proofs hwprov
 //! generates for the RFC 6962 test tree equal the published ones.
 
@@ -10,7 +11,9 @@ use hwprov::merkle::{self, Hash, MemoryTree};
 use std::path::{Path, PathBuf};
 
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap() {
+    let entries = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e} (the Merkle vectors ship in the repository)", dir.display()));
+    for e in entries {
         let p = e.unwrap().path();
         if p.is_dir() {
             files(&p, out);
@@ -60,12 +63,15 @@ fn test_tree() -> MemoryTree {
 #[test]
 fn inclusion_vectors() {
     let mut all = Vec::new();
-    files(&common::shared().join("vectors/merkle/inclusion"), &mut all);
+    files(&common::outside().join("merkle/inclusion"), &mut all);
     assert_eq!(all.len(), 98);
     let tree = test_tree();
     let (mut ok, mut rejected, mut generated) = (0, 0, 0);
     for f in all {
-        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&f).unwrap()).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display())),
+        )
+        .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
         let want_err = v["wantErr"].as_bool().unwrap();
         let idx = v["leafIdx"].as_u64().unwrap();
         let size = v["treeSize"].as_u64().unwrap();
@@ -99,14 +105,17 @@ fn inclusion_vectors() {
 fn consistency_vectors() {
     let mut all = Vec::new();
     files(
-        &common::shared().join("vectors/merkle/consistency"),
+        &common::outside().join("merkle/consistency"),
         &mut all,
     );
     assert_eq!(all.len(), 98);
     let tree = test_tree();
     let (mut ok, mut rejected, mut generated) = (0, 0, 0);
     for f in all {
-        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&f).unwrap()).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display())),
+        )
+        .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
         let want_err = v["wantErr"].as_bool().unwrap();
         let (s1, s2) = (v["size1"].as_u64().unwrap(), v["size2"].as_u64().unwrap());
         // The "additional" vectors use placeholder roots that are not 32-byte

@@ -143,7 +143,7 @@ fn example_data_is_reproducible() {
 
 #[test]
 fn interop_cases_from_an_independent_implementation() {
-    let dir = shared().join("interop");
+    let dir = root().join("test-vectors/interop");
     let dirs = sorted_dirs(&dir);
     assert!(
         dirs.len() >= 7,

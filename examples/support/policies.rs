@@ -1,5 +1,6 @@
 //! The example policies under `policies/`, each modelling a public measure
-//! described in ../shared/DOMAIN.md, with a `policy test` folder of cases.
+//! (EU 5G Toolbox, UK 2020 decisions, government networks), with a
+//! `policy test` folder of cases.
 //! The parties and keys are the fictional ones of this module's parent.
 
 use super::vectors::Case;
