@@ -44,7 +44,7 @@ enum Command {
         /// Private key (PKCS#8 PEM); repeat for several signers.
         #[arg(long = "key", required = true, value_name = "KEY.pem")]
         keys: Vec<PathBuf>,
-        /// The statement in the JSON authoring form (SPEC section 5).
+        /// The statement in the JSON authoring form (schemas/statement.schema.json).
         #[arg(value_name = "STATEMENT.json")]
         statement: PathBuf,
         /// Where to write the signed statement.
@@ -176,6 +176,23 @@ enum Command {
     /// Check a policy file, or test it against case folders.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Print a shell completion script for hwprov.
+    ///
+    /// Install, e.g.: `hwprov completions bash > ~/.local/share/bash-completion/completions/hwprov`,
+    /// `hwprov completions zsh > ~/.zfunc/_hwprov`, `hwprov completions fish > ~/.config/fish/completions/hwprov.fish`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Write man pages: hwprov.1 and one page per subcommand (hwprov-verify.1, ...).
+    ///
+    /// Install, e.g.: `hwprov man --out ~/.local/share/man/man1`, then `man hwprov`.
+    Man {
+        /// Directory to write the pages to (created if missing).
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        out: PathBuf,
+    },
     /// Verify a bundle against a trust policy and print the verdict.
     ///
     /// Exit status: 0 pass or warn, 1 fail, 2 input error (unreadable file,
@@ -191,7 +208,7 @@ enum Command {
 
 #[derive(Args)]
 struct VerifyArgs {
-    /// The trust policy (TOML, SPEC section 6).
+    /// The trust policy (TOML; README "Writing and testing a policy", docs/rules.md).
     #[arg(long, value_name = "P.toml")]
     policy: PathBuf,
     /// Evaluation time, RFC 3339 (default: now). Use a fixed time to reproduce a decision.
@@ -212,7 +229,7 @@ struct VerifyArgs {
 enum Format {
     /// Readable text, grouped by statement.
     Text,
-    /// The JSON report of SPEC section 8.
+    /// The JSON report (schemas/report.schema.json).
     Json,
     /// SARIF 2.1.0, for code-scanning dashboards.
     Sarif,
@@ -230,7 +247,7 @@ enum Format2 {
 enum GateFormat {
     /// Readable text with the decision.
     Text,
-    /// The JSON report of SPEC section 8 plus a "gate" object with the decision.
+    /// The JSON report (schemas/report.schema.json) plus a "gate" object with the decision.
     Json,
 }
 
@@ -529,6 +546,14 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             outln!("{}: valid", Escaped(policy.display()));
             Ok(0)
         }
+        Command::Completions { shell } => {
+            use clap::CommandFactory as _;
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "hwprov", &mut out);
+            out!("{}", String::from_utf8_lossy(&out));
+            Ok(0)
+        }
+        Command::Man { out } => man_pages(&out),
         Command::Policy(PolicyCommand::Test { dir }) => {
             let results = hwprov::policytest::run_dir(&dir, &limits)?;
             let failed = results.iter().filter(|r| !r.passed()).count();
@@ -552,6 +577,32 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             Ok(if failed == 0 { 0 } else { 1 })
         }
     }
+}
+
+/// Writes `hwprov.1` and a page per subcommand (`hwprov-log-verify.1`, ...)
+/// into `dir`, each atomically.
+fn man_pages(dir: &Path) -> Result<u8, Fatal> {
+    use clap::CommandFactory as _;
+    std::fs::create_dir_all(dir).map_err(|e| Fatal(format!("--out {}: {e}", dir.display())))?;
+    fn write(dir: &Path, cmd: clap::Command, name: &str, n: &mut usize) -> Result<(), Fatal> {
+        let cmd = cmd.name(name.to_owned());
+        let mut page = Vec::new();
+        clap_mangen::Man::new(cmd.clone())
+            .render(&mut page)
+            .map_err(|e| Fatal(format!("rendering the man page of {name}: {e}")))?;
+        write_atomic(&dir.join(format!("{name}.1")), &page, 0o644)?;
+        *n += 1;
+        for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+            write(dir, sub.clone(), &format!("{name}-{}", sub.get_name()), n)?;
+        }
+        Ok(())
+    }
+    let mut n = 0;
+    let mut cmd = Cli::command();
+    cmd.build();
+    write(dir, cmd, "hwprov", &mut n)?;
+    outln!("wrote {n} man pages to {}", Escaped(dir.display()));
+    Ok(0)
 }
 
 fn parse_at(at: &Option<String>) -> Result<Timestamp, Fatal> {

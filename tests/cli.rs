@@ -373,6 +373,8 @@ fn help_documents_every_command() {
         "log",
         "replay",
         "policy",
+        "completions",
+        "man",
         "Exit status",
     ] {
         assert!(h.contains(c), "--help lacks {c}: {h}");
@@ -433,7 +435,11 @@ fn sign_refuses_duplicate_json_keys() {
         &p("s.cose"),
     ]);
     assert_eq!(code(&o), 2);
-    assert!(stderr(&o).contains("duplicate key `issuer`"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("duplicate key `issuer`"),
+        "{}",
+        stderr(&o)
+    );
     assert!(stderr(&o).contains("s.json"), "{}", stderr(&o));
     assert!(!d.join("s.cose").exists());
 }
@@ -443,7 +449,14 @@ fn sign_refuses_duplicate_json_keys() {
 #[test]
 fn jobs_and_times_out_of_range_are_input_errors() {
     let policy = data("policy.toml");
-    let o = run(&["vet", "--policy", &policy, "--jobs", "1000000", &data("shipment")]);
+    let o = run(&[
+        "vet",
+        "--policy",
+        &policy,
+        "--jobs",
+        "1000000",
+        &data("shipment"),
+    ]);
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("1..=256"), "{}", stderr(&o));
     let o = run(&["vet", "--policy", &policy, "--jobs", "0", &data("shipment")]);
@@ -457,6 +470,52 @@ fn jobs_and_times_out_of_range_are_input_errors() {
         &data("device-clean.cbor"),
     ]);
     assert_eq!(code(&o), 2);
-    assert!(stderr(&o).contains("after 9999-12-31T23:59:59Z"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("after 9999-12-31T23:59:59Z"),
+        "{}",
+        stderr(&o)
+    );
     assert!(!stdout(&o).contains("10000"));
+}
+
+#[test]
+fn shell_completions_and_man_pages() {
+    for (shell, marker) in [
+        ("bash", "complete -F _hwprov"),
+        ("zsh", "#compdef hwprov"),
+        ("fish", "complete -c hwprov"),
+        ("elvish", "edit:completion:arg-completer[hwprov]"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        let o = run(&["completions", shell]);
+        assert_eq!(code(&o), 0, "{shell}: {}", stderr(&o));
+        let out = stdout(&o);
+        assert!(
+            out.contains(marker),
+            "{shell}: {}",
+            &out[..out.len().min(300)]
+        );
+        assert!(
+            out.contains("gate") && out.contains("deny-warnings"),
+            "{shell}"
+        );
+    }
+    assert_eq!(code(&run(&["completions", "tcsh"])), 2);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("man1");
+    let o = run(&["man", "--out", dir.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    for page in [
+        "hwprov.1",
+        "hwprov-gate.1",
+        "hwprov-log-verify.1",
+        "hwprov-vet.1",
+    ] {
+        let text = std::fs::read_to_string(dir.join(page)).unwrap();
+        assert!(text.starts_with(".ie") || text.contains(".TH"), "{page}");
+        assert!(text.contains("SYNOPSIS"), "{page}");
+    }
+    let gate = std::fs::read_to_string(dir.join("hwprov-gate.1")).unwrap();
+    assert!(gate.contains("\\-\\-state"), "gate page documents --state");
+    assert!(stdout(&o).contains("man pages"));
 }

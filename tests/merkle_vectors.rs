@@ -11,8 +11,12 @@ use hwprov::merkle::{self, Hash, MemoryTree};
 use std::path::{Path, PathBuf};
 
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let entries = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{}: {e} (the Merkle vectors ship in the repository)", dir.display()));
+    let entries = std::fs::read_dir(dir).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (the Merkle vectors ship in the repository)",
+            dir.display()
+        )
+    });
     for e in entries {
         let p = e.unwrap().path();
         if p.is_dir() {
@@ -104,10 +108,7 @@ fn inclusion_vectors() {
 #[test]
 fn consistency_vectors() {
     let mut all = Vec::new();
-    files(
-        &common::outside().join("merkle/consistency"),
-        &mut all,
-    );
+    files(&common::outside().join("merkle/consistency"), &mut all);
     assert_eq!(all.len(), 98);
     let tree = test_tree();
     let (mut ok, mut rejected, mut generated) = (0, 0, 0);
