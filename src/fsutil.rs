@@ -175,6 +175,31 @@ pub struct Pending {
     shown: PathBuf,
 }
 
+/// A new temporary file in `dir` (for a write that is renamed into place).
+/// Errors name the directory the user gave, never the temporary file's
+/// random name: "directory /x does not exist".
+pub fn tempfile_in(dir: &Path, prefix: &str) -> io::Result<tempfile::NamedTempFile> {
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .tempfile_in(dir)
+        .map_err(|e| {
+            let shown = if dir == Path::new(".") {
+                "the current directory".to_string()
+            } else {
+                format!("directory {}", dir.display())
+            };
+            let why = match e.kind() {
+                io::ErrorKind::NotFound => format!("{shown} does not exist"),
+                io::ErrorKind::PermissionDenied => {
+                    format!("{shown} is not writable (permission denied)")
+                }
+                io::ErrorKind::NotADirectory => format!("{shown} is not a directory"),
+                kind => format!("cannot create a file in {shown}: {kind}"),
+            };
+            io::Error::new(e.kind(), why)
+        })
+}
+
 impl Pending {
     /// Writes `bytes` to a temporary file beside `path` (beside the file it
     /// points to, for a symbolic link; see [`write_target`]) with Unix mode
@@ -182,10 +207,7 @@ impl Pending {
     pub fn new(path: &Path, bytes: &[u8], mode: u32) -> Result<Pending, FileError> {
         let target = write_target(path).map_err(io_err(path))?;
         let dir = parent_dir(&target);
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".hwprov-tmp-")
-            .tempfile_in(dir)
-            .map_err(io_err(path))?;
+        let mut tmp = tempfile_in(dir, ".hwprov-tmp-").map_err(io_err(path))?;
         tmp.write_all(bytes).map_err(io_err(path))?;
         #[cfg(unix)]
         {

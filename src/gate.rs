@@ -84,9 +84,7 @@ impl Staged {
     pub fn beside(dest: &Path) -> io::Result<Staged> {
         let dest = crate::fsutil::write_target(dest)?;
         let dir = crate::fsutil::parent_dir(&dest);
-        let tmp = tempfile::Builder::new()
-            .prefix(".hwprov-install-")
-            .tempfile_in(dir)?;
+        let tmp = crate::fsutil::tempfile_in(dir, ".hwprov-install-")?;
         Ok(Staged { tmp, dest })
     }
 }

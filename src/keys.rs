@@ -135,14 +135,25 @@ impl PublicKey {
 
     /// Parses a key file's bytes (any form [`PublicKey::load`] reads).
     pub fn parse_file_bytes(bytes: &[u8]) -> Result<PublicKey, KeyError> {
+        const FORMS: &str = "hwprov reads an SPKI PEM (-----BEGIN PUBLIC KEY-----), a PKCS#8 PEM (-----BEGIN PRIVATE KEY-----) or the text form ed25519:<base64>";
         let text = std::str::from_utf8(bytes).map_err(|_| KeyError::Format {
-            detail: "not a text key file".into(),
+            detail: format!("not a key file: it holds binary data, not text; {FORMS}"),
         })?;
         if text.contains("-----BEGIN PRIVATE KEY-----") {
             return SecretKey::from_pem(text).map(|k| k.public());
         }
         if text.trim_start().starts_with(TEXT_PREFIX) {
             return Self::from_text(text);
+        }
+        if !text.contains("-----BEGIN PUBLIC KEY-----") {
+            let found = text
+                .lines()
+                .map(str::trim)
+                .find(|l| l.starts_with("-----BEGIN "))
+                .map_or("no PEM block".to_string(), |l| format!("a PEM block {l}"));
+            return Err(KeyError::Format {
+                detail: format!("not a key file: it is text with {found}; {FORMS}"),
+            });
         }
         Self::from_spki_pem(text)
     }

@@ -345,12 +345,17 @@ impl Log {
     /// Opens an existing log (reading its verifier key).
     pub fn open(dir: &Path) -> Result<Log, LogError> {
         let vkey_path = dir.join("log.vkey");
-        let text = read_log_text(&vkey_path, MAX_NOTE_BYTES).map_err(|e| LogError::NotALog {
-            problem: format!(
-                "{} is not a log ({}: {e}); create one with `hwprov log init`",
-                dir.display(),
-                vkey_path.display()
-            ),
+        let text = read_log_text(&vkey_path, MAX_NOTE_BYTES).map_err(|e| {
+            let why = match e {
+                LogError::Io { source, .. } => format!("its log.vkey: {source}"),
+                other => other.to_string(),
+            };
+            LogError::NotALog {
+                problem: format!(
+                    "{} is not a log ({why}); create one with `hwprov log init`",
+                    dir.display()
+                ),
+            }
         })?;
         let verifier = Verifier::parse(&text).map_err(|e| LogError::NotALog {
             problem: format!("{}: {e}", vkey_path.display()),
@@ -774,16 +779,10 @@ impl Log {
             source: e,
         };
         let mut index = std::io::BufWriter::new(
-            tempfile::Builder::new()
-                .prefix(".hwprov-index-")
-                .tempfile_in(&self.dir)
-                .map_err(dir_err)?,
+            fsutil::tempfile_in(&self.dir, ".hwprov-index-").map_err(dir_err)?,
         );
         let mut hashes = std::io::BufWriter::new(
-            tempfile::Builder::new()
-                .prefix(".hwprov-hashes-")
-                .tempfile_in(&self.dir)
-                .map_err(dir_err)?,
+            fsutil::tempfile_in(&self.dir, ".hwprov-hashes-").map_err(dir_err)?,
         );
         let mut reader = EntryReader::open(&self.path("entries"))?;
         let mut frontier = merkle::Frontier::default();

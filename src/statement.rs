@@ -259,6 +259,72 @@ fn bad(field: &str, problem: impl Into<String>) -> StatementError {
 struct Fields {
     path: String,
     entries: Vec<(String, Value)>,
+    /// The field names asked for so far, for "did you mean" hints.
+    asked: Vec<String>,
+}
+
+/// Edit distance of two short names (insertions, deletions, substitutions);
+/// `None` for long ones, which are not worth a hint.
+fn distance(a: &str, b: &str) -> Option<usize> {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if a.len() > 32 || b.len() > 32 {
+        return None;
+    }
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev.last().copied()
+}
+
+/// Every field name of the statement schema (at any level): a key that is
+/// one of them is never offered as a misspelling of another.
+const FIELD_NAMES: &[&str] = &[
+    "v",
+    "type",
+    "issuer",
+    "issued",
+    "expires",
+    "ext",
+    "stage",
+    "part",
+    "lot",
+    "site",
+    "name",
+    "country",
+    "inputs",
+    "node",
+    "product",
+    "vendor",
+    "model",
+    "serial",
+    "class",
+    "components",
+    "ref",
+    "provenance",
+    "firmware",
+    "component",
+    "version",
+    "svn",
+    "image",
+    "target",
+    "size",
+    "subject",
+    "scheme",
+    "result",
+];
+
+/// The candidate closest to `name` within two edits, if any.
+fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .filter_map(|c| distance(name, c).filter(|d| *d <= 2).map(|d| (d, c)))
+        .min()
+        .map(|(_, c)| c)
 }
 
 impl Fields {
@@ -279,6 +345,7 @@ impl Fields {
         Ok(Fields {
             path: path.to_owned(),
             entries,
+            asked: Vec::new(),
         })
     }
 
@@ -291,13 +358,25 @@ impl Fields {
     }
 
     fn opt(&mut self, name: &str) -> Option<Value> {
+        self.asked.push(name.to_owned());
         let i = self.entries.iter().position(|(k, _)| k == name)?;
         Some(self.entries.swap_remove(i).1)
     }
 
     fn req(&mut self, name: &str) -> Result<Value, StatementError> {
-        self.opt(name)
-            .ok_or_else(|| bad(&self.sub(name), "required field is missing"))
+        self.opt(name).ok_or_else(|| {
+            let hint = closest(
+                name,
+                self.entries
+                    .iter()
+                    .map(|(k, _)| k.as_str())
+                    .filter(|k| !FIELD_NAMES.contains(k)),
+            )
+            .map_or(String::new(), |k| {
+                format!(" (there is an unknown field `{k}`: a misspelling of `{name}`?)")
+            });
+            bad(&self.sub(name), format!("required field is missing{hint}"))
+        })
     }
 
     /// Converts a field, building its path only if there is an error.
@@ -360,7 +439,11 @@ impl Fields {
     fn finish(self) -> Result<(), StatementError> {
         match self.entries.first() {
             None => Ok(()),
-            Some((k, _)) => Err(bad(&self.sub(k), "unknown field")),
+            Some((k, _)) => {
+                let hint = closest(k, self.asked.iter().map(String::as_str))
+                    .map_or(String::new(), |n| format!("; did you mean `{n}`?"));
+                Err(bad(&self.sub(k), format!("unknown field{hint}")))
+            }
         }
     }
 }
@@ -932,6 +1015,38 @@ pub fn cbor_to_json(v: &Value) -> Json {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn misspelt_fields_get_a_hint() {
+        assert_eq!(distance("isuer", "issuer"), Some(1));
+        assert_eq!(distance("", "ab"), Some(2));
+        assert_eq!(
+            closest("isuer", ["issued", "issuer", "type"].into_iter()),
+            Some("issuer")
+        );
+        assert_eq!(closest("colour", ["issuer", "type"].into_iter()), None);
+        let mut m = Statement::from_json(&json!({"v": 1}))
+            .unwrap_err()
+            .to_string();
+        assert!(m.contains("type: required field is missing"), "{m}");
+        m = Statement::from_json(&json!({"v": 1, "tpye": "stage"}))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            m.contains("unknown field `tpye`: a misspelling of `type`?"),
+            "{m}"
+        );
+        // A valid field that is one edit away is not a misspelling.
+        m = Statement::from_json(
+            &json!({"v": 1, "type": "stage", "issued": "2026-01-01T00:00:00Z", "isuer": "x"}),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            m.contains("unknown field `isuer`: a misspelling of `issuer`?"),
+            "{m}"
+        );
+    }
 
     #[test]
     fn ext_with_a_negative_integer_below_i64_min_renders_without_panic() {

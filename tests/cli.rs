@@ -519,3 +519,79 @@ fn shell_completions_and_man_pages() {
     assert!(gate.contains("\\-\\-state"), "gate page documents --state");
     assert!(stdout(&o).contains("man pages"));
 }
+
+/// The error messages a new user's tester asked for: a misspelt field is
+/// named with its likely meaning, `key show` says what the file is not, a
+/// missing output directory is named (never a temporary file), and a
+/// directory that is not a log is named once.
+#[test]
+fn error_messages_name_what_the_user_gave() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let p = |n: &str| d.join(n).display().to_string();
+    let text = std::fs::read_to_string(root().join("examples/data/statements/device-clean.json"))
+        .unwrap()
+        .replace("\"issuer\"", "\"isuer\"");
+    std::fs::write(d.join("s.json"), text).unwrap();
+    let key = data("keys/aurora-networks.pem");
+    let o = run(&["sign", "--key", &key, &p("s.json"), "--out", &p("s.cose")]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("unknown field `isuer`: a misspelling of `issuer`?"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&["key", "show", &data("device-clean.cbor")]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("not a key file: it holds binary data"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!stderr(&o).contains("NUL"), "{}", stderr(&o));
+    let o = run(&[
+        "key",
+        "show",
+        &root().join("README.md").display().to_string(),
+    ]);
+    assert!(
+        stderr(&o).contains("it is text with no PEM block"),
+        "{}",
+        stderr(&o)
+    );
+    let missing = d.join("no-such-dir");
+    for args in [
+        vec![
+            "key",
+            "generate",
+            "--out",
+            &format!("{}/k.pem", missing.display()),
+        ],
+        vec![
+            "sign",
+            "--key",
+            &key,
+            &data("statements/device-clean.json"),
+            "--out",
+            &format!("{}/s.cose", missing.display()),
+        ],
+    ] {
+        let o = run(&args);
+        assert_eq!(code(&o), 2);
+        let err = stderr(&o);
+        assert!(
+            err.contains(&format!("directory {} does not exist", missing.display())),
+            "{err}"
+        );
+        assert!(!err.contains(".hwprov-"), "names a temporary file: {err}");
+    }
+    let o = run(&["log", "verify", &p("")]);
+    assert_eq!(code(&o), 2);
+    let err = stderr(&o);
+    assert_eq!(
+        err.matches(d.to_str().unwrap()).count(),
+        1,
+        "path once: {err}"
+    );
+    assert!(err.contains("is not a log"), "{err}");
+}
