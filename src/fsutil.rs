@@ -191,7 +191,7 @@ pub fn tempfile_in(dir: &Path, prefix: &str) -> io::Result<tempfile::NamedTempFi
             let why = match e.kind() {
                 io::ErrorKind::NotFound => format!("{shown} does not exist"),
                 io::ErrorKind::PermissionDenied => {
-                    format!("{shown} is not writable (permission denied)")
+                    format!("{shown} is not writable: Permission denied")
                 }
                 io::ErrorKind::NotADirectory => format!("{shown} is not a directory"),
                 kind => format!("cannot create a file in {shown}: {kind}"),
