@@ -14,6 +14,12 @@ const POLICY_RULES: &str = r#"required_stages = ["design", "fab", "atp"]
 firmware_min_signers = 1
 revocation = "all"
 
+# The network segments this operator knows. Fleet shares count units per
+# declared class; a class a device names that is not declared counts as
+# "(unclassified)".
+[classes.core]
+[classes.transport]
+
 # Outside the core (RAN, masts, antennas) site and ownership findings warn.
 [classes.ran.rules]
 "jurisdiction.site" = "warn"
