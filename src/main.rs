@@ -84,7 +84,7 @@ enum Command {
     /// Exit status: 0 accepted, 1 refused, 2 input error (unreadable or
     /// corrupt state, not a bundle, invalid policy).
     Gate {
-        /// The trust policy (TOML).
+        /// The trust policy (TOML; reference: docs/policy.md, rules: docs/rules.md).
         #[arg(long, value_name = "P.toml")]
         policy: PathBuf,
         /// The device's state file (see `hwprov state init`).
@@ -126,7 +126,7 @@ enum Command {
     /// (warn too with --deny-warnings), 1 otherwise, 2 input error (no
     /// bundles found, invalid policy, a directory that cannot be walked).
     Vet {
-        /// The trust policy (TOML).
+        /// The trust policy (TOML; reference: docs/policy.md, rules: docs/rules.md).
         #[arg(long, value_name = "P.toml")]
         policy: PathBuf,
         /// Evaluation time, RFC 3339 (default: now).
@@ -208,7 +208,7 @@ enum Command {
 
 #[derive(Args)]
 struct VerifyArgs {
-    /// The trust policy (TOML; README "Writing and testing a policy", docs/rules.md).
+    /// The trust policy (TOML; reference: docs/policy.md, rules: docs/rules.md).
     #[arg(long, value_name = "P.toml")]
     policy: PathBuf,
     /// Evaluation time, RFC 3339 (default: now). Use a fixed time to reproduce a decision.
