@@ -1,6 +1,7 @@
 //! The example supply chain written by `cargo run --example supply-chain`.
 
 use super::*;
+use hwprov::statement::Statement;
 use std::path::{Path, PathBuf};
 
 fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -61,15 +62,25 @@ pub fn generate(out: &Path) -> std::io::Result<Vec<PathBuf>> {
     }
 
     let clean = Unit::new("AX5-000123");
-    let (dev, _) = clean.parts();
-    put(
-        "statements/device-clean.json",
+    let (dev, evidence) = clean.parts();
+    let json = |st: &Statement| {
         format!(
             "{}\n",
-            serde_json::to_string_pretty(&dev.to_json()).unwrap_or_default()
+            serde_json::to_string_pretty(&st.to_json()).unwrap_or_default()
         )
-        .as_bytes(),
-    )?;
+    };
+    put("statements/device-clean.json", json(&dev).as_bytes())?;
+    // The evidence the device statement cites, in the authoring form, so the
+    // README's sign/bundle/verify walk-through runs from these files:
+    // signing them gives the very statements whose digests it cites.
+    for (name, signed) in ["design", "fab", "atp", "release-bmc-2.4.1"]
+        .iter()
+        .zip(&evidence)
+    {
+        let env = hwprov::envelope::Envelope::decode(signed, 16).map_err(std::io::Error::other)?;
+        let st = Statement::decode(&env.payload, 16).map_err(std::io::Error::other)?;
+        put(&format!("statements/{name}.json"), json(&st).as_bytes())?;
+    }
     put("device-clean.cbor", &clean.bundle())?;
     put(
         "device-high-risk-atp.cbor",
