@@ -24,8 +24,14 @@ const PALETTE: [&str; 8] = [
     "#2b6cb0", "#2f855a", "#b7791f", "#c53030", "#6b46c1", "#2c7a7b", "#975a16", "#4a5568",
 ];
 
-/// A horizontal bar chart: one bar per (label, share 0..1), sorted as given.
-fn bars(id: &str, title: &str, rows: &[(String, f64)], high_risk: &dyn Fn(&str) -> bool) -> String {
+/// A horizontal bar chart: one bar per (label, share 0..1), sorted as given,
+/// each bar in the colour `colour` gives its label.
+fn bars(
+    id: &str,
+    title: &str,
+    rows: &[(String, f64)],
+    colour: &dyn Fn(&str, usize) -> &'static str,
+) -> String {
     let row_h = 22;
     let h = 30 + rows.len() * row_h;
     let mut o = format!(
@@ -39,11 +45,7 @@ fn bars(id: &str, title: &str, rows: &[(String, f64)], high_risk: &dyn Fn(&str) 
     for (i, (label, s)) in rows.iter().enumerate() {
         let y = 26 + i * row_h;
         let w = (s * 300.0).round().max(1.0);
-        let colour = if high_risk(label) {
-            "#c53030"
-        } else {
-            PALETTE[i % PALETTE.len()]
-        };
+        let colour = colour(label, i);
         let _ = write!(
             o,
             "<g class=\"bar\" data-label=\"{l}\" data-share=\"{s:.4}\"><text x=\"0\" y=\"{ty}\">{l}</text>\
@@ -103,20 +105,6 @@ pub fn render(summary: &Summary, high_risk: &[String]) -> String {
         "</div><p>High-risk jurisdiction findings in {:.1}% of device units.</p>",
         summary.high_risk_share * 100.0
     );
-    if !summary.fleet_findings.is_empty() {
-        o.push_str("<h2>Fleet findings</h2><table id=\"fleet\"><tr><th>severity</th><th>rule</th><th>subject</th><th>message</th></tr>");
-        for f in &summary.fleet_findings {
-            let _ = write!(
-                o,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                f.severity.as_str(),
-                f.rule,
-                esc(&f.subject),
-                esc(&f.message)
-            );
-        }
-        o.push_str("</table>");
-    }
     o.push_str("<h2>Where the supply chain runs: site countries per stage</h2><div class=\"charts\" id=\"stages\">");
     for (stage, countries) in &summary.stages {
         let mut rows: Vec<(String, f64)> = countries.iter().map(|(c, s)| (c.clone(), *s)).collect();
@@ -125,9 +113,26 @@ pub fn render(summary: &Summary, high_risk: &[String]) -> String {
             &format!("stage-{stage}"),
             &format!("{stage} sites"),
             &rows,
-            &hr,
+            &|label, i| {
+                if hr(label) {
+                    "#c53030"
+                } else {
+                    PALETTE[i % PALETTE.len()]
+                }
+            },
         ));
     }
+    // One colour per vendor group in every chart (by its place among all
+    // the groups of the shipment), so a vendor is recognised across classes.
+    let groups: std::collections::BTreeSet<&str> = summary
+        .classes
+        .values()
+        .flat_map(|c| c.vendors.keys().map(String::as_str))
+        .collect();
+    let vendor_colour = |label: &str, _: usize| {
+        let i = groups.iter().position(|g| *g == label).unwrap_or(0);
+        PALETTE[i % PALETTE.len()]
+    };
     o.push_str("</div><h2>Vendor shares per class</h2><div class=\"charts\" id=\"classes\">");
     for (class, c) in &summary.classes {
         let mut rows: Vec<(String, f64)> = c.vendors.iter().map(|(v, s)| (v.clone(), *s)).collect();
@@ -136,10 +141,43 @@ pub fn render(summary: &Summary, high_risk: &[String]) -> String {
             &format!("class-{class}"),
             &format!("{class}: {} units, HHI {:.0}", c.units, c.hhi),
             &rows,
-            &|_| false,
+            &vendor_colour,
         ));
     }
-    o.push_str("</div><h2>Findings by rule</h2><table id=\"rules\"><tr><th>rule / severity</th><th>count</th></tr>");
+    o.push_str("</div>");
+    if !summary.fleet_findings.is_empty() {
+        // Grouped by rule: a few hundred duplicate serials must not push
+        // everything else out of sight. Each group folds (no script needed).
+        o.push_str("<h2>Fleet findings</h2><div id=\"fleet\">");
+        let mut by_rule: std::collections::BTreeMap<(&str, &str), Vec<&crate::report::Finding>> =
+            std::collections::BTreeMap::new();
+        for f in &summary.fleet_findings {
+            by_rule
+                .entry((f.severity.as_str(), f.rule.as_str()))
+                .or_default()
+                .push(f);
+        }
+        for ((sev, rule), fs) in &by_rule {
+            let _ = write!(
+                o,
+                "<details class=\"fleet-group\"{}><summary><b>{sev}</b> {rule}: {} finding(s)</summary>\
+                 <table><tr><th>subject</th><th>message</th></tr>",
+                if fs.len() <= 10 { " open" } else { "" },
+                fs.len()
+            );
+            for f in fs {
+                let _ = write!(
+                    o,
+                    "<tr><td>{}</td><td>{}</td></tr>",
+                    esc(&f.subject),
+                    esc(&f.message)
+                );
+            }
+            o.push_str("</table></details>");
+        }
+        o.push_str("</div>");
+    }
+    o.push_str("<h2>Findings by rule</h2><table id=\"rules\"><tr><th>rule / severity</th><th>count</th></tr>");
     for (r, n) in &summary.rules {
         let _ = write!(o, "<tr><td>{}</td><td>{n}</td></tr>", esc(r));
     }

@@ -149,6 +149,10 @@ enum Command {
         /// Record one entry per unit in this log, as one batch.
         #[arg(long, value_name = "DIR")]
         log: Option<PathBuf>,
+        /// Text output: list every unit that did not pass (by default the
+        /// first 20, then a count).
+        #[arg(long)]
+        verbose: bool,
         /// Bundle files or directories.
         #[arg(value_name = "PATH", required = true)]
         paths: Vec<PathBuf>,
@@ -172,6 +176,9 @@ enum Command {
         /// Last entry to replay (inclusive).
         #[arg(long, value_name = "M")]
         to: Option<u64>,
+        /// List every entry replayed, not only those that differ.
+        #[arg(long)]
+        verbose: bool,
     },
     /// Check a policy file, or test it against case folders.
     #[command(subcommand)]
@@ -235,7 +242,7 @@ enum Format {
     Sarif,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format2 {
     /// Readable text.
     Text,
@@ -470,6 +477,7 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             html,
             deny_warnings,
             log,
+            verbose,
             paths,
         } => vet(
             &VetArgs {
@@ -480,6 +488,7 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
                 html,
                 deny_warnings,
                 log,
+                verbose,
                 paths,
             },
             &limits,
@@ -538,7 +547,12 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             Ok(0)
         }
         Command::Log(cmd) => log_command(cmd, &limits),
-        Command::Replay { dir, from, to } => replay(&dir, from, to, &limits),
+        Command::Replay {
+            dir,
+            from,
+            to,
+            verbose,
+        } => replay(&dir, from, to, verbose, &limits),
         Command::Policy(PolicyCommand::Check { policy, at }) => {
             let at = parse_at(&at)?;
             let p = Policy::load(&policy, &limits)?;
@@ -1011,7 +1025,48 @@ struct VetArgs {
     html: Option<PathBuf>,
     deny_warnings: bool,
     log: Option<PathBuf>,
+    verbose: bool,
     paths: Vec<PathBuf>,
+}
+
+/// Units that did not pass listed in text output without `--verbose`.
+const LISTED_UNITS: usize = 20;
+
+/// A unit's findings for one line: each rule once, in order of first
+/// appearance, with its worst severity, how often it fired, and the subject
+/// of its worst finding.
+fn rule_digest(findings: &[hwprov::Finding]) -> String {
+    use hwprov::Severity;
+    let mut rules: Vec<(hwprov::Rule, Severity, usize, &str)> = Vec::new();
+    for f in findings
+        .iter()
+        .filter(|f| matches!(f.severity, Severity::Deny | Severity::Warn))
+    {
+        match rules.iter_mut().find(|r| r.0 == f.rule) {
+            Some(r) => {
+                r.2 += 1;
+                if f.severity == Severity::Deny && r.1 != Severity::Deny {
+                    r.1 = Severity::Deny;
+                    r.3 = &f.subject;
+                }
+            }
+            None => rules.push((f.rule, f.severity, 1, &f.subject)),
+        }
+    }
+    // Denials first, each group in order of first appearance.
+    rules.sort_by_key(|r| r.1 != Severity::Deny);
+    rules
+        .iter()
+        .map(|(rule, sev, n, subject)| {
+            let times = if *n > 1 {
+                format!(" x{n}")
+            } else {
+                String::new()
+            };
+            format!("{} {rule}{times} ({})", sev.as_str(), Escaped(subject))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn vet_unit_line(u: &hwprov::vet::Unit, format: Format2) -> Option<String> {
@@ -1032,22 +1087,13 @@ fn vet_unit_line(u: &hwprov::vet::Unit, format: Format2) -> Option<String> {
         ),
         Format2::Text => match &u.outcome {
             Ok(r) if r.verdict == Verdict::Pass => None,
-            Ok(r) => {
-                let mut rules: Vec<&str> = r
-                    .findings
-                    .iter()
-                    .filter(|f| matches!(f.severity, hwprov::Severity::Deny | hwprov::Severity::Warn))
-                    .map(|f| f.rule.as_str())
-                    .collect();
-                rules.dedup();
-                Some(format!(
-                    "{:<5} {}{}: {}",
-                    r.verdict.as_str().to_uppercase(),
-                    Escaped(u.path.display()),
-                    r.unit.as_ref().map_or(String::new(), |f| format!(" (serial {})", Escaped(&f.product.serial))),
-                    rules.join(", ")
-                ))
-            }
+            Ok(r) => Some(format!(
+                "{:<5} {}{}: {}",
+                r.verdict.as_str().to_uppercase(),
+                Escaped(u.path.display()),
+                r.unit.as_ref().map_or(String::new(), |f| format!(" (serial {})", Escaped(&f.product.serial))),
+                rule_digest(&r.findings)
+            )),
             Err(e) => Some(format!("ERROR {}", Escaped(e))),
         },
     }
@@ -1088,6 +1134,7 @@ fn vet(a: &VetArgs, limits: &Limits) -> Result<u8, Fatal> {
     let mut pending: Vec<(std::path::PathBuf, Sha256, Entry)> = Vec::new();
     let mut all_units: Vec<(std::path::PathBuf, Option<Sha256>)> = Vec::new();
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut listed = 0usize;
     let mut summary = hwprov::vet::run(&policy, &units, at, limits, jobs, |u| {
         bar.inc(1);
         if log.is_some() {
@@ -1102,13 +1149,22 @@ fn vet(a: &VetArgs, limits: &Limits) -> Result<u8, Fatal> {
         }
         if let Some(line) = vet_unit_line(u, a.format) {
             use std::io::Write as _;
-            bar.suspend(|| {
-                let _ = writeln!(stdout, "{line}");
-            });
+            listed += 1;
+            if a.verbose || a.format == Format2::Json || listed <= LISTED_UNITS {
+                bar.suspend(|| {
+                    let _ = writeln!(stdout, "{line}");
+                });
+            }
         }
     })?;
     bar.finish_and_clear();
     drop(stdout);
+    if a.format == Format2::Text && !a.verbose && listed > LISTED_UNITS {
+        outln!(
+            "... and {} more units did not pass (--verbose lists every one; --format json gives each unit's findings)",
+            listed - LISTED_UNITS
+        );
+    }
     summary.skipped = hwprov::vet::Skipped::of(&skipped);
     if let Some((log, policy_bytes)) = &log {
         // Objects first (in parallel), then every unit's entry in one batch.
@@ -1455,7 +1511,13 @@ fn log_command(cmd: LogCommand, _limits: &Limits) -> Result<u8, Fatal> {
     }
 }
 
-fn replay(dir: &Path, from: Option<u64>, to: Option<u64>, limits: &Limits) -> Result<u8, Fatal> {
+fn replay(
+    dir: &Path,
+    from: Option<u64>,
+    to: Option<u64>,
+    verbose: bool,
+    limits: &Limits,
+) -> Result<u8, Fatal> {
     let log = Log::open(dir)?;
     let (n, problems) = log.verify()?;
     let mut differ = 0usize;
@@ -1518,6 +1580,7 @@ fn replay(dir: &Path, from: Option<u64>, to: Option<u64>, limits: &Limits) -> Re
             Err(why) => Err(why),
         };
         match outcome {
+            Ok(()) if !verbose => {}
             Ok(()) => outln!(
                 "entry {i}: same ({} {} at {})",
                 Escaped(&e.command),

@@ -356,7 +356,7 @@ fn replay_of_verify_gate_and_vet_entries() {
         .unwrap()
         .to_owned();
     assert!(!dir.join("objects").join(&image).exists());
-    let o = run(&["replay", d]);
+    let o = run(&["replay", d, "--verbose"]);
     assert_eq!(code(&o), 0, "{}", stdout(&o));
     assert!(
         stdout(&o).contains("304 replayed, 0 different, 0 log problem(s)"),
@@ -368,7 +368,7 @@ fn replay_of_verify_gate_and_vet_entries() {
         "{}",
         stdout(&o)
     );
-    let o = run(&["replay", d, "--from", "1", "--to", "1"]);
+    let o = run(&["replay", d, "--from", "1", "--to", "1", "--verbose"]);
     assert!(
         stdout(&o).contains("entry 1: same (gate fail"),
         "{}",
@@ -540,7 +540,7 @@ fn a_shipment_decision_replays_from_its_units_whatever_they_were() {
         serde_json::from_str(stdout(&run(&["log", "show", d, "--index", "13"])).trim()).unwrap();
     assert!(shipment["inputs"]["units"].is_string());
     for (from, replayed) in [("0", 14), ("5", 9), ("13", 1)] {
-        let o = run(&["replay", d, "--from", from]);
+        let o = run(&["replay", d, "--from", from, "--verbose"]);
         assert_eq!(code(&o), 0, "--from {from}: {}", stdout(&o));
         assert!(
             stdout(&o).contains(&format!("{replayed} replayed, 0 different")),

@@ -537,3 +537,56 @@ fn html_report_renders_in_a_headless_browser() {
         let _ = std::fs::copy(&shot, Path::new(&dir).join("vet-report.png"));
     }
 }
+
+/// Output people read: a unit's line names each rule once (denials first,
+/// with how often it fired and its worst subject); text output lists 20
+/// units that did not pass and counts the rest unless --verbose.
+#[test]
+fn text_output_summarises_and_verbose_lists_everything() {
+    let policy = root().join("examples/data/policy.toml").display().to_string();
+    let ship = root().join("examples/data/shipment").display().to_string();
+    let o = run(&["vet", "--policy", &policy, "--at", AT, &ship]);
+    let out = stdout(&o);
+    let units: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("FAIL ") || l.starts_with("WARN ") || l.starts_with("ERROR "))
+        .collect();
+    assert_eq!(units.len(), 20, "{out}");
+    let eastwind = units
+        .iter()
+        .find(|l| l.contains("EW-"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        eastwind.ends_with(
+            ": deny entity.designated x2 (issuer 'eastwind-telecom'); warn jurisdiction.control x2 (issuer 'eastwind-telecom')"
+        ),
+        "{eastwind}"
+    );
+    for l in &units {
+        let rules: Vec<&str> = l
+            .split(": ")
+            .nth(1)
+            .unwrap_or("")
+            .split("; ")
+            .map(|r| r.split(' ').nth(1).unwrap_or(""))
+            .collect();
+        let distinct: std::collections::BTreeSet<&&str> = rules.iter().collect();
+        assert_eq!(distinct.len(), rules.len(), "a rule listed twice: {l}");
+    }
+    let (_, lines, _) = vet_json(&policy, &[], &[Path::new(&ship)]);
+    let summary = lines.last().unwrap();
+    let not_passed = summary["counts"]["fail"].as_u64().unwrap()
+        + summary["counts"]["warn"].as_u64().unwrap()
+        + summary["counts"]["error"].as_u64().unwrap();
+    assert!(
+        out.contains(&format!("... and {} more units did not pass", not_passed - 20)),
+        "{out}"
+    );
+    let o = run(&["vet", "--policy", &policy, "--at", AT, "--verbose", &ship]);
+    let listed = stdout(&o)
+        .lines()
+        .filter(|l| l.starts_with("FAIL ") || l.starts_with("WARN ") || l.starts_with("ERROR "))
+        .count() as u64;
+    assert_eq!(listed, not_passed);
+    assert!(!stdout(&o).contains("more units did not pass"));
+}
