@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 # Regenerates docs/rules.md from src/rules.rs and the outputs of test-vectors/.
-# Run from the repository root after `cargo build`: python3 docs/gen-rules.py
-import subprocess, json, glob, re
+# Run from the repository root after `cargo build --release`: python3 docs/gen-rules.py
+import subprocess, json, glob, re, os
 ex = {}
 for d in sorted(glob.glob('test-vectors/*/')):
-    out = subprocess.run(['./target/debug/hwprov','verify','--policy',d+'policy.toml','--at','2026-11-21T00:00:00Z','--format','json',d+'bundle.cbor'],capture_output=True,text=True).stdout
+    out = subprocess.run([os.environ.get('HWPROV_BIN', './target/release/hwprov'),'verify','--policy',d+'policy.toml','--at','2026-11-21T00:00:00Z','--format','json',d+'bundle.cbor'],capture_output=True,text=True).stdout
     if not out: continue
     for f in json.loads(out)['findings']:
         ex.setdefault(f['rule'], (f, d.split('/')[1]))
