@@ -543,7 +543,10 @@ fn html_report_renders_in_a_headless_browser() {
 /// units that did not pass and counts the rest unless --verbose.
 #[test]
 fn text_output_summarises_and_verbose_lists_everything() {
-    let policy = root().join("examples/data/policy.toml").display().to_string();
+    let policy = root()
+        .join("examples/data/policy.toml")
+        .display()
+        .to_string();
     let ship = root().join("examples/data/shipment").display().to_string();
     let o = run(&["vet", "--policy", &policy, "--at", AT, &ship]);
     let out = stdout(&o);
@@ -579,7 +582,10 @@ fn text_output_summarises_and_verbose_lists_everything() {
         + summary["counts"]["warn"].as_u64().unwrap()
         + summary["counts"]["error"].as_u64().unwrap();
     assert!(
-        out.contains(&format!("... and {} more units did not pass", not_passed - 20)),
+        out.contains(&format!(
+            "... and {} more units did not pass",
+            not_passed - 20
+        )),
         "{out}"
     );
     let o = run(&["vet", "--policy", &policy, "--at", AT, "--verbose", &ship]);
