@@ -204,8 +204,8 @@ pub struct Report {
 pub struct UnitFacts {
     /// Vendor, model, serial.
     pub product: crate::statement::Product,
-    /// The device class.
-    pub class: String,
+    /// The class the device statement names, if any.
+    pub class: Option<String>,
     /// Stage and site country of every verified stage statement reached
     /// through the components' provenance (each distinct pair once).
     pub sites: Vec<(crate::statement::Stage, crate::country::Country)>,

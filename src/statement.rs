@@ -120,8 +120,9 @@ pub struct Installed {
 pub struct DeviceBody {
     /// Vendor, model, serial.
     pub product: Product,
-    /// Network segment / criticality class.
-    pub class: String,
+    /// The class (network segment) the vendor suggests; optional. Fleet
+    /// shares use it only where the policy declares the class.
+    pub class: Option<String>,
     /// Components.
     pub components: Vec<Component>,
     /// Installed firmware.
@@ -589,7 +590,7 @@ impl Statement {
                     serial: p.text("serial")?,
                 };
                 p.finish()?;
-                let class = f.text("class")?;
+                let class = f.opt_conv("class", as_text)?;
                 let mut components: Vec<Component> = Vec::new();
                 // Refs seen so far: duplicate and firmware checks must not
                 // be quadratic in a 1 MiB statement's thousands of entries.
@@ -767,7 +768,9 @@ impl Statement {
                         ("serial", t(&d.product.serial)),
                     ]),
                 ));
-                m.push((t("class"), t(&d.class)));
+                if let Some(c) = &d.class {
+                    m.push((t("class"), t(c)));
+                }
                 m.push((
                     t("components"),
                     Value::Array(

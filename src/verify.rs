@@ -529,7 +529,7 @@ pub(crate) fn evaluate(
     {
         match (&root_v.statement.body, gate) {
             (Body::Device(dev), None) => {
-                class = Some(dev.class.clone());
+                class = dev.class.clone();
                 let (f, sites) = device_rules(policy, &ev, root_v, dev, at, &mut findings);
                 policy_findings = f;
                 unit = Some(crate::report::UnitFacts {
@@ -662,7 +662,7 @@ fn device_rules(
     at: Timestamp,
     always: &mut Vec<Finding>,
 ) -> (Vec<Finding>, Vec<(Stage, crate::country::Country)>) {
-    let params = policy.params(Some(&dev.class));
+    let params = policy.params(dev.class.as_deref());
     let mut r = Rules::new(
         policy,
         at,

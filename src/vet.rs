@@ -311,7 +311,7 @@ impl Acc {
                     self.device_units += 1;
                     *self
                         .class_vendor
-                        .entry(facts.class.clone())
+                        .entry(facts.class.clone().unwrap_or_default())
                         .or_default()
                         .entry(facts.product.vendor.clone())
                         .or_insert(0) += 1;

@@ -67,7 +67,7 @@ pub fn fifty_statement_bundle() -> Vec<u8> {
                 model: "AX-5000".into(),
                 serial: "B-1".into(),
             },
-            class: "core".into(),
+            class: Some("core".into()),
             components,
             firmware: vec![Installed {
                 component: "U0".into(),

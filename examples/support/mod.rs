@@ -415,7 +415,7 @@ impl Unit<'_> {
                     model: self.model.into(),
                     serial: self.serial.into(),
                 },
-                class: self.class.into(),
+                class: Some(self.class.into()),
                 components: vec![Component {
                     reference: "U1".into(),
                     part: part.into(),

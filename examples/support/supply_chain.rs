@@ -267,7 +267,7 @@ pub fn shipment(out: &Path, units: usize) -> std::io::Result<usize> {
                         model: smodel.into(),
                         serial: format!("{}-{source:07}", &smodel[..2]),
                     },
-                    class: sclass.into(),
+                    class: Some(sclass.into()),
                     components: vec![hwprov::statement::Component {
                         reference: "U1".into(),
                         part: "AXC-100".into(),

@@ -793,6 +793,16 @@ pub fn cases() -> Vec<Case> {
         }),
         vec![("vendor.unauthorised", D)],
     ));
+    v.push(pass(
+        "device-without-class",
+        "A device statement without the optional class (the class that selects rules is the operator's): no class rules apply.",
+        base_policy(),
+        Unit::new("AX5-000409").bundle_with(&sign_by, &|d: &mut Statement| {
+            if let Body::Device(dev) = &mut d.body {
+                dev.class = None;
+            }
+        }),
+    ));
     v.push(fail(
         "many-signatures",
         "A COSE_Sign release with 17 signatures, one over the limit of 16 (each signature once cost a copy of the payload).",

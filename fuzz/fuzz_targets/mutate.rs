@@ -78,7 +78,7 @@ fuzz_target!(|data: &[u8]| {
             (2, Body::Stage(x)) => {
                 x.inputs.pop();
             }
-            (3, Body::Device(x)) => x.class = ["core", "ran", "periphery"][usize::from(b) % 3].into(),
+            (3, Body::Device(x)) => x.class = Some(["core", "ran", "periphery"][usize::from(b) % 3].into()),
             (4, Body::Device(x)) => {
                 if let Some(c) = x.components.first_mut() {
                     c.provenance.pop();
