@@ -39,10 +39,12 @@ for units in 10000 100000; do
   printf '%7d units (generated in %s s): vet %.2f s, %.0f units/s, %.0f statements/s; raw verify_strict %s signatures/s on %s threads; ratio %.1f%% (target >= 80%%); peak RSS %d MiB (target < 256)\n' \
     "$units" "$gen" "$wall" "$ups" "$sps" "$raw_rate" "$jobs" "$(echo "100 * $sps / $raw_rate" | bc -l)" "$((rss / 1024))"
   if [ "$units" = 10000 ]; then
-    if ! python3 -c 'import pycose, cbor2' 2>/dev/null; then
-      python3 -m pip install --quiet 'cbor2<6' pycose   # pycose 1.1 needs cbor2 5 (arrays as lists)
+    # pycose from the project's own .venv (the one ./test.sh makes), never
+    # the system Python.
+    if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import pycose, cbor2' 2>/dev/null; then
+      python3 -m venv .venv && .venv/bin/python -m pip install --quiet -r tests/requirements.txt
     fi
-    py=$(python3 benches/pycose_vet.py "$policy" "$dir/shipment")
+    py=$(.venv/bin/python benches/pycose_vet.py "$policy" "$dir/shipment")
     echo "  $py"
     one=$( { /usr/bin/time -f %e $hw vet --policy "$policy" --at 2026-11-21T00:00:00Z --jobs 1 --format json "$dir/shipment" >/dev/null || true; } 2>&1 | tail -1)
     py_rate=$(echo "$py" | sed -E 's/.*s: ([0-9]+) statements\/s.*/\1/')
