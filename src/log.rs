@@ -868,15 +868,18 @@ struct EntryReader {
     len: u64,
 }
 
+/// A log file opened for one sequential pass: a buffered reader and the
+/// file's length when opened.
+fn open_sequential(path: &Path) -> Result<(std::io::BufReader<File>, u64), LogError> {
+    let f = File::open(path).map_err(io(path))?;
+    let len = f.metadata().map_err(io(path))?.len();
+    Ok((std::io::BufReader::with_capacity(1 << 16, f), len))
+}
+
 impl EntryReader {
     fn open(path: &Path) -> Result<EntryReader, LogError> {
-        let f = File::open(path).map_err(io(path))?;
-        let len = f.metadata().map_err(io(path))?.len();
-        Ok(EntryReader {
-            r: std::io::BufReader::with_capacity(1 << 16, f),
-            pos: 0,
-            len,
-        })
+        let (r, len) = open_sequential(path)?;
+        Ok(EntryReader { r, pos: 0, len })
     }
 
     fn next(&mut self) -> Result<Item, LogError> {
@@ -934,10 +937,9 @@ struct DerivedReader {
 
 impl DerivedReader {
     fn open(path: &Path) -> Result<DerivedReader, LogError> {
-        let f = File::open(path).map_err(io(path))?;
-        let len = f.metadata().map_err(io(path))?.len();
+        let (r, len) = open_sequential(path)?;
         Ok(DerivedReader {
-            r: std::io::BufReader::with_capacity(1 << 16, f),
+            r,
             len,
             read: 0,
             ok: true,

@@ -733,33 +733,26 @@ fn device_rules(
                 continue;
             }
             stages |= reachable_stages(ev, *d, &mut reach);
-            if let Some(v) = ev.verified.get(d)
-                && !matches!(v.statement.body, Body::Stage(_))
-            {
+            // A cited statement that is not a stage statement, or one for
+            // another part or lot, is not this component's provenance.
+            let mismatch = ev.verified.get(d).and_then(|v| match &v.statement.body {
+                Body::Stage(s) if s.part == c.part && s.lot == c.lot => None,
+                Body::Stage(s) => Some((v, format!(
+                    "the {} statement it cites is for part {} lot {}; the provenance must describe this very part and lot",
+                    s.stage, s.part, s.lot
+                ))),
+                _ => Some((v, format!(
+                    "its provenance cites a {} statement, not a stage statement; provenance must name the stage statements of the component's last step",
+                    v.statement.type_name()
+                ))),
+            });
+            if let Some((v, message)) = mismatch {
                 r.add(
                     Rule::ProvenanceMismatch,
                     Some(v),
                     Some(&c.part),
                     format!("component {} ({} lot {})", c.reference, c.part, c.lot),
-                    format!(
-                        "its provenance cites a {} statement, not a stage statement; provenance must name the stage statements of the component's last step",
-                        v.statement.type_name()
-                    ),
-                );
-            }
-            if let Some(v) = ev.verified.get(d)
-                && let Body::Stage(s) = &v.statement.body
-                && (s.part != c.part || s.lot != c.lot)
-            {
-                r.add(
-                    Rule::ProvenanceMismatch,
-                    Some(v),
-                    Some(&c.part),
-                    format!("component {} ({} lot {})", c.reference, c.part, c.lot),
-                    format!(
-                        "the {} statement it cites is for part {} lot {}; the provenance must describe this very part and lot",
-                        s.stage, s.part, s.lot
-                    ),
+                    message,
                 );
             }
         }

@@ -736,9 +736,8 @@ fn four_mib_policies_load_in_bounded_time_and_memory() {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
 }
 
-#[test]
-fn log_files_replaced_by_huge_ones_are_reported_without_being_read() {
-    let env = Env::new();
+/// A log in the environment holding one verify decision.
+fn log_of_one_decision(env: &Env) -> PathBuf {
     let log = env.p("log");
     let key = env.p("log.pem");
     assert_eq!(code(&run(&["key", "generate", "--out", &s(&key)])), 0);
@@ -763,6 +762,13 @@ fn log_files_replaced_by_huge_ones_are_reported_without_being_read() {
         &s(&root().join("examples/data/device-clean.cbor")),
     ]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
+    log
+}
+
+#[test]
+fn log_files_replaced_by_huge_ones_are_reported_without_being_read() {
+    let env = Env::new();
+    let log = log_of_one_decision(&env);
     assert_eq!(code(&run(&["log", "verify", &s(&log)])), 0);
     // Sparse 1 GiB files: reading any of them whole would show in the RSS.
     let grow = |p: &Path| {
@@ -816,30 +822,7 @@ fn log_files_replaced_by_huge_ones_are_reported_without_being_read() {
 #[test]
 fn attack_a_6_gib_entries_file_is_streamed_not_loaded() {
     let env = Env::new();
-    let log = env.p("log");
-    let key = env.p("log.pem");
-    assert_eq!(code(&run(&["key", "generate", "--out", &s(&key)])), 0);
-    let o = run(&[
-        "log",
-        "init",
-        &s(&log),
-        "--key",
-        &s(&key),
-        "--origin",
-        "hostile.example/log",
-    ]);
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
-    let o = run(&[
-        "verify",
-        "--policy",
-        &s(&env.p("policy.toml")),
-        "--at",
-        AT,
-        "--log",
-        &s(&log),
-        &s(&root().join("examples/data/device-clean.cbor")),
-    ]);
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let log = log_of_one_decision(&env);
     let entries = log.join("entries");
     let len = std::fs::metadata(&entries).unwrap().len();
     let f = std::fs::OpenOptions::new()

@@ -185,11 +185,8 @@ fn free_text_never_decides_a_share() {
         ..Unit::new("AX5-730003")
     }
     .bundle();
-    let misspelt = Unit::new("AX5-730004").bundle_with(&sign_by, &|d: &mut hwprov::Statement| {
-        if let hwprov::statement::Body::Device(dev) = &mut d.body {
-            dev.product.vendor = "Aurora-Networks".into();
-        }
-    });
+    let misspelt = Unit::new("AX5-730004")
+        .bundle_with_device(&|dev| dev.product.vendor = "Aurora-Networks".into());
     write_units(
         &tmp.path().join("ship"),
         &[

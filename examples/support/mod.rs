@@ -433,6 +433,16 @@ impl Unit<'_> {
         self.bundle_with(&sign_by, &|_| {})
     }
 
+    /// The signed bundle, with the device statement's body changed by `edit`
+    /// before it is signed.
+    pub fn bundle_with_device(&self, edit: &dyn Fn(&mut DeviceBody)) -> Vec<u8> {
+        self.bundle_with(&sign_by, &|d: &mut Statement| {
+            if let Body::Device(dev) = &mut d.body {
+                edit(dev);
+            }
+        })
+    }
+
     /// The signed bundle, with the atp statement signed by `atp_signer` and
     /// the device statement changed by `edit` before signing.
     pub fn bundle_with(

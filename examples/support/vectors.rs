@@ -775,33 +775,21 @@ pub fn cases() -> Vec<Case> {
         "vendor-unauthorised-device",
         "Attack: aurora-networks signs a device statement naming boreal-radio as the vendor (so the unit would count under another vendor's share).",
         base_policy(),
-        Unit::new("AX5-000405").bundle_with(&sign_by, &|d: &mut Statement| {
-            if let Body::Device(dev) = &mut d.body {
-                dev.product.vendor = "boreal-radio".into();
-            }
-        }),
+        Unit::new("AX5-000405").bundle_with_device(&|dev| dev.product.vendor = "boreal-radio".into()),
         vec![("vendor.unauthorised", D)],
     ));
     v.push(fail(
         "vendor-not-an-entity",
         "A device statement naming a vendor spelled differently from any policy entity (\"Aurora-Networks\"): vendors are policy entities, never free text.",
         base_policy(),
-        Unit::new("AX5-000406").bundle_with(&sign_by, &|d: &mut Statement| {
-            if let Body::Device(dev) = &mut d.body {
-                dev.product.vendor = "Aurora-Networks".into();
-            }
-        }),
+        Unit::new("AX5-000406").bundle_with_device(&|dev| dev.product.vendor = "Aurora-Networks".into()),
         vec![("vendor.unauthorised", D)],
     ));
     v.push(pass(
         "device-without-class",
         "A device statement without the optional class (the class that selects rules is the operator's): no class rules apply.",
         base_policy(),
-        Unit::new("AX5-000409").bundle_with(&sign_by, &|d: &mut Statement| {
-            if let Body::Device(dev) = &mut d.body {
-                dev.class = None;
-            }
-        }),
+        Unit::new("AX5-000409").bundle_with_device(&|dev| dev.class = None),
     ));
     v.push(fail(
         "many-signatures",
