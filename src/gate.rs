@@ -174,14 +174,7 @@ pub(crate) fn gate_rules(
     g: &GateInput<'_>,
     at: Timestamp,
 ) -> Vec<Finding> {
-    let mut r = Rules::new(
-        policy,
-        at,
-        Some(crate::verify::Unit {
-            vendor: g.state.device.vendor.clone(),
-            serial: g.state.device.serial.clone(),
-        }),
-    );
+    let mut r = Rules::new(policy, at, Some((&g.state.device).into()));
     let d = &g.state.device;
     let subject = format!(
         "firmware {} {} for {} {} component {}",

@@ -679,27 +679,18 @@ impl Policy {
                     ))
                 }
             };
-            if let Some(e) = &w.entity
-                && !entities.contains_key(e.get_ref())
-            {
-                return Err(cx.err(
-                    e.span(),
-                    format!(
-                        "waiver names entity '{}', which is not declared",
-                        e.get_ref()
-                    ),
-                ));
-            }
-            if let Some(v) = &w.vendor
-                && !entities.contains_key(v.get_ref())
-            {
-                return Err(cx.err(
-                    v.span(),
-                    format!(
-                        "waiver names vendor '{}', which is not declared",
-                        v.get_ref()
-                    ),
-                ));
+            for (what, id) in [("entity", &w.entity), ("vendor", &w.vendor)] {
+                if let Some(id) = id
+                    && !entities.contains_key(id.get_ref())
+                {
+                    return Err(cx.err(
+                        id.span(),
+                        format!(
+                            "waiver names {what} '{}', which is not declared",
+                            id.get_ref()
+                        ),
+                    ));
+                }
             }
             if w.serial.is_some() && w.vendor.is_none() {
                 return Err(cx.err(

@@ -100,8 +100,6 @@ fn ser_key_ids<S: Serializer>(v: &[KeyId], s: S) -> Result<S::Ok, S::Error> {
 /// What a waiver may match a finding on (not part of the JSON report).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Context {
-    /// The issuer of the statement concerned.
-    pub entity: Option<String>,
     /// The part concerned.
     pub part: Option<String>,
     /// The device's vendor (serials are unique only per vendor).
@@ -126,7 +124,8 @@ pub struct Finding {
     /// What is wrong and what to do.
     pub message: String,
     /// The entity the finding concerns, when there is one: the issuer of
-    /// the statement, or the vendor group of a fleet finding (SPEC 8).
+    /// the statement, or the vendor group of a fleet finding (SPEC 8). An
+    /// `entity` waiver matches on it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub entity: Option<String>,
     /// Waiver matching context.

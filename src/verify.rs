@@ -368,6 +368,16 @@ pub(crate) struct Unit {
     pub(crate) serial: String,
 }
 
+impl From<&crate::state::DeviceId> for Unit {
+    /// The device a gate state file describes.
+    fn from(d: &crate::state::DeviceId) -> Unit {
+        Unit {
+            vendor: d.vendor.clone(),
+            serial: d.serial.clone(),
+        }
+    }
+}
+
 impl<'a> Rules<'a> {
     /// A collector for `policy` at `at`; `unit` is the device's vendor and
     /// serial, for waivers.
@@ -393,16 +403,14 @@ impl<'a> Rules<'a> {
         subject: String,
         message: String,
     ) {
-        let entity = v.map(|v| v.statement.issuer.clone());
         self.out.push(Finding {
             rule,
             severity: Severity::Deny,
             statement: v.map(|v| v.digest),
             subject,
             message,
-            entity: entity.clone(),
+            entity: v.map(|v| v.statement.issuer.clone()),
             context: Context {
-                entity,
                 part: part.map(str::to_owned),
                 vendor: self.unit.as_ref().map(|u| u.vendor.clone()),
                 serial: self.unit.as_ref().map(|u| u.serial.clone()),
@@ -548,10 +556,7 @@ pub(crate) fn evaluate(
                     root_v,
                     fw,
                     at,
-                    Some(Unit {
-                        vendor: g.state.device.vendor.clone(),
-                        serial: g.state.device.serial.clone(),
-                    }),
+                    Some(Unit::from(&g.state.device)),
                 );
                 policy_findings.extend(crate::gate::gate_rules(policy, root_v, fw, g, at));
             }
@@ -1056,7 +1061,7 @@ pub(crate) fn apply_policy_levels(
                 w.rule == f.rule
                     && w.entity
                         .as_ref()
-                        .is_none_or(|e| f.context.entity.as_ref() == Some(e))
+                        .is_none_or(|e| f.entity.as_ref() == Some(e))
                     && w.part
                         .as_ref()
                         .is_none_or(|p| f.context.part.as_ref() == Some(p))

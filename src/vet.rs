@@ -568,9 +568,8 @@ fn level_finding(
         statement: None,
         subject,
         message,
-        entity: about.group.clone(),
+        entity: about.group,
         context: Context {
-            entity: about.group,
             part: None,
             vendor: about.vendor,
             serial: about.serial,
