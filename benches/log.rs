@@ -6,7 +6,7 @@
 //!
 //!     cargo bench --bench log
 
-use hwprov::log::{Entry, Log};
+use hwprov::audit::log::{Entry, Log};
 use hwprov::{SecretKey, Sha256, Timestamp};
 use std::time::Instant;
 
@@ -69,7 +69,7 @@ fn main() {
     for _ in 0..reps {
         let i = next() % size;
         let (leaf, root, proof) = log.prove(i, size).expect("prove");
-        hwprov::merkle::verify_inclusion(i, size, &leaf, &proof, &root).expect("valid");
+        hwprov::audit::merkle::verify_inclusion(i, size, &leaf, &proof, &root).expect("valid");
     }
     println!(
         "inclusion proof at {size} entries: {:.3} ms each (generate + verify, mean of {reps}; target < 1 ms)",
@@ -79,7 +79,7 @@ fn main() {
     for _ in 0..reps {
         let old = 1 + next() % (size - 1);
         let (r1, r2, proof) = log.consistency(old, size).expect("consistency");
-        hwprov::merkle::verify_consistency(old, size, &proof, &r1, &r2).expect("valid");
+        hwprov::audit::merkle::verify_consistency(old, size, &proof, &r1, &r2).expect("valid");
     }
     println!(
         "consistency proof at {size} entries: {:.3} ms each (generate + verify, mean of {reps}; target < 1 ms)",

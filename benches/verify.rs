@@ -11,7 +11,7 @@ mod support;
 
 use criterion::{Criterion, Throughput};
 use ed25519_dalek::{Signature, VerifyingKey};
-use hwprov::envelope::Envelope;
+use hwprov::wire::envelope::Envelope;
 use hwprov::{Limits, Policy, Timestamp};
 use std::hint::black_box;
 use std::path::Path;
@@ -38,21 +38,22 @@ fn main() {
     );
 
     // The same 50 signatures, prepared for raw verify_strict.
-    let raw: Vec<(VerifyingKey, Vec<u8>, Signature)> = hwprov::bundle::split(&bundle, &limits)
-        .expect("split")
-        .iter()
-        .map(|p| {
-            let env = Envelope::decode(p, 16).expect("envelope");
-            let s = &env.signatures[0];
-            let key = policy.keys[&s.kid].key.to_bytes();
-            let sig: [u8; 64] = s.signature.as_slice().try_into().expect("sig");
-            (
-                VerifyingKey::from_bytes(&key).expect("key"),
-                env.to_be_signed(s),
-                Signature::from_bytes(&sig),
-            )
-        })
-        .collect();
+    let raw: Vec<(VerifyingKey, Vec<u8>, Signature)> =
+        hwprov::wire::bundle::split(&bundle, &limits)
+            .expect("split")
+            .iter()
+            .map(|p| {
+                let env = Envelope::decode(p, 16).expect("envelope");
+                let s = &env.signatures[0];
+                let key = policy.keys[&s.kid].key.to_bytes();
+                let sig: [u8; 64] = s.signature.as_slice().try_into().expect("sig");
+                (
+                    VerifyingKey::from_bytes(&key).expect("key"),
+                    env.to_be_signed(s),
+                    Signature::from_bytes(&sig),
+                )
+            })
+            .collect();
 
     let mut c = Criterion::default().configure_from_args();
     let mut g = c.benchmark_group("verify-50-statements");

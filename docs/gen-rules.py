@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# Regenerates docs/rules.md from src/rules.rs and the outputs of test-vectors/.
+# Regenerates docs/rules.md from src/policy/rules.rs and the outputs of test-vectors/.
 # Run from the repository root after `cargo build --release`: python3 docs/gen-rules.py
 import subprocess, json, glob, re, os
 ex = {}
@@ -8,7 +8,7 @@ for d in sorted(glob.glob('test-vectors/*/')):
     if not out: continue
     for f in json.loads(out)['findings']:
         ex.setdefault(f['rule'], (f, d.split('/')[1]))
-src=open('src/rules.rs').read()
+src=open('src/policy/rules.rs').read()
 names={m.group(1):m.group(2) for m in re.finditer(r'(\w+) = "([a-z.-]+)", (\w+);', src)}
 def arms(sec):
     sec=re.sub(r'\s+',' ',sec)
@@ -38,7 +38,7 @@ waive = {
  "fleet.concentration": 'entity = "aurora-networks"',
  "fleet.duplicate-serial": 'vendor = "aurora-networks"\nserial = "AX5-000123"',
 }
-out=["# Rules","","<!-- Generated from src/rules.rs and the test-vectors/ outputs; tests/docs.rs checks every rule has a section. -->","",
+out=["# Rules","","<!-- Generated from src/policy/rules.rs and the test-vectors/ outputs; tests/docs.rs checks every rule has a section. -->","",
 "Every finding hwprov reports carries one of these rule ids (SPEC section 7).",
 "Each section says what the rule catches, shows a finding as `hwprov verify` prints it",
 "(taken from the `test-vectors/` case named), and how to fix or waive it.","",

@@ -7,7 +7,7 @@
 //!     cargo run --release --example raw-verify -- --policy P.toml --jobs 2 DIR
 
 use ed25519_dalek::{Signature, VerifyingKey};
-use hwprov::envelope::Envelope;
+use hwprov::wire::envelope::Envelope;
 use hwprov::{Limits, Policy};
 use rayon::prelude::*;
 use std::path::PathBuf;
@@ -30,7 +30,7 @@ fn main() {
         eprintln!("raw-verify: {e}");
         std::process::exit(2)
     });
-    let files = hwprov::vet::collect(&[dir])
+    let files = hwprov::decide::vet::collect(&[dir])
         .map(|c| c.units)
         .unwrap_or_else(|e| {
             eprintln!("raw-verify: {e}");
@@ -42,7 +42,7 @@ fn main() {
         let Ok(bytes) = std::fs::read(f) else {
             continue;
         };
-        let Ok(parts) = hwprov::bundle::split(&bytes, &limits) else {
+        let Ok(parts) = hwprov::wire::bundle::split(&bytes, &limits) else {
             continue;
         };
         for p in parts {

@@ -25,38 +25,23 @@
 #![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
-pub mod bundle;
-pub mod cbor;
-pub mod country;
-pub mod digest;
-pub mod envelope;
+pub mod audit;
+pub mod decide;
 pub mod fsutil;
-pub mod gate;
-pub mod html;
 mod json;
-pub mod keys;
 pub mod limits;
-pub mod log;
-pub mod merkle;
-pub mod note;
 pub mod policy;
-pub mod policytest;
 pub mod report;
-pub mod rules;
-pub mod state;
-pub mod statement;
 pub mod text;
-pub mod time;
-pub mod verify;
-pub mod vet;
+pub mod wire;
 
-pub use bundle::BundleError;
-pub use digest::Sha256;
-pub use keys::{KeyId, PublicKey, SecretKey};
+pub use decide::verify::verify_bundle;
 pub use limits::Limits;
+pub use policy::rules::Rule;
 pub use policy::{Policy, PolicyError};
 pub use report::{Finding, Report, Severity, Verdict};
-pub use rules::Rule;
-pub use statement::Statement;
-pub use time::Timestamp;
-pub use verify::verify_bundle;
+pub use wire::bundle::BundleError;
+pub use wire::digest::Sha256;
+pub use wire::keys::{KeyId, PublicKey, SecretKey};
+pub use wire::statement::Statement;
+pub use wire::time::Timestamp;

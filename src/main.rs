@@ -3,16 +3,17 @@
 #![forbid(unsafe_code)]
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use hwprov::cbor;
-use hwprov::envelope::{self, Envelope, Kind};
+use hwprov::audit::log::{Entry, Log, findings_digest};
+use hwprov::decide::gate::{self as gatelib, GateReport, GateSummary};
 use hwprov::fsutil::{self, write_atomic};
-use hwprov::gate::{self as gatelib, GateReport, GateSummary};
-use hwprov::keys::{PublicKey, SecretKey};
-use hwprov::log::{Entry, Log, findings_digest};
-use hwprov::state::{DeviceId, InstalledImage, State};
-use hwprov::statement::{self, Body, Statement};
 use hwprov::text::Escaped;
-use hwprov::{Limits, Policy, Sha256, Timestamp, Verdict, bundle};
+use hwprov::wire::bundle;
+use hwprov::wire::cbor;
+use hwprov::wire::envelope::{self, Envelope, Kind};
+use hwprov::wire::keys::{PublicKey, SecretKey};
+use hwprov::wire::state::{DeviceId, InstalledImage, State};
+use hwprov::wire::statement::{self, Body, Statement};
+use hwprov::{Limits, Policy, Sha256, Timestamp, Verdict};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -569,7 +570,7 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
         }
         Command::Man { out } => man_pages(&out),
         Command::Policy(PolicyCommand::Test { dir }) => {
-            let results = hwprov::policytest::run_dir(&dir, &limits)?;
+            let results = hwprov::decide::cases::run_dir(&dir, &limits)?;
             let failed = results.iter().filter(|r| !r.passed()).count();
             for r in &results {
                 if r.passed() {
@@ -899,7 +900,7 @@ fn gate(a: &GateArgs, limits: &Limits) -> Result<u8, Fatal> {
             ("state".into(), log.put_object(&state_bytes)?),
         ];
         if let Some(facts) = &facts {
-            let facts_bytes = hwprov::log::image_facts_bytes(facts);
+            let facts_bytes = hwprov::audit::log::image_facts_bytes(facts);
             inputs.push(("image".into(), facts.sha256));
             inputs.push(("image-facts".into(), log.put_object(&facts_bytes)?));
         }
@@ -1069,7 +1070,7 @@ fn rule_digest(findings: &[hwprov::Finding]) -> String {
         .join("; ")
 }
 
-fn vet_unit_line(u: &hwprov::vet::Unit, format: Format2) -> Option<String> {
+fn vet_unit_line(u: &hwprov::decide::vet::Unit, format: Format2) -> Option<String> {
     match format {
         Format2::Json => Some(
             match &u.outcome {
@@ -1108,7 +1109,7 @@ fn vet(a: &VetArgs, limits: &Limits) -> Result<u8, Fatal> {
     use std::io::IsTerminal as _;
     let at = parse_at(&a.at)?;
     let policy = Policy::load(&a.policy, limits)?;
-    let hwprov::vet::Collected { units, skipped } = hwprov::vet::collect(&a.paths)?;
+    let hwprov::decide::vet::Collected { units, skipped } = hwprov::decide::vet::collect(&a.paths)?;
     let jobs = a.jobs.unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_JOBS))
     });
@@ -1135,7 +1136,7 @@ fn vet(a: &VetArgs, limits: &Limits) -> Result<u8, Fatal> {
     let mut all_units: Vec<(std::path::PathBuf, Option<Sha256>)> = Vec::new();
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     let mut listed = 0usize;
-    let mut summary = hwprov::vet::run(&policy, &units, at, limits, jobs, |u| {
+    let mut summary = hwprov::decide::vet::run(&policy, &units, at, limits, jobs, |u| {
         bar.inc(1);
         if log.is_some() {
             all_units.push((u.path.clone(), u.digest));
@@ -1165,7 +1166,7 @@ fn vet(a: &VetArgs, limits: &Limits) -> Result<u8, Fatal> {
             listed - LISTED_UNITS
         );
     }
-    summary.skipped = hwprov::vet::Skipped::of(&skipped);
+    summary.skipped = hwprov::decide::vet::Skipped::of(&skipped);
     if let Some((log, policy_bytes)) = &log {
         // Objects first (in parallel), then every unit's entry in one batch.
         let policy_in = policy_inputs(log, &policy, policy_bytes)?;
@@ -1190,13 +1191,13 @@ fn vet(a: &VetArgs, limits: &Limits) -> Result<u8, Fatal> {
             })
             .collect();
         // The shipment decision: fleet checks over every unit, in order.
-        let list = hwprov::cbor::Value::Array(
+        let list = hwprov::wire::cbor::Value::Array(
             all_units
                 .iter()
-                .map(|(_, d)| d.map_or(hwprov::cbor::Value::Null, |d| d.to_cbor()))
+                .map(|(_, d)| d.map_or(hwprov::wire::cbor::Value::Null, |d| d.to_cbor()))
                 .collect(),
         );
-        let units_digest = log.put_object(&hwprov::cbor::encode_deterministic(&list))?;
+        let units_digest = log.put_object(&hwprov::wire::cbor::encode_deterministic(&list))?;
         entries.push(new_entry(
             "vet",
             at,
@@ -1222,7 +1223,11 @@ fn vet(a: &VetArgs, limits: &Limits) -> Result<u8, Fatal> {
             .iter()
             .map(|c| c.as_str().to_owned())
             .collect();
-        write_atomic(h, hwprov::html::render(&summary, &hr).as_bytes(), 0o644)?;
+        write_atomic(
+            h,
+            hwprov::report::html::render(&summary, &hr).as_bytes(),
+            0o644,
+        )?;
     }
     match a.format {
         Format2::Json => outln!("{}", serde_json::to_string(&summary)?),
@@ -1423,7 +1428,7 @@ fn log_command(cmd: LogCommand, _limits: &Limits) -> Result<u8, Fatal> {
                         if r.unsigned_entries == 1 { "y" } else { "ies" },
                         r.removed_bytes
                     ),
-                    Err(e @ hwprov::log::LogError::Tampered { .. }) => {
+                    Err(e @ hwprov::audit::log::LogError::Tampered { .. }) => {
                         outln!(
                             "log {} is TAMPERED: {}",
                             Escaped(dir.display()),
@@ -1648,7 +1653,7 @@ fn compare(verdict: Verdict, findings: &[hwprov::Finding], e: &Entry) -> Result<
 /// What replaying one entry gave.
 enum Replayed {
     /// A unit decision of `vet`, re-verified (compared by the caller).
-    Unit(Box<hwprov::vet::Unit>),
+    Unit(Box<hwprov::decide::vet::Unit>),
     /// Any other decision, already compared with its entry.
     Decision,
 }
@@ -1687,7 +1692,7 @@ fn replay_policy_of<'p>(
 }
 
 /// A unit decision compared with its entry.
-fn compare_unit(u: &hwprov::vet::Unit, e: &Entry) -> Result<(), String> {
+fn compare_unit(u: &hwprov::decide::vet::Unit, e: &Entry) -> Result<(), String> {
     match &u.outcome {
         Ok(report) => compare(report.verdict, &report.findings, e),
         Err(err) => Err(err.clone()),
@@ -1703,7 +1708,7 @@ struct Shipment {
     policy_inputs: Vec<(String, Sha256)>,
     at: Timestamp,
     next: usize,
-    fleet: hwprov::vet::Fleet,
+    fleet: hwprov::decide::vet::Fleet,
     /// The first stored unit that could not be loaded: the decision cannot
     /// be rebuilt.
     error: Option<String>,
@@ -1715,15 +1720,15 @@ impl Shipment {
         let stored = log
             .object(&recorded(e, "units")?)
             .map_err(|err| err.to_string())?;
-        let list =
-            hwprov::cbor::decode(&stored, 2).map_err(|err| format!("stored unit list: {err}"))?;
-        let hwprov::cbor::Value::Array(items) = list else {
+        let list = hwprov::wire::cbor::decode(&stored, 2)
+            .map_err(|err| format!("stored unit list: {err}"))?;
+        let hwprov::wire::cbor::Value::Array(items) = list else {
             return Err("stored unit list is not an array".into());
         };
         let units = items
             .iter()
             .map(|v| match v {
-                hwprov::cbor::Value::Null => Ok(None),
+                hwprov::wire::cbor::Value::Null => Ok(None),
                 d => Sha256::from_cbor(d)
                     .map(Some)
                     .map_err(|err| format!("stored unit list: {err}")),
@@ -1734,7 +1739,7 @@ impl Shipment {
             policy_inputs: policy_inputs_of(e),
             at: e.at,
             next: 0,
-            fleet: hwprov::vet::Fleet::new(),
+            fleet: hwprov::decide::vet::Fleet::new(),
             error: None,
         })
     }
@@ -1748,7 +1753,7 @@ impl Shipment {
                 return;
             }
         };
-        self.fleet.add(&hwprov::vet::stored_unit(
+        self.fleet.add(&hwprov::decide::vet::stored_unit(
             policy,
             n,
             bytes.as_deref(),
@@ -1765,7 +1770,7 @@ impl Shipment {
         policy: &Policy,
         e: &Entry,
         digest: Sha256,
-        mut unit: hwprov::vet::Unit,
+        mut unit: hwprov::decide::vet::Unit,
         limits: &Limits,
     ) {
         if e.command != "vet" || e.at != self.at || policy_inputs_of(e) != self.policy_inputs {
@@ -1788,7 +1793,7 @@ impl Shipment {
         log: &Log,
         policy: &Policy,
         limits: &Limits,
-    ) -> Result<hwprov::vet::Summary, String> {
+    ) -> Result<hwprov::decide::vet::Summary, String> {
         for n in self.next..self.units.len() {
             self.fill(log, policy, n, limits);
         }
@@ -1834,7 +1839,7 @@ fn replay_entry(
         }
         "vet" => {
             let bytes = input("bundle")?;
-            Ok(Replayed::Unit(Box::new(hwprov::vet::Unit {
+            Ok(Replayed::Unit(Box::new(hwprov::decide::vet::Unit {
                 path: PathBuf::from("unit"),
                 digest: Some(Sha256::of(&bytes)),
                 outcome: hwprov::verify_bundle(policy, &bytes, e.at, limits)
@@ -1854,7 +1859,7 @@ fn replay_entry(
             let facts = match digest("image-facts") {
                 Err(_) if digest("image").is_err() => None,
                 _ => {
-                    let facts = hwprov::log::parse_image_facts(&input("image-facts")?)
+                    let facts = hwprov::audit::log::parse_image_facts(&input("image-facts")?)
                         .ok_or("stored image facts are malformed")?;
                     if digest("image").ok() != Some(facts.sha256) {
                         return Err("the recorded image digest and image facts disagree".into());

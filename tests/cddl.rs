@@ -10,7 +10,7 @@
 mod common;
 
 use common::*;
-use hwprov::cbor::{self, Value};
+use hwprov::wire::cbor::{self, Value};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -126,11 +126,11 @@ fn statement_payloads_agree_with_statements_cddl() {
             }
         }
         let bytes = std::fs::read(bundle).unwrap();
-        let Ok(parts) = hwprov::bundle::split(&bytes, &limits) else {
+        let Ok(parts) = hwprov::wire::bundle::split(&bytes, &limits) else {
             continue;
         };
         for (i, part) in parts.iter().enumerate() {
-            let Ok(env) = hwprov::envelope::Envelope::decode(part, limits.max_depth) else {
+            let Ok(env) = hwprov::wire::envelope::Envelope::decode(part, limits.max_depth) else {
                 continue;
             };
             let digest = hwprov::Sha256::of(part).to_string();
@@ -215,7 +215,7 @@ fn log_entries_and_objects_agree_with_log_cddl() {
         &p("log"),
         &data("shipment/batch-0000"),
     ]);
-    let log = hwprov::log::Log::open(Path::new(&p("log"))).unwrap();
+    let log = hwprov::audit::log::Log::open(Path::new(&p("log"))).unwrap();
     let size = log.size().unwrap();
     assert!(size > 10);
     let out = tmp.path().join("cbor");

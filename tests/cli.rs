@@ -150,7 +150,7 @@ fn sign_bundle_inspect_verify_round_trip_with_two_signers() {
         &p("dev.cose"),
     ]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
-    let committed = hwprov::bundle::split(
+    let committed = hwprov::wire::bundle::split(
         &std::fs::read(data("device-clean.cbor")).unwrap(),
         &hwprov::Limits::DEFAULT,
     )
@@ -193,7 +193,7 @@ fn sign_bundle_inspect_verify_round_trip_with_two_signers() {
     assert_eq!(code(&o), 2);
     assert!(!d.join("dup.cose").exists());
     // A bundle root must be a device or firmware statement.
-    let parts = hwprov::bundle::split(
+    let parts = hwprov::wire::bundle::split(
         &std::fs::read(data("device-clean.cbor")).unwrap(),
         &hwprov::Limits::DEFAULT,
     )

@@ -8,7 +8,7 @@ mod common;
 
 use common::outside;
 use ed25519_dalek::{Signature, VerifyingKey};
-use hwprov::keys::{verify_raw, verify_raw_parts};
+use hwprov::wire::keys::{verify_raw, verify_raw_parts};
 
 fn hex(s: &str) -> Vec<u8> {
     (0..s.len())

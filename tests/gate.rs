@@ -74,7 +74,7 @@ impl Env {
             self.path(&format!("{tag}.cbor")),
         );
         std::fs::write(&ip, &img).unwrap();
-        std::fs::write(&bp, hwprov::bundle::encode(&parts)).unwrap();
+        std::fs::write(&bp, hwprov::wire::bundle::encode(&parts)).unwrap();
         (ip, bp)
     }
 
@@ -405,7 +405,7 @@ fn killed_during_install_leaves_the_old_or_the_new_image() {
     std::fs::write(env.path("big.bin"), &big).unwrap();
     std::fs::write(
         env.path("big.cbor"),
-        hwprov::bundle::encode(&[sign_by(&rel)]),
+        hwprov::wire::bundle::encode(&[sign_by(&rel)]),
     )
     .unwrap();
     drop(big);
@@ -599,7 +599,7 @@ fn attack_threshold_summed_across_statements_is_refused() {
     std::fs::write(env.path("old.bin"), &img).unwrap();
     std::fs::write(
         env.path("attack.cbor"),
-        hwprov::bundle::encode(&[forged, genuine]),
+        hwprov::wire::bundle::encode(&[forged, genuine]),
     )
     .unwrap();
     env.refused(
@@ -629,7 +629,7 @@ fn attack_other_vendors_key_publishes_for_this_vendor_is_refused() {
     std::fs::write(env.path("img.bin"), &img).unwrap();
     std::fs::write(
         env.path("foreign.cbor"),
-        hwprov::bundle::encode(&[sign(&rel, &[&key("boreal-radio", 0)])]),
+        hwprov::wire::bundle::encode(&[sign(&rel, &[&key("boreal-radio", 0)])]),
     )
     .unwrap();
     env.refused(

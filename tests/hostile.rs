@@ -187,7 +187,10 @@ fn a_100_mib_image_is_gated_and_installed_in_bounded_memory() {
         9,
         &img,
     );
-    w(&env.p("big.cbor"), hwprov::bundle::encode(&[sign_by(&rel)]));
+    w(
+        &env.p("big.cbor"),
+        hwprov::wire::bundle::encode(&[sign_by(&rel)]),
+    );
     let digest = hwprov::Sha256::of(&img);
     drop(img);
 

@@ -6,7 +6,7 @@ mod common;
 
 use base64::Engine as _;
 use common::*;
-use hwprov::merkle;
+use hwprov::audit::merkle;
 use std::path::{Path, PathBuf};
 
 const AT: &str = "2026-11-21T00:00:00Z";
@@ -57,7 +57,7 @@ fn b64(v: &serde_json::Value) -> merkle::Hash {
 }
 
 fn checkpoint(dir: &Path) -> (u64, merkle::Hash) {
-    let log = hwprov::log::Log::open(dir).unwrap();
+    let log = hwprov::audit::log::Log::open(dir).unwrap();
     let cp = log.checkpoint().unwrap();
     (cp.size, cp.root)
 }
@@ -233,7 +233,10 @@ fn killed_appends_never_lose_a_returned_entry() {
         if status.code() == Some(0) {
             returned += 1;
         }
-        let entries_now = hwprov::log::Log::open(&dir).unwrap().verify().unwrap();
+        let entries_now = hwprov::audit::log::Log::open(&dir)
+            .unwrap()
+            .verify()
+            .unwrap();
         if !entries_now.1.is_empty() {
             let o = run(&["log", "verify", d]);
             assert_eq!(code(&o), 1);
@@ -241,7 +244,10 @@ fn killed_appends_never_lose_a_returned_entry() {
             assert_eq!(code(&o), 0, "{}", stdout(&o));
             repairs += 1;
         }
-        let (n, problems) = hwprov::log::Log::open(&dir).unwrap().verify().unwrap();
+        let (n, problems) = hwprov::audit::log::Log::open(&dir)
+            .unwrap()
+            .verify()
+            .unwrap();
         assert!(problems.is_empty(), "{problems:?}");
         assert!(
             n >= returned,
@@ -605,7 +611,7 @@ fn entry_items(dir: &Path) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     let mut pos = 0;
     while pos < bytes.len() {
-        let (b, used) = hwprov::cbor::bstr_prefix(&bytes[pos..], 1 << 20).unwrap();
+        let (b, used) = hwprov::wire::cbor::bstr_prefix(&bytes[pos..], 1 << 20).unwrap();
         out.push(b.to_vec());
         pos += used;
     }
@@ -619,7 +625,9 @@ fn rewrite_entries(dir: &Path, entries: &[Vec<u8>]) {
     let mut index = Vec::new();
     let mut tree = merkle::MemoryTree::default();
     for e in entries {
-        file.extend(hwprov::cbor::encode(&hwprov::cbor::Value::Bytes(e.clone())));
+        file.extend(hwprov::wire::cbor::encode(
+            &hwprov::wire::cbor::Value::Bytes(e.clone()),
+        ));
         index.extend_from_slice(&(file.len() as u64).to_be_bytes());
         tree.push(e);
     }
@@ -665,7 +673,7 @@ fn attack_log_overwrite_then_append_does_not_launder() {
     let dir = pass_then_fail(tmp.path());
     let d = dir.to_str().unwrap();
     let mut items = entry_items(&dir);
-    let mut forged = hwprov::log::Entry::decode(&items[0]).unwrap();
+    let mut forged = hwprov::audit::log::Entry::decode(&items[0]).unwrap();
     assert_eq!(forged.verdict, "pass");
     forged.index = 1;
     items[1] = forged.encode();
@@ -718,7 +726,7 @@ fn attack_log_repair_never_signs_fewer_or_different_entries() {
         }),
         ("back-dated entry time", |dir, _| {
             let mut items = entry_items(dir);
-            let mut e = hwprov::log::Entry::decode(&items[1]).unwrap();
+            let mut e = hwprov::audit::log::Entry::decode(&items[1]).unwrap();
             e.time = hwprov::Timestamp(e.time.0 - 86_400 * 365);
             items[1] = e.encode();
             rewrite_entries(dir, &items);
@@ -778,7 +786,7 @@ fn attack_log_unsigned_appended_entry_is_removed_not_signed() {
     let d = dir.to_str().unwrap();
     let cp_before = std::fs::read(dir.join("checkpoint")).unwrap();
     let mut items = entry_items(&dir);
-    let mut forged = hwprov::log::Entry::decode(&items[0]).unwrap();
+    let mut forged = hwprov::audit::log::Entry::decode(&items[0]).unwrap();
     forged.index = 2;
     items.push(forged.encode());
     rewrite_entries(&dir, &items);

@@ -7,7 +7,7 @@
 #[path = "../examples/support/mod.rs"]
 mod support;
 
-use hwprov::statement::Stage;
+use hwprov::wire::statement::Stage;
 use hwprov::{Limits, Policy, Sha256, Timestamp, Verdict};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
@@ -105,7 +105,7 @@ impl Scenario {
             evaluation: self.evaluation,
             ..Unit::new(&serial)
         };
-        hwprov::bundle::split(&u.bundle(), &Limits::DEFAULT)
+        hwprov::wire::bundle::split(&u.bundle(), &Limits::DEFAULT)
             .unwrap()
             .iter()
             .map(|p| p.to_vec())
@@ -115,7 +115,13 @@ impl Scenario {
 
 fn verify(policy: &Policy, parts: &[Vec<u8>]) -> hwprov::Report {
     let at = Timestamp::parse_rfc3339(AT).unwrap();
-    hwprov::verify_bundle(policy, &hwprov::bundle::encode(parts), at, &Limits::DEFAULT).unwrap()
+    hwprov::verify_bundle(
+        policy,
+        &hwprov::wire::bundle::encode(parts),
+        at,
+        &Limits::DEFAULT,
+    )
+    .unwrap()
 }
 
 fn finding_set(r: &hwprov::Report) -> BTreeSet<(String, String, Option<Sha256>, String)> {

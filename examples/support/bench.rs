@@ -1,7 +1,7 @@
 //! Inputs for the benchmarks.
 
 use super::*;
-use hwprov::statement::{Body, Component, DeviceBody, Installed, Product, Stage, Statement};
+use hwprov::wire::statement::{Body, Component, DeviceBody, Installed, Product, Stage, Statement};
 
 /// A device with 16 components (design, fab, atp each) and one signed
 /// firmware release: 1 + 48 + 1 = 50 statements.
@@ -80,7 +80,7 @@ pub fn fifty_statement_bundle() -> Vec<u8> {
     };
     let mut all = vec![sign_by(&dev)];
     all.extend(evidence);
-    hwprov::bundle::encode(&all)
+    hwprov::wire::bundle::encode(&all)
 }
 
 /// A policy with `entities` entities and `keys` keys: the fictional parties

@@ -46,7 +46,7 @@ pub fn provenance_dag(components: usize, chain: usize) -> Vec<u8> {
     let mut all = vec![sign_by(&dev)];
     all.extend(evidence);
     all.extend(parts);
-    hwprov::bundle::encode(&all)
+    hwprov::wire::bundle::encode(&all)
 }
 
 /// The fixtures' policy followed by `entry(i)` for i = 0, 1, ... up to just

@@ -6,10 +6,10 @@
 //! deterministic and the keys come from fixed seeds.
 #![allow(dead_code, clippy::too_many_arguments)]
 
-use hwprov::cbor::{self, Value};
-use hwprov::country::Country;
-use hwprov::envelope;
-use hwprov::statement::{
+use hwprov::wire::cbor::{self, Value};
+use hwprov::wire::country::Country;
+use hwprov::wire::envelope;
+use hwprov::wire::statement::{
     Body, Component, DeviceBody, EvalResult, EvaluationBody, FirmwareBody, Installed, Product,
     Site, Stage, StageBody, Statement, Target,
 };
@@ -454,7 +454,7 @@ impl Unit<'_> {
         edit(&mut dev);
         let mut all = vec![sign_by(&dev)];
         all.extend(evidence);
-        hwprov::bundle::encode(&all)
+        hwprov::wire::bundle::encode(&all)
     }
 }
 

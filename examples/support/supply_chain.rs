@@ -1,7 +1,7 @@
 //! The example supply chain written by `cargo run --example supply-chain`.
 
 use super::*;
-use hwprov::statement::Statement;
+use hwprov::wire::statement::Statement;
 use std::path::{Path, PathBuf};
 
 fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -77,7 +77,8 @@ pub fn generate(out: &Path) -> std::io::Result<Vec<PathBuf>> {
         .iter()
         .zip(&evidence)
     {
-        let env = hwprov::envelope::Envelope::decode(signed, 16).map_err(std::io::Error::other)?;
+        let env =
+            hwprov::wire::envelope::Envelope::decode(signed, 16).map_err(std::io::Error::other)?;
         let st = Statement::decode(&env.payload, 16).map_err(std::io::Error::other)?;
         put(&format!("statements/{name}.json"), json(&st).as_bytes())?;
     }
@@ -102,15 +103,15 @@ pub fn generate(out: &Path) -> std::io::Result<Vec<PathBuf>> {
         put(&format!("firmware/{name}-{version}.bin"), img)?;
     }
     // Gating firmware updates: the device's state, an upgrade and an older release.
-    let state = hwprov::state::State {
-        device: hwprov::state::DeviceId {
+    let state = hwprov::wire::state::State {
+        device: hwprov::wire::state::DeviceId {
             vendor: clean.vendor.into(),
             model: clean.model.into(),
             serial: clean.serial.into(),
         },
         installed: [(
             "U1".to_string(),
-            hwprov::state::InstalledImage {
+            hwprov::wire::state::InstalledImage {
                 name: "bmc".into(),
                 version: "2.4.1".into(),
                 svn: 7,
@@ -136,7 +137,7 @@ pub fn generate(out: &Path) -> std::io::Result<Vec<PathBuf>> {
         );
         put(
             &format!("release-bmc-{version}.cbor"),
-            &hwprov::bundle::encode(&[sign_by(&rel)]),
+            &hwprov::wire::bundle::encode(&[sign_by(&rel)]),
         )?;
     }
     // A small shipment for `vet` (the README's first command).
@@ -256,25 +257,25 @@ pub fn shipment(out: &Path, units: usize) -> std::io::Result<usize> {
             let _ = (vendor, model, class, lot);
             let (chain, atp) = &chains[slot];
             let unsigned = source % 200 == 199;
-            let dev = hwprov::statement::Statement {
+            let dev = hwprov::wire::statement::Statement {
                 issuer: svendor.into(),
                 issued: t(ISSUED),
                 expires: None,
                 ext: None,
-                body: hwprov::statement::Body::Device(hwprov::statement::DeviceBody {
-                    product: hwprov::statement::Product {
+                body: hwprov::wire::statement::Body::Device(hwprov::wire::statement::DeviceBody {
+                    product: hwprov::wire::statement::Product {
                         vendor: svendor.into(),
                         model: smodel.into(),
                         serial: format!("{}-{source:07}", &smodel[..2]),
                     },
                     class: Some(sclass.into()),
-                    components: vec![hwprov::statement::Component {
+                    components: vec![hwprov::wire::statement::Component {
                         reference: "U1".into(),
                         part: "AXC-100".into(),
                         lot: format!("L-{slot:05}"),
                         provenance: vec![*atp],
                     }],
-                    firmware: vec![hwprov::statement::Installed {
+                    firmware: vec![hwprov::wire::statement::Installed {
                         component: "U1".into(),
                         name: "bmc".into(),
                         version: if unsigned {
@@ -296,7 +297,7 @@ pub fn shipment(out: &Path, units: usize) -> std::io::Result<usize> {
             parts.push(releases[svendor].clone());
             std::fs::write(
                 out.join(format!("batch-{:04}/unit-{i:07}.cbor", i / 1000)),
-                hwprov::bundle::encode(&parts),
+                hwprov::wire::bundle::encode(&parts),
             )
         })?;
     Ok(units)

@@ -3,7 +3,7 @@
 //! plus `description` and, for input errors, `stderr`).
 
 use super::*;
-use hwprov::statement::Statement;
+use hwprov::wire::statement::Statement;
 use serde_json::json;
 
 pub struct Case {
@@ -144,7 +144,7 @@ fn set(m: &mut Vec<(Value, Value)>, k: &str, v: Value) {
 }
 
 fn split(bundle: &[u8]) -> Vec<Vec<u8>> {
-    hwprov::bundle::split(bundle, &hwprov::Limits::DEFAULT)
+    hwprov::wire::bundle::split(bundle, &hwprov::Limits::DEFAULT)
         .unwrap()
         .into_iter()
         .map(<[u8]>::to_vec)
@@ -224,7 +224,7 @@ pub fn cases() -> Vec<Case> {
             let mut parts = split(&good.bundle());
             let pos = parts[3].windows(6).position(|w| w == b"A-0001").unwrap();
             parts[3][pos + 5] = b'2';
-            hwprov::bundle::encode(&parts)
+            hwprov::wire::bundle::encode(&parts)
         },
         vec![("signature.invalid", D), ("reference.missing", D), INCOMPLETE],
     ));
@@ -253,7 +253,7 @@ pub fn cases() -> Vec<Case> {
             e.issuer = "aurora-networks".into();
             let mut parts = split(&Unit::new("AX5-000103").bundle());
             parts.push(sign_by(&e));
-            hwprov::bundle::encode(&parts)
+            hwprov::wire::bundle::encode(&parts)
         },
         vec![("key.role", D), ("firmware.unevaluated", D)],
     ));
@@ -536,7 +536,7 @@ pub fn cases() -> Vec<Case> {
         {
             let mut parts = split(&Unit::new("AX5-000122").bundle());
             parts.remove(2);
-            hwprov::bundle::encode(&parts)
+            hwprov::wire::bundle::encode(&parts)
         },
         vec![("reference.missing", D), INCOMPLETE],
     ));
@@ -639,7 +639,7 @@ pub fn cases() -> Vec<Case> {
         {
             let mut parts = split(&good.bundle());
             parts.swap(0, 3);
-            hwprov::bundle::encode(&parts)
+            hwprov::wire::bundle::encode(&parts)
         },
         vec![("statement.malformed", D)],
     ));
@@ -692,7 +692,7 @@ pub fn cases() -> Vec<Case> {
         "threshold-summed-across-statements",
         "Attack: with one compromised firmware key (aurora-networks key 1), a release of an old image claiming svn 9 is the root and the genuine release of the same image (svn 7, key 0) rides along as evidence. The two statements' signers must not add up to the threshold of 2: the root's own signatures count.",
         policy2.clone(),
-        hwprov::bundle::encode(&[
+        hwprov::wire::bundle::encode(&[
             genuine(9, &[&key("aurora-networks", 1)]),
             genuine(7, &[&key("aurora-networks", 0)]),
         ]),
@@ -705,7 +705,7 @@ pub fn cases() -> Vec<Case> {
         {
             let mut parts = split(&Unit::new("AX5-000400").bundle());
             parts.push(genuine(9, &[&key("aurora-networks", 1)]));
-            hwprov::bundle::encode(&parts)
+            hwprov::wire::bundle::encode(&parts)
         },
         vec![("firmware.threshold", D)],
     ));
@@ -719,7 +719,7 @@ pub fn cases() -> Vec<Case> {
                 7,
                 &[&key("aurora-networks", 0), &key("aurora-networks", 1)],
             ));
-            hwprov::bundle::encode(&parts)
+            hwprov::wire::bundle::encode(&parts)
         },
     ));
     v.push(fail(
@@ -729,7 +729,7 @@ pub fn cases() -> Vec<Case> {
         {
             let mut parts = split(&Unit::new("AX5-000402").bundle());
             parts[4] = genuine(9, &[&key("aurora-networks", 0)]);
-            hwprov::bundle::encode(&parts)
+            hwprov::wire::bundle::encode(&parts)
         },
         vec![("firmware.unsigned", D)],
     ));
@@ -753,7 +753,7 @@ pub fn cases() -> Vec<Case> {
             .bundle(),
         );
         parts[4] = envelope::sign(&rel.encode(), &[&key("boreal-radio", 0)]);
-        hwprov::bundle::encode(&parts)
+        hwprov::wire::bundle::encode(&parts)
     };
     v.push(fail(
         "vendor-unauthorised-release",
@@ -828,7 +828,7 @@ pub fn cases() -> Vec<Case> {
             }
             let mut all = vec![sign_by(&dev)];
             all.extend(evidence);
-            hwprov::bundle::encode(&all)
+            hwprov::wire::bundle::encode(&all)
         },
         vec![("provenance.mismatch", D)],
     ));
@@ -1205,7 +1205,7 @@ fn policy_cases(v: &mut Vec<Case>) {
                 7,
                 &img,
             )));
-            hwprov::bundle::encode(&parts)
+            hwprov::wire::bundle::encode(&parts)
         },
         vec![("firmware.target", D)],
     ));
@@ -1216,7 +1216,7 @@ fn policy_cases(v: &mut Vec<Case>) {
         if let Some(e) = e {
             parts.push(sign_by(&e));
         }
-        hwprov::bundle::encode(&parts)
+        hwprov::wire::bundle::encode(&parts)
     };
     v.push(fail(
         "firmware-evaluation-missing",
@@ -1263,7 +1263,7 @@ fn policy_cases(v: &mut Vec<Case>) {
         "The device's component lot differs from the lot its atp statement names.",
         base_policy(),
         Unit::new("AX5-000313").bundle_with(&sign_by, &|dev| {
-            if let hwprov::statement::Body::Device(d) = &mut dev.body {
+            if let hwprov::wire::statement::Body::Device(d) = &mut dev.body {
                 d.components[0].lot = "A-0002".into();
             }
         }),
@@ -1276,7 +1276,7 @@ fn policy_cases(v: &mut Vec<Case>) {
         Unit::new("AX5-000314").bundle_with(
             &|st: &Statement| {
                 let mut s = st.clone();
-                if let hwprov::statement::Body::Stage(b) = &mut s.body {
+                if let hwprov::wire::statement::Body::Stage(b) = &mut s.body {
                     b.inputs.clear();
                 }
                 sign_by(&s)
@@ -1292,7 +1292,7 @@ fn policy_cases(v: &mut Vec<Case>) {
         Unit::new("AX5-000315").bundle_with(
             &|st: &Statement| {
                 let mut s = st.clone();
-                if let hwprov::statement::Body::Stage(b) = &mut s.body {
+                if let hwprov::wire::statement::Body::Stage(b) = &mut s.body {
                     b.inputs.clear();
                 }
                 sign_by(&s)
@@ -1310,7 +1310,7 @@ pub fn hostile() -> Vec<Case> {
     // A payload signed by a trusted key, so only the payload is under test.
     let signed_payload = |payload: Vec<u8>| {
         let dev_key = key("aurora-networks", 0);
-        hwprov::bundle::encode(&[envelope::sign(&payload, &[&dev_key])])
+        hwprov::wire::bundle::encode(&[envelope::sign(&payload, &[&dev_key])])
     };
     let device = Unit::new("AX5-900001").parts().0.to_value();
     let Value::Map(base) = device else {
@@ -1400,7 +1400,7 @@ pub fn hostile() -> Vec<Case> {
             let mut wrapped = vec![0xd9, 0xd9, 0xf7];
             wrapped.extend_from_slice(&parts[0]);
             parts[0] = wrapped;
-            hwprov::bundle::encode(&parts)
+            hwprov::wire::bundle::encode(&parts)
         },
         vec![("envelope.malformed", D)],
     ));
@@ -1410,7 +1410,7 @@ pub fn hostile() -> Vec<Case> {
             "ten-thousand-statements",
             "A bundle of exactly 10,000 statements (the limit), each a one-byte non-statement: accepted as a bundle, every statement refused.",
             base_policy(),
-            hwprov::bundle::encode(&vec![vec![0x00]; 10_000]),
+            hwprov::wire::bundle::encode(&vec![vec![0x00]; 10_000]),
             vec![],
         )
     });
@@ -1418,7 +1418,7 @@ pub fn hostile() -> Vec<Case> {
         "ten-thousand-and-one-statements",
         "A bundle declaring 10,001 statements, one over the limit.",
         base_policy(),
-        hwprov::bundle::encode(&vec![vec![0x00]; 10_001]),
+        hwprov::wire::bundle::encode(&vec![vec![0x00]; 10_001]),
         "10001 statements, over the limit of 10000",
     ));
     v.push(input_error(
@@ -1440,7 +1440,7 @@ pub fn hostile() -> Vec<Case> {
         {
             let mut parts = split(&Unit::new("AX5-900003").bundle());
             parts.push(vec![0xd2; (1 << 20) + 1]);
-            hwprov::bundle::encode(&parts)
+            hwprov::wire::bundle::encode(&parts)
         },
         vec![("envelope.malformed", D)],
     ));

@@ -2,13 +2,13 @@
 //! to the same bytes (the profile accepts only shortest forms).
 #![no_main]
 
-use hwprov::envelope::Envelope;
+use hwprov::wire::envelope::Envelope;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(env) = Envelope::decode(data, 16) {
         assert!(!env.signatures.is_empty());
-        assert!(env.signatures.len() <= hwprov::envelope::MAX_SIGNATURES);
+        assert!(env.signatures.len() <= hwprov::wire::envelope::MAX_SIGNATURES);
         for s in &env.signatures {
             // The streamed Sig_structure is the whole one: a signature over
             // the whole verifies in pieces, and nothing else does.

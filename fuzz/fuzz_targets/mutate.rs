@@ -11,8 +11,8 @@
 #[allow(dead_code, unused_imports)]
 mod support;
 
-use hwprov::envelope::Envelope;
-use hwprov::statement::{Body, Statement};
+use hwprov::wire::envelope::Envelope;
+use hwprov::wire::statement::{Body, Statement};
 use hwprov::{Limits, Policy, Severity, Sha256, Timestamp, Verdict};
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;
@@ -29,7 +29,7 @@ fn world() -> &'static World {
         let src = include_str!("../../examples/data/policy.toml");
         let policy = Policy::parse(src, Path::new("policy.toml"), Path::new(".")).expect("policy");
         let bundle = support::Unit::new("FZ-000001").bundle();
-        let statements = hwprov::bundle::split(&bundle, &Limits::DEFAULT)
+        let statements = hwprov::wire::bundle::split(&bundle, &Limits::DEFAULT)
             .expect("bundle")
             .iter()
             .map(|p| {
@@ -73,7 +73,7 @@ fuzz_target!(|data: &[u8]| {
         }
         let s = &mut st[i];
         match (kind % 10, &mut s.body) {
-            (0, Body::Stage(x)) => x.site.country = hwprov::country::Country::new(COUNTRIES[usize::from(b) % 6]).expect("country"),
+            (0, Body::Stage(x)) => x.site.country = hwprov::wire::country::Country::new(COUNTRIES[usize::from(b) % 6]).expect("country"),
             (1, Body::Stage(x)) => x.lot = format!("L-{b}"),
             (2, Body::Stage(x)) => {
                 x.inputs.pop();
@@ -92,7 +92,7 @@ fuzz_target!(|data: &[u8]| {
     // Re-sign every statement with its issuer's key (unknown issuers fall
     // back to a key the policy does not know).
     let parts: Vec<Vec<u8>> = st.iter().map(|s| support::sign(s, &[&support::key(&s.issuer, 0)])).collect();
-    let bytes = hwprov::bundle::encode(&parts);
+    let bytes = hwprov::wire::bundle::encode(&parts);
     let at = Timestamp(1_795_219_200);
     let Ok(r) = hwprov::verify_bundle(&w.policy, &bytes, at, &Limits::DEFAULT) else { return };
     let denies = r.findings.iter().any(|f| f.severity == Severity::Deny);

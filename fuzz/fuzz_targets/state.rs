@@ -3,7 +3,7 @@
 //! state.
 #![no_main]
 
-use hwprov::state::State;
+use hwprov::wire::state::State;
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;
 

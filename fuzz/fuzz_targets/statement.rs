@@ -3,7 +3,7 @@
 //! form round trip unchanged.
 #![no_main]
 
-use hwprov::statement::Statement;
+use hwprov::wire::statement::Statement;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

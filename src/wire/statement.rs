@@ -1,10 +1,10 @@
 //! The statements of SPEC section 3 as typed values, their deterministic CBOR
 //! payload encoding and the JSON authoring form of SPEC section 5.
 
-use crate::cbor::{self, CborError, Value};
-use crate::country::Country;
-use crate::digest::{DigestError, Sha256};
-use crate::time::Timestamp;
+use crate::wire::cbor::{self, CborError, Value};
+use crate::wire::country::Country;
+use crate::wire::digest::{DigestError, Sha256};
+use crate::wire::time::Timestamp;
 use serde_json::{Map as JsonMap, Value as Json, json};
 use std::fmt;
 
@@ -1002,7 +1002,7 @@ fn value_to_json(v: &Value, ctx: Ctx) -> Json {
             let v = -1i128 - i128::from(*n);
             i64::try_from(v).map_or_else(|_| json!({ "nint": v.to_string() }), Json::from)
         }
-        (_, Value::Bytes(b)) => json!({ "bstr": crate::digest::hex(b) }),
+        (_, Value::Bytes(b)) => json!({ "bstr": crate::wire::digest::hex(b) }),
         (_, Value::Tag(t, x)) => json!({ "tag": t, "value": value_to_json(x, Ctx::Ext) }),
         (_, Value::Bool(b)) => json!(b),
         (_, Value::Null) => Json::Null,

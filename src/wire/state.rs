@@ -5,9 +5,9 @@
 //! `"image": null` for a component whose installed image is not yet known
 //! (as `hwprov state init --component C` writes it); its svn is then 0.
 
-use crate::digest::Sha256;
 use crate::fsutil::{self, FileError};
 use crate::limits::Limits;
+use crate::wire::digest::Sha256;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;

@@ -4,16 +4,16 @@
 //! decision is made on exactly the bytes that would be installed, and only
 //! an accepted image is renamed into place.
 
-use crate::bundle::BundleError;
-use crate::digest::Sha256;
+use crate::decide::verify::{Rules, Verified};
 use crate::limits::Limits;
 use crate::policy::Policy;
+use crate::policy::rules::Rule;
 use crate::report::{Finding, Report, Verdict};
-use crate::rules::Rule;
-use crate::state::State;
-use crate::statement::FirmwareBody;
-use crate::time::Timestamp;
-use crate::verify::{Rules, Verified};
+use crate::wire::bundle::BundleError;
+use crate::wire::digest::Sha256;
+use crate::wire::state::State;
+use crate::wire::statement::FirmwareBody;
+use crate::wire::time::Timestamp;
 use serde::Serialize;
 use sha2::Digest as _;
 use std::fs::File;
@@ -271,11 +271,11 @@ pub struct GateSummary {
     /// `accept` or `refuse`.
     pub decision: &'static str,
     /// The device.
-    pub device: crate::state::DeviceId,
+    pub device: crate::wire::state::DeviceId,
     /// The target component, if the root was a verified release.
     pub component: Option<String>,
     /// What the state said was installed on it.
-    pub installed: Option<crate::state::InstalledImage>,
+    pub installed: Option<crate::wire::state::InstalledImage>,
     /// The image as read (`null`: not read, because the bundle's root is
     /// not a verified release).
     pub image: Option<ImageFacts>,
@@ -307,7 +307,7 @@ pub fn decide(
     limits: &Limits,
 ) -> Result<Report, BundleError> {
     let input = GateInput { state, image };
-    crate::verify::evaluate(policy, bundle, at, limits, Some(&input))
+    crate::decide::verify::evaluate(policy, bundle, at, limits, Some(&input))
 }
 
 /// Whether a verdict lets the image in.
@@ -353,15 +353,15 @@ pub fn verified_root_release(
     at: Timestamp,
     limits: &Limits,
 ) -> Result<Option<FirmwareBody>, RootError> {
-    let parts = crate::bundle::split(bundle, limits).map_err(RootError::Bundle)?;
+    let parts = crate::wire::bundle::split(bundle, limits).map_err(RootError::Bundle)?;
     let Some(root) = parts.first() else {
         return Err(RootError::Bundle(BundleError::NoRoot));
     };
-    let checked = crate::verify::check_statement(policy, root, at, limits);
+    let checked = crate::decide::verify::check_statement(policy, root, at, limits);
     match (checked.entry.type_name, checked.verified) {
         (Some(t), _) if t != "firmware" => Err(RootError::NotFirmware { found: t }),
         (_, Some(v)) => match v.statement.body {
-            crate::statement::Body::Firmware(f) => Ok(Some(f)),
+            crate::wire::statement::Body::Firmware(f) => Ok(Some(f)),
             _ => Ok(None),
         },
         _ => Ok(None),

@@ -2,14 +2,16 @@
 //! countries, rule ids, roles, duplicate keys, parent cycles and incomplete
 //! waivers are input errors that name the file, line and column.
 
-use crate::country::Country;
-use crate::digest::Sha256;
+pub mod rules;
+
 use crate::fsutil;
-use crate::keys::{KeyId, PublicKey};
 use crate::limits::Limits;
-use crate::rules::{Level, Rule};
-use crate::statement::Stage;
-use crate::time::{self, Timestamp};
+use crate::policy::rules::{Level, Rule};
+use crate::wire::country::Country;
+use crate::wire::digest::Sha256;
+use crate::wire::keys::{KeyId, PublicKey};
+use crate::wire::statement::Stage;
+use crate::wire::time::{self, Timestamp};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
@@ -982,7 +984,7 @@ impl Policy {
             }
             let state = if w.expires <= at {
                 "EXPIRED".to_owned()
-            } else if w.expires.0 - at.0 <= crate::verify::WAIVER_NOTICE_SECS {
+            } else if w.expires.0 - at.0 <= crate::decide::verify::WAIVER_NOTICE_SECS {
                 format!("expires in {} days", (w.expires.0 - at.0) / 86_400)
             } else {
                 "live".to_owned()
@@ -1002,7 +1004,7 @@ impl Policy {
         let _ = writeln!(o, "rules in force:");
         for class in classes {
             let p = self.params(class);
-            let levels: Vec<String> = crate::rules::Rule::ALL
+            let levels: Vec<String> = crate::policy::rules::Rule::ALL
                 .iter()
                 .filter(|r| r.is_configurable())
                 .map(|r| format!("{r}={}", self.level(*r, class).as_str()))

@@ -7,8 +7,8 @@
 //!   lines `— <name> <base64(key hash || signature)>` (U+2014, space);
 //! - checkpoint text: origin line, decimal tree size, base64 root hash.
 
-use crate::keys::{PublicKey, SecretKey};
-use crate::merkle::Hash;
+use crate::audit::merkle::Hash;
+use crate::wire::keys::{PublicKey, SecretKey};
 use base64::Engine as _;
 use sha2::{Digest as _, Sha256};
 use std::fmt;
@@ -113,7 +113,7 @@ impl Verifier {
         format!(
             "{}+{}+{}",
             self.name,
-            crate::digest::hex(&key_hash(&self.name, &self.key)),
+            crate::wire::digest::hex(&key_hash(&self.name, &self.key)),
             B64.encode(raw)
         )
     }
@@ -138,7 +138,7 @@ impl Verifier {
             name: name.to_owned(),
             key,
         };
-        if crate::digest::hex(&key_hash(name, &v.key)) != hash {
+        if crate::wire::digest::hex(&key_hash(name, &v.key)) != hash {
             return Err(bad("key hash does not match the name and key"));
         }
         Ok(v)
@@ -254,7 +254,7 @@ mod tests {
     use super::*;
 
     fn rfc8032_test1() -> SecretKey {
-        let seed = crate::digest::parse_hex32(
+        let seed = crate::wire::digest::parse_hex32(
             "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
         )
         .unwrap();

@@ -1,8 +1,8 @@
 //! The COSE envelope profile of SPEC section 2: tagged `COSE_Sign1` (tag 18)
 //! or `COSE_Sign` (tag 98), EdDSA only, kid = key id, fixed content type.
 
-use crate::cbor::{self, CborError, Value};
-use crate::keys::{BadSignature, KeyId, PublicKey, SecretKey};
+use crate::wire::cbor::{self, CborError, Value};
+use crate::wire::keys::{BadSignature, KeyId, PublicKey, SecretKey};
 use cbor4ii::core::enc::Encode;
 use cbor4ii::core::types;
 use cbor4ii::core::utils::BufWriter;

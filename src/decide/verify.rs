@@ -1,20 +1,20 @@
 //! Verification of a bundle against a policy, in SPEC order.
 
-use crate::bundle::{self, BundleError};
-use crate::digest::Sha256;
-use crate::envelope::{Envelope, EnvelopeError};
-use crate::keys::KeyId;
 use crate::limits::Limits;
+use crate::policy::rules::{Level, Rule};
 use crate::policy::{Policy, Revocation};
 use crate::report::{
     Context, Finding, PolicyRef, REPORT_FORMAT, Report, RootEntry, Severity, StatementEntry,
     Verdict,
 };
-use crate::rules::{Level, Rule};
-use crate::statement::{
+use crate::wire::bundle::{self, BundleError};
+use crate::wire::digest::Sha256;
+use crate::wire::envelope::{Envelope, EnvelopeError};
+use crate::wire::keys::KeyId;
+use crate::wire::statement::{
     Body, DeviceBody, EvalResult, FirmwareBody, Stage, Statement, StatementError,
 };
-use crate::time::Timestamp;
+use crate::wire::time::Timestamp;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// How far in the future `issued` may be (SPEC section 7, `statement.future`).
@@ -368,9 +368,9 @@ pub(crate) struct Unit {
     pub(crate) serial: String,
 }
 
-impl From<&crate::state::DeviceId> for Unit {
+impl From<&crate::wire::state::DeviceId> for Unit {
     /// The device a gate state file describes.
-    fn from(d: &crate::state::DeviceId) -> Unit {
+    fn from(d: &crate::wire::state::DeviceId) -> Unit {
         Unit {
             vendor: d.vendor.clone(),
             serial: d.serial.clone(),
@@ -491,7 +491,7 @@ pub(crate) fn evaluate(
     bytes: &[u8],
     at: Timestamp,
     limits: &Limits,
-    gate: Option<&crate::gate::GateInput<'_>>,
+    gate: Option<&crate::decide::gate::GateInput<'_>>,
 ) -> Result<Report, BundleError> {
     // SPEC 4: the bundle shape (input error if wrong).
     let parts = bundle::split(bytes, limits)?;
@@ -558,7 +558,7 @@ pub(crate) fn evaluate(
                     at,
                     Some(Unit::from(&g.state.device)),
                 );
-                policy_findings.extend(crate::gate::gate_rules(policy, root_v, fw, g, at));
+                policy_findings.extend(crate::decide::gate::gate_rules(policy, root_v, fw, g, at));
             }
             (Body::Device(_), Some(_)) => findings.push(deny(
                 Rule::StatementMalformed,
@@ -666,7 +666,7 @@ fn device_rules(
     dev: &DeviceBody,
     at: Timestamp,
     always: &mut Vec<Finding>,
-) -> (Vec<Finding>, Vec<(Stage, crate::country::Country)>) {
+) -> (Vec<Finding>, Vec<(Stage, crate::wire::country::Country)>) {
     let params = policy.params(dev.class.as_deref());
     let mut r = Rules::new(
         policy,
@@ -1128,7 +1128,7 @@ pub(crate) fn apply_policy_levels(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::statement::{Site, StageBody};
+    use crate::wire::statement::{Site, StageBody};
 
     fn stage(stage: Stage, inputs: Vec<Sha256>) -> Statement {
         Statement {
@@ -1142,7 +1142,7 @@ mod tests {
                 lot: "L".into(),
                 site: Site {
                     name: "s".into(),
-                    country: crate::country::Country::new("FI").expect("FI is a country"),
+                    country: crate::wire::country::Country::new("FI").expect("FI is a country"),
                 },
                 inputs,
                 node: None,

@@ -1,10 +1,12 @@
 //! Findings, verdicts and the report of SPEC section 8, in text, JSON and SARIF.
 
-use crate::digest::Sha256;
-use crate::keys::KeyId;
-use crate::rules::Rule;
+pub mod html;
+
+use crate::policy::rules::Rule;
 use crate::text::Escaped;
-use crate::time::Timestamp;
+use crate::wire::digest::Sha256;
+use crate::wire::keys::KeyId;
+use crate::wire::time::Timestamp;
 use serde::{Serialize, Serializer};
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
@@ -202,12 +204,12 @@ pub struct Report {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnitFacts {
     /// Vendor, model, serial.
-    pub product: crate::statement::Product,
+    pub product: crate::wire::statement::Product,
     /// The class the device statement names, if any.
     pub class: Option<String>,
     /// Stage and site country of every verified stage statement reached
     /// through the components' provenance (each distinct pair once).
-    pub sites: Vec<(crate::statement::Stage, crate::country::Country)>,
+    pub sites: Vec<(crate::wire::statement::Stage, crate::wire::country::Country)>,
 }
 
 /// The `format` value of the JSON report.
@@ -327,8 +329,8 @@ impl Report {
             .iter()
             .map(|r| {
                 let level = match r.kind() {
-                    crate::rules::RuleKind::PolicyWarn => "warning",
-                    crate::rules::RuleKind::Info => "note",
+                    crate::policy::rules::RuleKind::PolicyWarn => "warning",
+                    crate::policy::rules::RuleKind::Info => "note",
                     _ => "error",
                 };
                 serde_json::json!({
@@ -359,7 +361,7 @@ impl Report {
                         "logicalLocations": logical,
                     }],
                     "partialFingerprints": {
-                        "hwprov/v1": crate::digest::Sha256::of(
+                        "hwprov/v1": crate::wire::digest::Sha256::of(
                             format!("{}|{}|{}", f.rule, f.statement.map(|d| d.to_string()).unwrap_or_default(), f.subject).as_bytes()
                         ).hex(),
                     },

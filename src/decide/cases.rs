@@ -13,7 +13,7 @@ use crate::fsutil;
 use crate::limits::Limits;
 use crate::policy::Policy;
 use crate::report::Severity;
-use crate::time::Timestamp;
+use crate::wire::time::Timestamp;
 use serde::Deserialize;
 use std::collections::BTreeSet;
 use std::fmt;
@@ -149,7 +149,7 @@ fn run_case(
         }
     }
     for (rule, sev) in &case.rules {
-        if crate::rules::Rule::parse(rule).is_none() {
+        if crate::policy::rules::Rule::parse(rule).is_none() {
             return Err(bad_case(format!("rules: unknown rule id '{rule}'")));
         }
         if !["deny", "warn", "info", "waived"].contains(&sev.as_str()) {
@@ -179,7 +179,8 @@ fn run_case(
         Ok(policy) => {
             let bytes = fsutil::read_bounded(&dir.join("bundle.cbor"), limits.max_bundle_bytes);
             match bytes.map_err(|e| e.to_string()).and_then(|b| {
-                crate::verify::verify_bundle(policy, &b, at, limits).map_err(|e| e.to_string())
+                crate::decide::verify::verify_bundle(policy, &b, at, limits)
+                    .map_err(|e| e.to_string())
             }) {
                 Err(e) => (2, None, Vec::new(), format!("input error: {e}")),
                 Ok(r) => {

@@ -5,14 +5,14 @@
 //! reported in path order, so output does not depend on the number of
 //! threads and memory holds a small summary per unit plus the window.
 
-use crate::country::Country;
 use crate::fsutil;
 use crate::limits::Limits;
 use crate::policy::Policy;
+use crate::policy::rules::Rule;
 use crate::report::{Context, Finding, Report, Severity, Verdict};
-use crate::rules::Rule;
-use crate::statement::Stage;
-use crate::time::Timestamp;
+use crate::wire::country::Country;
+use crate::wire::statement::Stage;
+use crate::wire::time::Timestamp;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -152,7 +152,7 @@ pub struct Unit {
     /// The bundle file.
     pub path: PathBuf,
     /// SHA-256 of the bytes verified, when they could be read.
-    pub digest: Option<crate::digest::Sha256>,
+    pub digest: Option<crate::wire::digest::Sha256>,
     /// Its report, or why it could not be read.
     pub outcome: Result<Report, String>,
 }
@@ -160,9 +160,12 @@ pub struct Unit {
 fn verify_file(policy: &Policy, path: &Path, at: Timestamp, limits: &Limits) -> Unit {
     let bytes =
         fsutil::read_bounded_regular(path, limits.max_bundle_bytes).map_err(|e| e.to_string());
-    let digest = bytes.as_ref().ok().map(|b| crate::digest::Sha256::of(b));
+    let digest = bytes
+        .as_ref()
+        .ok()
+        .map(|b| crate::wire::digest::Sha256::of(b));
     let outcome = bytes.and_then(|b| {
-        crate::verify::verify_bundle(policy, &b, at, limits)
+        crate::decide::verify::verify_bundle(policy, &b, at, limits)
             .map_err(|e| format!("{}: {e}", path.display()))
     });
     Unit {
@@ -575,7 +578,7 @@ fn level_finding(
             serial: about.serial,
         },
     };
-    let mut out = crate::verify::apply_policy_levels(policy, vec![f], None, at);
+    let mut out = crate::decide::verify::apply_policy_levels(policy, vec![f], None, at);
     if out.is_empty() {
         None
     } else {
@@ -620,8 +623,9 @@ pub fn stored_unit(
     match bytes {
         Some(b) => Unit {
             path,
-            digest: Some(crate::digest::Sha256::of(b)),
-            outcome: crate::verify::verify_bundle(policy, b, at, limits).map_err(|e| e.to_string()),
+            digest: Some(crate::wire::digest::Sha256::of(b)),
+            outcome: crate::decide::verify::verify_bundle(policy, b, at, limits)
+                .map_err(|e| e.to_string()),
         },
         None => Unit {
             path,

@@ -1,6 +1,6 @@
 //! SHA-256 digests and their CBOR and text forms.
 
-use crate::cbor::Value;
+use crate::wire::cbor::Value;
 use sha2::{Digest as _, Sha256 as Hasher};
 use std::fmt;
 

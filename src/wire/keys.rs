@@ -1,8 +1,8 @@
 //! Ed25519 keys: key ids, loading and writing PEM and text forms, strict
 //! verification.
 
-use crate::digest::{Sha256, hex};
 use crate::fsutil::{self, FileError};
+use crate::wire::digest::{Sha256, hex};
 use base64::Engine as _;
 use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
 use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};

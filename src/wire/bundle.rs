@@ -2,8 +2,8 @@
 //! message, root first. A file holding one tagged COSE message is a
 //! one-statement bundle.
 
-use crate::cbor::{self, Value, head_len};
 use crate::limits::Limits;
+use crate::wire::cbor::{self, Value, head_len};
 use cbor4ii::core::dec::{Decode, Read as _};
 use cbor4ii::core::types;
 use cbor4ii::core::utils::SliceReader;

@@ -4,7 +4,7 @@
 //! the source of truth. Beside it, derived files that make appends and
 //! proofs O(log n): `DIR/index` (the end offset of each entry, 8 bytes
 //! big-endian) and `DIR/hashes` (the RFC 9162 tree's stored hashes, see
-//! [`crate::merkle`]). `DIR/checkpoint` is a C2SP checkpoint signed with
+//! [`crate::audit::merkle`]). `DIR/checkpoint` is a C2SP checkpoint signed with
 //! `DIR/log.key`; `DIR/log.vkey` is its verifier key; `DIR/objects/<hex>`
 //! holds each input's exact bytes.
 //!
@@ -14,13 +14,13 @@
 //! which `verify` reports and `repair` truncates (rebuilding the derived
 //! files from the complete entries).
 
-use crate::cbor::{self, Value};
-use crate::digest::Sha256;
+use crate::audit::merkle::{self, Hash};
+use crate::audit::note::{self, Checkpoint, Verifier};
 use crate::fsutil;
-use crate::keys::SecretKey;
-use crate::merkle::{self, Hash};
-use crate::note::{self, Checkpoint, Verifier};
-use crate::time::Timestamp;
+use crate::wire::cbor::{self, Value};
+use crate::wire::digest::Sha256;
+use crate::wire::keys::SecretKey;
+use crate::wire::time::Timestamp;
 use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -240,7 +240,7 @@ pub fn findings_digest(findings: &[crate::report::Finding]) -> Sha256 {
 
 /// The stored record of an image: `{"sha256": digest, "size": uint}` in
 /// deterministic CBOR (images themselves are not stored).
-pub fn image_facts_bytes(f: &crate::gate::ImageFacts) -> Vec<u8> {
+pub fn image_facts_bytes(f: &crate::decide::gate::ImageFacts) -> Vec<u8> {
     cbor::encode_deterministic(&Value::Map(vec![
         (Value::Text("sha256".into()), f.sha256.to_cbor()),
         (Value::Text("size".into()), Value::Uint(f.size)),
@@ -248,17 +248,17 @@ pub fn image_facts_bytes(f: &crate::gate::ImageFacts) -> Vec<u8> {
 }
 
 /// Parses [`image_facts_bytes`].
-pub fn parse_image_facts(bytes: &[u8]) -> Option<crate::gate::ImageFacts> {
+pub fn parse_image_facts(bytes: &[u8]) -> Option<crate::decide::gate::ImageFacts> {
     let v = cbor::decode(bytes, 3).ok()?;
     let sha256 = Sha256::from_cbor(v.get("sha256")?).ok()?;
     let Value::Uint(size) = v.get("size")? else {
         return None;
     };
-    (image_facts_bytes(&crate::gate::ImageFacts {
+    (image_facts_bytes(&crate::decide::gate::ImageFacts {
         sha256,
         size: *size,
     }) == bytes)
-        .then_some(crate::gate::ImageFacts {
+        .then_some(crate::decide::gate::ImageFacts {
             sha256,
             size: *size,
         })

@@ -1,0 +1,8 @@
+//! Decisions (SPEC sections 6 to 9): a bundle's statements checked and
+//! evaluated against a policy (`verify`), one image against one device's
+//! state (`gate`), and a shipment of units (`vet`).
+
+pub mod cases;
+pub mod gate;
+pub mod verify;
+pub mod vet;
