@@ -857,15 +857,15 @@ fn gate(a: &GateArgs, limits: &Limits) -> Result<u8, Fatal> {
     let (facts, staged) = match &release {
         None => (None, None),
         Some(r) => {
-            let input = gatelib::open_image(&a.image)
+            let input = hwprov::decide::image::open_image(&a.image)
                 .map_err(|e| Fatal(format!("{}: {e}", a.image.display())))?;
-            let (facts, staged) = gatelib::read_image(
+            let (facts, staged) = hwprov::decide::image::read_image(
                 input,
                 a.install.as_deref(),
-                gatelib::read_bound(Some(r.size), limits),
+                hwprov::decide::image::read_bound(Some(r.size), limits),
             )
             .map_err(|e| match (&e, &a.install) {
-                (gatelib::ImageError::Stage(_), Some(dest)) => Fatal(format!(
+                (hwprov::decide::image::ImageError::Stage(_), Some(dest)) => Fatal(format!(
                     "--install {}: {e}; nothing was installed",
                     dest.display()
                 )),

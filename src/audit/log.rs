@@ -240,7 +240,7 @@ pub fn findings_digest(findings: &[crate::report::Finding]) -> Sha256 {
 
 /// The stored record of an image: `{"sha256": digest, "size": uint}` in
 /// deterministic CBOR (images themselves are not stored).
-pub fn image_facts_bytes(f: &crate::decide::gate::ImageFacts) -> Vec<u8> {
+pub fn image_facts_bytes(f: &crate::decide::image::ImageFacts) -> Vec<u8> {
     cbor::encode_deterministic(&Value::Map(vec![
         (Value::Text("sha256".into()), f.sha256.to_cbor()),
         (Value::Text("size".into()), Value::Uint(f.size)),
@@ -248,17 +248,17 @@ pub fn image_facts_bytes(f: &crate::decide::gate::ImageFacts) -> Vec<u8> {
 }
 
 /// Parses [`image_facts_bytes`].
-pub fn parse_image_facts(bytes: &[u8]) -> Option<crate::decide::gate::ImageFacts> {
+pub fn parse_image_facts(bytes: &[u8]) -> Option<crate::decide::image::ImageFacts> {
     let v = cbor::decode(bytes, 3).ok()?;
     let sha256 = Sha256::from_cbor(v.get("sha256")?).ok()?;
     let Value::Uint(size) = v.get("size")? else {
         return None;
     };
-    (image_facts_bytes(&crate::decide::gate::ImageFacts {
+    (image_facts_bytes(&crate::decide::image::ImageFacts {
         sha256,
         size: *size,
     }) == bytes)
-        .then_some(crate::decide::gate::ImageFacts {
+        .then_some(crate::decide::image::ImageFacts {
             sha256,
             size: *size,
         })

@@ -3,6 +3,14 @@
 //! state (`gate`), and a shipment of units (`vet`).
 
 pub mod cases;
+pub mod check;
+mod device;
+pub mod evidence;
+mod firmware;
 pub mod gate;
+pub mod image;
+mod levels;
 pub mod verify;
 pub mod vet;
+
+pub use firmware::authorised_firmware_signers;

@@ -578,7 +578,7 @@ fn level_finding(
             serial: about.serial,
         },
     };
-    let mut out = crate::decide::verify::apply_policy_levels(policy, vec![f], None, at);
+    let mut out = crate::decide::levels::apply_policy_levels(policy, vec![f], None, at);
     if out.is_empty() {
         None
     } else {

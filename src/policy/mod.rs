@@ -398,6 +398,10 @@ impl<'a> Ctx<'a> {
     }
 }
 
+/// A live waiver closer than this to its expiry is mentioned as `info`
+/// (`waiver.expiring`, SPEC 6.6).
+pub const WAIVER_NOTICE_SECS: u64 = 90 * 86_400;
+
 /// Most `parent` links followed from one entity; a longer chain makes the
 /// policy invalid.
 pub const MAX_OWNERSHIP_DEPTH: usize = 32;
@@ -984,7 +988,7 @@ impl Policy {
             }
             let state = if w.expires <= at {
                 "EXPIRED".to_owned()
-            } else if w.expires.0 - at.0 <= crate::decide::verify::WAIVER_NOTICE_SECS {
+            } else if w.expires.0 - at.0 <= WAIVER_NOTICE_SECS {
                 format!("expires in {} days", (w.expires.0 - at.0) / 86_400)
             } else {
                 "live".to_owned()

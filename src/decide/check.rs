@@ -1,0 +1,287 @@
+//! Each statement on its own (SPEC sections 2, 3 and 6.11): envelope,
+//! signatures, payload, key binding, vendor binding and times. Every
+//! finding here is always-deny.
+
+use crate::limits::Limits;
+use crate::policy::rules::Rule;
+use crate::policy::{Policy, Revocation};
+use crate::report::{Context, Finding, Severity, StatementEntry};
+use crate::wire::digest::Sha256;
+use crate::wire::envelope::{Envelope, EnvelopeError};
+use crate::wire::keys::KeyId;
+use crate::wire::statement::{Body, Statement, StatementError};
+use crate::wire::time::Timestamp;
+use std::collections::BTreeSet;
+
+/// How far in the future `issued` may be (SPEC section 7, `statement.future`).
+pub const FUTURE_SKEW_SECS: u64 = 300;
+
+/// A statement that passed every always-deny check.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    /// Digest of its tagged COSE bytes.
+    pub digest: Sha256,
+    /// The checked payload.
+    pub statement: Statement,
+    /// Distinct key ids that signed it (all authorised).
+    pub signers: BTreeSet<KeyId>,
+}
+
+/// The outcome of checking one statement on its own.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    /// Report entry.
+    pub entry: StatementEntry,
+    /// The statement, when it verified.
+    pub verified: Option<Verified>,
+    /// Always-deny findings.
+    pub findings: Vec<Finding>,
+}
+
+pub(crate) fn deny(
+    rule: Rule,
+    statement: Option<Sha256>,
+    subject: impl Into<String>,
+    message: impl Into<String>,
+) -> Finding {
+    Finding {
+        rule,
+        severity: Severity::Deny,
+        statement,
+        subject: subject.into(),
+        message: message.into(),
+        entity: None,
+        context: Context::default(),
+    }
+}
+
+/// Checks one statement's envelope, signatures, payload, key binding and
+/// times (every always-deny rule that concerns a single statement).
+pub fn check_statement(policy: &Policy, bytes: &[u8], at: Timestamp, limits: &Limits) -> Checked {
+    check_statement_with_digest(policy, bytes, Sha256::of(bytes), at, limits)
+}
+
+pub(crate) fn check_statement_with_digest(
+    policy: &Policy,
+    bytes: &[u8],
+    digest: Sha256,
+    at: Timestamp,
+    limits: &Limits,
+) -> Checked {
+    let mut entry = StatementEntry {
+        digest,
+        type_name: None,
+        issuer: None,
+        signers: Vec::new(),
+        verified: false,
+    };
+    let d = Some(digest);
+    let fail = |entry: StatementEntry, findings: Vec<Finding>| Checked {
+        entry,
+        verified: None,
+        findings,
+    };
+
+    // 1. Size bound, then the COSE envelope profile (SPEC 2).
+    if bytes.len() > limits.max_statement_bytes {
+        let f = deny(
+            Rule::EnvelopeMalformed,
+            d,
+            "statement",
+            format!(
+                "statement is {} bytes, over the limit of {}; it was not parsed",
+                bytes.len(),
+                limits.max_statement_bytes
+            ),
+        );
+        return fail(entry, vec![f]);
+    }
+    let env = match Envelope::decode(bytes, limits.max_depth) {
+        Ok(e) => e,
+        Err(e) => {
+            let rule = match e {
+                EnvelopeError::Algorithm { .. } => Rule::EnvelopeAlgorithm,
+                _ => Rule::EnvelopeMalformed,
+            };
+            let f = deny(
+                rule,
+                d,
+                "envelope",
+                format!("{e}; re-sign the statement with `hwprov sign`"),
+            );
+            return fail(entry, vec![f]);
+        }
+    };
+    entry.signers = env.signatures.iter().map(|s| s.kid).collect();
+
+    // 2. Signatures: each kid must be a policy key and each signature must
+    //    verify strictly over its Sig_structure.
+    let mut findings = Vec::new();
+    let mut keys = Vec::with_capacity(env.signatures.len());
+    for s in &env.signatures {
+        match policy.keys.get(&s.kid) {
+            None => findings.push(deny(
+                Rule::KeyUnknown,
+                d,
+                format!("key {}", s.kid),
+                "the signing key is not in the policy's [[keys]]; add it (with its entity and roles) if it is trusted",
+            )),
+            Some(k) => {
+                if env.verify(s, &k.key).is_err() {
+                    findings.push(deny(
+                        Rule::SignatureInvalid,
+                        d,
+                        format!("signature by key {} ({})", s.kid, k.entity),
+                        "the signature does not verify: the statement was altered or signed with another key",
+                    ));
+                } else {
+                    keys.push((s.kid, k));
+                }
+            }
+        }
+    }
+
+    // 3. The payload: deterministic CBOR and the statement schema (SPEC 3).
+    let statement = match Statement::decode(&env.payload, limits.max_depth) {
+        Ok(s) => s,
+        Err(e) => {
+            let rule = match e {
+                StatementError::NonCanonical => Rule::StatementNoncanonical,
+                StatementError::DigestUnsupported { .. } => Rule::DigestUnsupported,
+                _ => Rule::StatementMalformed,
+            };
+            findings.push(deny(rule, d, "payload", e.to_string()));
+            return fail(entry, findings);
+        }
+    };
+    entry.type_name = Some(statement.type_name());
+    entry.issuer = Some(statement.issuer.clone());
+
+    // 4. Key binding: entity = issuer, role, validity window, revocation (SPEC 6).
+    let revocation = policy.rules.revocation.unwrap_or(Revocation::All);
+    let role = statement.role();
+    for (kid, k) in &keys {
+        let subject = format!("key {kid} ({})", k.entity);
+        if k.entity != statement.issuer {
+            findings.push(deny(
+                Rule::KeyIssuer,
+                d,
+                subject.clone(),
+                format!(
+                    "the key belongs to '{}' but the statement's issuer is '{}'",
+                    k.entity, statement.issuer
+                ),
+            ));
+        }
+        if !k.roles.contains(role) {
+            findings.push(deny(
+                Rule::KeyRole,
+                d,
+                subject.clone(),
+                format!(
+                    "the key's roles ({}) do not include '{role}'",
+                    k.roles.iter().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        }
+        let before = k.not_before.is_some_and(|nb| statement.issued < nb);
+        let after = k.not_after.is_some_and(|na| statement.issued > na);
+        if before || after {
+            let window = format!(
+                "{} .. {}",
+                k.not_before.map_or("-".into(), |t| t.to_string()),
+                k.not_after.map_or("-".into(), |t| t.to_string())
+            );
+            findings.push(deny(
+                Rule::KeyExpired,
+                d,
+                subject.clone(),
+                format!(
+                    "issued {} is outside the key's validity window {window}",
+                    statement.issued
+                ),
+            ));
+        }
+        if let Some(r) = k.revoked_at {
+            let revoked = match revocation {
+                Revocation::All => true,
+                Revocation::FromTime => statement.issued >= r,
+            };
+            if revoked {
+                findings.push(deny(
+                    Rule::KeyRevoked,
+                    d,
+                    subject,
+                    format!("the key was revoked at {r}; statements it signed are not accepted"),
+                ));
+            }
+        }
+    }
+
+    // 5. Vendor binding (SPEC 3): the vendor a device or firmware statement
+    //    names is a policy entity, and the issuer is it or signs for it. A
+    //    firmware key of one vendor publishes nothing for another.
+    let vendor = match &statement.body {
+        Body::Device(dev) => Some(&dev.product.vendor),
+        Body::Firmware(fw) => Some(&fw.target.vendor),
+        _ => None,
+    };
+    if let Some(vendor) = vendor
+        && !policy.may_sign_for(&statement.issuer, vendor)
+    {
+        let why = if policy.entities.contains_key(vendor) {
+            format!(
+                "the statement names vendor '{vendor}', but its issuer '{}' is not that vendor and does not sign for it; a statement about a vendor's equipment counts only from the vendor (or an entity whose signs_for lists it)",
+                statement.issuer
+            )
+        } else {
+            format!(
+                "the statement names vendor '{vendor}', which is not an entity of the policy; vendors must be declared in [[entities]]"
+            )
+        };
+        findings.push(deny(
+            Rule::VendorUnauthorised,
+            d,
+            format!("vendor '{vendor}'"),
+            why,
+        ));
+    }
+
+    // 6. Statement times.
+    if let Some(e) = statement.expires
+        && at >= e
+    {
+        findings.push(deny(
+            Rule::StatementExpired,
+            d,
+            "expires",
+            format!("the statement expired at {e} (evaluation time {at}); ask the issuer for a fresh one"),
+        ));
+    }
+    if statement.issued > at.plus(FUTURE_SKEW_SECS) {
+        findings.push(deny(
+            Rule::StatementFuture,
+            d,
+            "issued",
+            format!(
+                "issued {} is more than {FUTURE_SKEW_SECS} s after the evaluation time {at}; check clocks or --at",
+                statement.issued
+            ),
+        ));
+    }
+
+    if !findings.is_empty() {
+        return fail(entry, findings);
+    }
+    entry.verified = true;
+    let signers = keys.iter().map(|(k, _)| *k).collect();
+    Checked {
+        entry,
+        verified: Some(Verified {
+            digest,
+            statement,
+            signers,
+        }),
+        findings,
+    }
+}

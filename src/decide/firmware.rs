@@ -1,0 +1,226 @@
+//! The policy rules of a firmware release (SPEC sections 6.11 and 7):
+//! signer thresholds counted on one statement, evaluations, and the
+//! gate's checks of an image against a device state (SPEC 9).
+
+use crate::decide::check::Verified;
+use crate::decide::evidence::{Evidence, Rules, Unit};
+use crate::decide::image::ImageFacts;
+use crate::policy::Policy;
+use crate::policy::rules::Rule;
+use crate::report::Finding;
+use crate::wire::digest::Sha256;
+use crate::wire::state::State;
+use crate::wire::statement::{EvalResult, FirmwareBody};
+use crate::wire::time::Timestamp;
+use std::collections::HashSet;
+
+/// Distinct authorised firmware keys among the signatures of one verified
+/// statement: the one place thresholds are counted (SPEC 6.11).
+pub fn authorised_firmware_signers(policy: &Policy, v: &Verified) -> u64 {
+    v.signers
+        .iter()
+        .filter(|k| {
+            policy
+                .keys
+                .get(k)
+                .is_some_and(|e| e.roles.contains("firmware"))
+        })
+        .count() as u64
+}
+
+/// Threshold and evaluation checks shared by device firmware and a firmware
+/// root, on the one release statement the decision relies on. Returns the
+/// evaluations relied on.
+pub(crate) fn firmware_common<'a>(
+    r: &mut Rules<'_>,
+    ev: &'a Evidence,
+    release: &Verified,
+    image: &'a Sha256,
+    params: &crate::policy::Params,
+    part: Option<&str>,
+    subject: &str,
+) -> Vec<&'a Verified> {
+    let firmware_keys = authorised_firmware_signers(r.policy, release);
+    if firmware_keys < params.firmware_min_signers {
+        r.add(
+            Rule::FirmwareThreshold,
+            Some(release),
+            part,
+            subject.to_owned(),
+            format!(
+                "{firmware_keys} distinct authorised firmware key(s) signed the release statement; the policy requires {} on that one statement (signatures on other statements do not count)",
+                params.firmware_min_signers
+            ),
+        );
+    }
+    let mut used = Vec::new();
+    for scheme in &params.firmware_evaluations {
+        let evals = ev.evaluations_of(image, scheme);
+        used.extend(evals.iter().map(|(v, _)| *v));
+        let failed: Vec<&Verified> = evals
+            .iter()
+            .filter(|(_, res)| *res == EvalResult::Fail)
+            .map(|(v, _)| *v)
+            .collect();
+        if let Some(v) = failed.first() {
+            r.add(
+                Rule::FirmwareUnevaluated,
+                Some(v),
+                part,
+                subject.to_owned(),
+                format!(
+                    "'{}' evaluated image {image} under '{scheme}' and it FAILED",
+                    v.statement.issuer
+                ),
+            );
+        } else if evals.is_empty() {
+            r.add(
+                Rule::FirmwareUnevaluated,
+                Some(release),
+                part,
+                subject.to_owned(),
+                format!("no verified passing '{scheme}' evaluation of image {image}; the policy requires one"),
+            );
+        }
+    }
+    used
+}
+
+/// Policy rules for a firmware root (used by `verify` and `gate`): the root
+/// is the release judged, with its own signatures and properties.
+pub(crate) fn firmware_rules(
+    policy: &Policy,
+    ev: &Evidence,
+    root: &Verified,
+    fw: &FirmwareBody,
+    at: Timestamp,
+    unit: Option<Unit>,
+) -> Vec<Finding> {
+    let params = policy.params(None);
+    let mut r = Rules::new(policy, at, unit);
+    let subject = format!(
+        "firmware {} {} for {} {}",
+        fw.name, fw.version, fw.target.vendor, fw.target.model
+    );
+    let evals = firmware_common(&mut r, ev, root, &fw.image, &params, None, &subject);
+    let mut seen: HashSet<Sha256> = HashSet::from([root.digest]);
+    let mut used: Vec<&Verified> = vec![root];
+    for e in evals {
+        if seen.insert(e.digest) {
+            used.push(e);
+        }
+    }
+    for v in used {
+        r.issuer_checks(v);
+    }
+    r.into_findings()
+}
+
+/// What the gate decides on besides the bundle.
+pub struct GateInput<'a> {
+    /// The device's state.
+    pub state: &'a State,
+    /// The image as read; `None` when the root was not a verified release,
+    /// so the image was never read (SPEC 9).
+    pub image: Option<ImageFacts>,
+}
+
+/// The gate's own checks of a verified release against the device state and
+/// the image: `firmware.target`, `firmware.rollback`, `firmware.image`.
+pub(crate) fn install_rules(
+    policy: &Policy,
+    root: &Verified,
+    fw: &FirmwareBody,
+    g: &GateInput<'_>,
+    at: Timestamp,
+) -> Vec<Finding> {
+    let mut r = Rules::new(policy, at, Some((&g.state.device).into()));
+    let d = &g.state.device;
+    let subject = format!(
+        "firmware {} {} for {} {} component {}",
+        fw.name, fw.version, fw.target.vendor, fw.target.model, fw.target.component
+    );
+    let installed = g.state.installed.get(&fw.target.component);
+    if fw.target.vendor != d.vendor || fw.target.model != d.model {
+        r.add(
+            Rule::FirmwareTarget,
+            Some(root),
+            None,
+            subject.clone(),
+            format!(
+                "the release is for {} {}, but this device is {} {} (serial {})",
+                fw.target.vendor, fw.target.model, d.vendor, d.model, d.serial
+            ),
+        );
+    } else if installed.is_none() {
+        let known: Vec<&str> = g.state.installed.keys().map(String::as_str).collect();
+        r.add(
+            Rule::FirmwareTarget,
+            Some(root),
+            None,
+            subject.clone(),
+            format!(
+                "the device has no component '{}' (it has: {})",
+                fw.target.component,
+                if known.is_empty() {
+                    "none".into()
+                } else {
+                    known.join(", ")
+                }
+            ),
+        );
+    }
+    if let Some(inst) = installed
+        && fw.svn < inst.svn
+    {
+        r.add(
+            Rule::FirmwareRollback,
+            Some(root),
+            None,
+            subject.clone(),
+            format!(
+                "release svn {} ({}) is below the installed svn {} ({} {}): a rollback to a lower security version",
+                fw.svn, fw.version, inst.svn, inst.name, inst.version
+            ),
+        );
+    }
+    let Some(image) = g.image else {
+        return r.into_findings();
+    };
+    if image.size > fw.size {
+        // The gate stops reading one byte past the declared size, so the
+        // digest is of a prefix and not worth showing.
+        r.add(
+            Rule::FirmwareImage,
+            Some(root),
+            None,
+            subject,
+            format!(
+                "the image is not the one released: it is longer than the release's {} bytes (reading stopped after {})",
+                fw.size, image.size
+            ),
+        );
+    } else if image.sha256 != fw.image || image.size != fw.size {
+        let mut what = Vec::new();
+        if image.sha256 != fw.image {
+            what.push(format!(
+                "its SHA-256 is {}, the release says {}",
+                image.sha256, fw.image
+            ));
+        }
+        if image.size != fw.size {
+            what.push(format!(
+                "it is {} bytes, the release says {}",
+                image.size, fw.size
+            ));
+        }
+        r.add(
+            Rule::FirmwareImage,
+            Some(root),
+            None,
+            subject,
+            format!("the image is not the one released: {}", what.join("; ")),
+        );
+    }
+    r.into_findings()
+}

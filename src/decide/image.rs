@@ -1,0 +1,199 @@
+//! Reading a firmware image for the gate (SPEC section 9): once, streamed
+//! through SHA-256 in bounded memory, never more than one byte past the
+//! size its release declares, and (with an install destination) staged in
+//! a temporary file beside it that only an accepted decision renames into
+//! place.
+
+use crate::limits::Limits;
+use crate::wire::digest::Sha256;
+use serde::Serialize;
+use sha2::Digest as _;
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+/// Size of the streaming buffer: memory stays bounded whatever the image size.
+pub const CHUNK: usize = 1 << 20;
+
+/// Length and SHA-256 of the image bytes as read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ImageFacts {
+    /// SHA-256 of the bytes.
+    pub sha256: Sha256,
+    /// Number of bytes.
+    pub size: u64,
+}
+
+/// An image being staged for installation: a temporary file in the
+/// destination's directory that becomes the destination only on [`Staged::commit`].
+pub struct Staged {
+    tmp: tempfile::NamedTempFile,
+    dest: PathBuf,
+}
+
+/// How many image bytes the gate reads at most: one more than the release
+/// declares (enough to see that an image is longer, as TUF bounds downloads
+/// by the trusted length against endless-data attacks), and never more than
+/// one past `limits.max_image_bytes`.
+pub fn read_bound(declared_size: Option<u64>, limits: &Limits) -> u64 {
+    let cap = limits.max_image_bytes.saturating_add(1);
+    declared_size.map_or(cap, |s| s.saturating_add(1).min(cap))
+}
+
+/// Reading or staging the image failed.
+#[derive(Debug)]
+pub enum ImageError {
+    /// The image could not be read.
+    Read(io::Error),
+    /// The install destination could not be staged (its directory is not
+    /// writable, the disk is full, a dangling symbolic link).
+    Stage(io::Error),
+}
+
+impl std::fmt::Display for ImageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ImageError::Read(e) => write!(f, "reading the image: {e}"),
+            ImageError::Stage(e) => write!(f, "staging the image for install: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ImageError {}
+
+impl Staged {
+    /// A temporary file beside `dest` (beside the file it points to, when it
+    /// is a symbolic link: the install replaces that file and keeps the link).
+    pub fn beside(dest: &Path) -> io::Result<Staged> {
+        let dest = crate::fsutil::write_target(dest)?;
+        let dir = crate::fsutil::parent_dir(&dest);
+        let tmp = crate::fsutil::tempfile_in(dir, ".hwprov-install-")?;
+        Ok(Staged { tmp, dest })
+    }
+}
+
+/// Reads `input` once, to its end or until `stop_after` bytes have been
+/// read, hashing it and, when `stage_to` is given, writing it to a temporary
+/// file beside that destination. The facts are those of the bytes read.
+pub fn read_image(
+    mut input: impl Read,
+    stage_to: Option<&Path>,
+    stop_after: u64,
+) -> Result<(ImageFacts, Option<Staged>), ImageError> {
+    let mut staged = stage_to
+        .map(Staged::beside)
+        .transpose()
+        .map_err(ImageError::Stage)?;
+    let mut hasher = sha2::Sha256::new();
+    let mut buf = vec![0u8; CHUNK];
+    let mut size: u64 = 0;
+    while size < stop_after {
+        let want = usize::try_from(stop_after - size).map_or(CHUNK, |w| w.min(CHUNK));
+        let n = match input.read(&mut buf[..want]) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(ImageError::Read(e)),
+        };
+        hasher.update(&buf[..n]);
+        if let Some(s) = staged.as_mut() {
+            s.tmp
+                .as_file_mut()
+                .write_all(&buf[..n])
+                .map_err(ImageError::Stage)?;
+        }
+        size += n as u64;
+    }
+    Ok((
+        ImageFacts {
+            sha256: Sha256(hasher.finalize().into()),
+            size,
+        },
+        staged,
+    ))
+}
+
+/// Opens the image (`-` is standard input).
+pub fn open_image(path: &Path) -> io::Result<Box<dyn Read>> {
+    if path == Path::new("-") {
+        Ok(Box::new(io::stdin().lock()))
+    } else {
+        let f = File::open(path)?;
+        if f.metadata()?.is_dir() {
+            return Err(io::Error::other("is a directory, not an image"));
+        }
+        Ok(Box::new(f))
+    }
+}
+
+impl Staged {
+    /// Makes the staged bytes the destination: fsync, keep the destination's
+    /// permissions (0644 for a new file), rename, fsync the directory.
+    pub fn commit(self) -> io::Result<()> {
+        let mode = std::fs::metadata(&self.dest).map(|m| m.permissions());
+        let file = self.tmp.as_file();
+        match mode {
+            Ok(p) => file.set_permissions(p)?,
+            #[cfg(unix)]
+            Err(_) => {
+                use std::os::unix::fs::PermissionsExt;
+                file.set_permissions(std::fs::Permissions::from_mode(0o644))?
+            }
+            #[cfg(not(unix))]
+            Err(_) => {}
+        }
+        file.sync_all()?;
+        self.tmp.persist(&self.dest).map_err(|e| e.error)?;
+        crate::fsutil::sync_parent(&self.dest)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reading_stops_one_byte_past_the_declared_size_or_the_limit() {
+        let limits = Limits {
+            max_image_bytes: 100,
+            ..Limits::DEFAULT
+        };
+        assert_eq!(read_bound(Some(10), &limits), 11);
+        assert_eq!(read_bound(Some(100), &limits), 101);
+        assert_eq!(read_bound(Some(u64::MAX), &limits), 101);
+        assert_eq!(read_bound(None, &limits), 101);
+        // An endless reader stops at the bound; the facts are of what was read.
+        let (facts, staged) = read_image(io::repeat(7), None, read_bound(Some(10), &limits))
+            .expect("reading from memory");
+        assert!(staged.is_none());
+        assert_eq!(facts.size, 11);
+        assert_eq!(facts.sha256, Sha256::of(&[7u8; 11]));
+        let (facts, _) = read_image(io::repeat(7), None, read_bound(None, &limits))
+            .expect("reading from memory");
+        assert_eq!(facts.size, 101);
+        // A short image is read to its end.
+        let (facts, _) =
+            read_image(&b"abc"[..], None, read_bound(Some(10), &limits)).expect("reading");
+        assert_eq!(facts.size, 3);
+        assert_eq!(facts.sha256, Sha256::of(b"abc"));
+    }
+
+    #[test]
+    fn a_read_error_and_a_staging_error_are_told_apart() {
+        struct Broken;
+        impl Read for Broken {
+            fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+                Err(io::Error::other("device went away"))
+            }
+        }
+        assert!(matches!(
+            read_image(Broken, None, 10),
+            Err(ImageError::Read(_))
+        ));
+        let missing = Path::new("/nonexistent-hwprov-dir/dest.bin");
+        assert!(matches!(
+            read_image(&b"abc"[..], Some(missing), 10),
+            Err(ImageError::Stage(_))
+        ));
+    }
+}
