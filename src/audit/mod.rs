@@ -1,6 +1,8 @@
 //! The verification log of SPEC section 10: Merkle trees, signed
 //! checkpoints, the append-only store of decisions, and their replay.
 
+pub mod check;
+pub mod entry;
 pub mod log;
 pub mod merkle;
 pub mod note;
