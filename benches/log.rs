@@ -6,7 +6,8 @@
 //!
 //!     cargo bench --bench log
 
-use hwprov::audit::log::{Entry, Log};
+use hwprov::audit::entry::{Command, Entry, Input};
+use hwprov::audit::log::Log;
 use hwprov::{SecretKey, Sha256, Timestamp};
 use std::time::Instant;
 
@@ -26,8 +27,8 @@ fn main() {
         time: Timestamp(1_795_219_200),
         at: Timestamp(1_795_219_200),
         tool: "hwprov/bench".into(),
-        command: "verify".into(),
-        inputs: vec![("bundle".into(), bundle), ("policy".into(), policy)],
+        command: Command::Verify,
+        inputs: vec![(Input::Bundle, bundle), (Input::Policy, policy)],
         verdict: "pass".into(),
         findings: Sha256::of(b"\x80"),
     };

@@ -32,6 +32,7 @@ mod json;
 pub mod limits;
 pub mod policy;
 pub mod report;
+pub mod run;
 pub mod text;
 pub mod wire;
 

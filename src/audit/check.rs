@@ -2,7 +2,7 @@
 //! (`log verify --repair`), streaming the entries file: memory does not
 //! grow with the number of entries.
 
-use crate::audit::entry::Entry;
+use crate::audit::entry::{Entry, EntryError, Input};
 use crate::audit::log::{Log, LogError, MAX_ENTRY_BYTES, io};
 use crate::audit::merkle::{self, Hash};
 use crate::fsutil;
@@ -357,7 +357,7 @@ impl<'a> EntryChecks<'a> {
     fn flush(&mut self) {
         use rayon::prelude::*;
         let batch = std::mem::take(&mut self.batch);
-        let decoded: Vec<(u64, Result<Entry, String>)> = batch
+        let decoded: Vec<(u64, Result<Entry, EntryError>)> = batch
             .par_iter()
             .map(|(i, b)| (*i, Entry::decode(b)))
             .collect();
@@ -369,7 +369,7 @@ impl<'a> EntryChecks<'a> {
                         self.problem(format!("entry {i} says it is entry {}", e.index));
                     }
                     for (name, d) in &e.inputs {
-                        if name == "image" || self.checked.contains(d) {
+                        if *name == Input::Image || self.checked.contains(d) {
                             continue; // images are recorded by digest only
                         }
                         if self.checked.len() >= MAX_REMEMBERED_OBJECTS {

@@ -121,6 +121,7 @@ pub(crate) fn read_log_text(path: &Path, limit: usize) -> Result<String, LogErro
 }
 
 /// An open log directory.
+#[derive(Debug)]
 pub struct Log {
     pub(crate) dir: PathBuf,
     verifier: Verifier,

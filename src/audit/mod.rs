@@ -6,3 +6,5 @@ pub mod entry;
 pub mod log;
 pub mod merkle;
 pub mod note;
+pub mod record;
+pub mod replay;

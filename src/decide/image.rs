@@ -59,7 +59,13 @@ impl std::fmt::Display for ImageError {
     }
 }
 
-impl std::error::Error for ImageError {}
+impl std::error::Error for ImageError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ImageError::Read(e) | ImageError::Stage(e) => Some(e),
+        }
+    }
+}
 
 impl Staged {
     /// A temporary file beside `dest` (beside the file it points to, when it

@@ -208,6 +208,9 @@ pub struct Policy {
     /// Each `public_key_file` as written, with the file's exact bytes (the
     /// log records them so a decision can be replayed from the record).
     pub key_files: Vec<(String, Vec<u8>)>,
+    /// The policy file's exact bytes: what a log records, so the decision
+    /// is replayed under the very text it was made under.
+    pub source: Vec<u8>,
 }
 
 #[derive(Deserialize)]
@@ -418,10 +421,7 @@ impl Policy {
             message: format!("policy is not UTF-8 text: {e}"),
         })?;
         let base = path.parent().unwrap_or(Path::new("."));
-        Self::parse(src, path, base).map(|mut p| {
-            p.sha256 = Sha256::of(&bytes);
-            p
-        })
+        Self::parse(src, path, base)
     }
 
     /// Parses policy text. `path` is used in messages; `base` is where
@@ -741,6 +741,7 @@ impl Policy {
             fleet,
             waivers,
             key_files,
+            source: src.as_bytes().to_vec(),
         })
     }
 

@@ -1,7 +1,7 @@
 //! The shipment report as one self-contained HTML file: inline CSS and SVG
 //! made here, no scripts, fonts or network.
 
-use crate::decide::vet::Summary;
+use crate::report::shipment::Summary;
 use std::fmt::Write as _;
 
 /// Escapes text for HTML element content and attribute values.

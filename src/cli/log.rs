@@ -1,0 +1,242 @@
+//! `hwprov log ...` and `hwprov replay`.
+
+use super::{Fatal, outln, usage};
+use clap::{Args, Subcommand};
+use hwprov::audit::entry::Entry;
+use hwprov::audit::log::{Log, LogError};
+use hwprov::audit::replay::{self, Event, Range};
+use hwprov::text::Escaped;
+use hwprov::{Limits, SecretKey};
+use serde_json::json;
+use std::path::PathBuf;
+
+#[derive(Subcommand)]
+pub(crate) enum LogCommand {
+    /// Create a log: DIR gets the signing key (mode 0600), the verifier key
+    /// (log.vkey), an empty tree and a signed checkpoint.
+    Init {
+        /// The log directory (created; must not hold a log).
+        dir: PathBuf,
+        /// The log's Ed25519 signing key (PKCS#8 PEM); a copy is kept in DIR/log.key.
+        #[arg(long, value_name = "KEY.pem")]
+        key: PathBuf,
+        /// The log's origin (checkpoint first line and key name), e.g. example.com/hwprov-log.
+        #[arg(long, value_name = "NAME")]
+        origin: String,
+    },
+    /// Check the whole log: entries, tree, signed checkpoint, stored objects.
+    /// Exit 1 if anything is wrong (each problem is listed).
+    Verify {
+        /// The log directory.
+        dir: PathBuf,
+        /// Truncate a torn tail and rebuild the derived files and checkpoint
+        /// (never removes a complete entry).
+        #[arg(long)]
+        repair: bool,
+    },
+    /// Print an RFC 9162 inclusion proof of entry N as JSON.
+    Prove {
+        /// The log directory.
+        dir: PathBuf,
+        /// Entry index.
+        #[arg(long, value_name = "N")]
+        index: u64,
+        /// Tree size (default: the checkpoint's).
+        #[arg(long, value_name = "M")]
+        size: Option<u64>,
+    },
+    /// Print an RFC 9162 consistency proof between two tree sizes as JSON.
+    Consistency {
+        /// The log directory.
+        dir: PathBuf,
+        /// The older tree size.
+        #[arg(long, value_name = "M")]
+        old_size: u64,
+        /// The newer tree size (default: the checkpoint's).
+        #[arg(long, value_name = "N")]
+        size: Option<u64>,
+    },
+    /// Print entries as JSON lines.
+    Show {
+        /// The log directory.
+        dir: PathBuf,
+        /// Only this entry.
+        #[arg(long, value_name = "N")]
+        index: Option<u64>,
+    },
+}
+
+#[derive(Args)]
+pub(crate) struct ReplayArgs {
+    /// The log directory.
+    dir: PathBuf,
+    /// First entry to replay.
+    #[arg(long, value_name = "N")]
+    from: Option<u64>,
+    /// Last entry to replay (inclusive).
+    #[arg(long, value_name = "M")]
+    to: Option<u64>,
+    /// List every entry replayed, not only those that differ.
+    #[arg(long)]
+    verbose: bool,
+}
+
+fn b64(h: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(h)
+}
+
+pub(crate) fn log(cmd: LogCommand) -> Result<u8, Fatal> {
+    match cmd {
+        LogCommand::Init { dir, key, origin } => {
+            let key = SecretKey::load(&key)?;
+            let log = Log::init(&dir, &key, &origin)?;
+            outln!(
+                "created log {} with origin {}",
+                Escaped(dir.display()),
+                log.origin()
+            );
+            outln!(
+                "verifier key: {}",
+                std::fs::read_to_string(dir.join("log.vkey"))
+                    .unwrap_or_default()
+                    .trim_end()
+            );
+            Ok(0)
+        }
+        LogCommand::Verify { dir, repair } => {
+            let log = Log::open(&dir)?;
+            if repair {
+                match log.repair() {
+                    Ok(r) => outln!(
+                        "repaired {}: kept the {} entries the checkpoint signs, removed {} unsigned entr{} and {} byte(s) after them, rebuilt index and hashes (nothing was signed)",
+                        Escaped(dir.display()),
+                        r.kept,
+                        r.unsigned_entries,
+                        if r.unsigned_entries == 1 { "y" } else { "ies" },
+                        r.removed_bytes
+                    ),
+                    Err(e @ LogError::Tampered { .. }) => {
+                        outln!(
+                            "log {} is TAMPERED: {}",
+                            Escaped(dir.display()),
+                            Escaped(&e)
+                        );
+                        outln!("repair refused: nothing was changed");
+                        return Ok(1);
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            let (n, problems) = log.verify()?;
+            for p in &problems {
+                outln!("problem: {}", Escaped(p));
+            }
+            if problems.is_empty() {
+                let cp = log.checkpoint()?;
+                outln!(
+                    "log {} verifies: {n} entries, checkpoint size {} root {}",
+                    Escaped(dir.display()),
+                    cp.size,
+                    b64(&cp.root)
+                );
+                Ok(0)
+            } else {
+                outln!(
+                    "log {} does NOT verify: {} problem(s)",
+                    Escaped(dir.display()),
+                    problems.len()
+                );
+                Ok(1)
+            }
+        }
+        LogCommand::Prove { dir, index, size } => {
+            let log = Log::open(&dir)?;
+            let size = match size {
+                Some(s) => s,
+                None => log.checkpoint()?.size,
+            };
+            let (leaf, root, proof) = log.prove(index, size)?;
+            let proof: Vec<String> = proof.iter().map(|h| b64(h)).collect();
+            outln!(
+                "{}",
+                json!({"index": index, "size": size, "leaf_hash": b64(&leaf), "root_hash": b64(&root), "proof": proof})
+            );
+            Ok(0)
+        }
+        LogCommand::Consistency {
+            dir,
+            old_size,
+            size,
+        } => {
+            let log = Log::open(&dir)?;
+            let size = match size {
+                Some(s) => s,
+                None => log.checkpoint()?.size,
+            };
+            let (old_root, root, proof) = log.consistency(old_size, size)?;
+            let proof: Vec<String> = proof.iter().map(|h| b64(h)).collect();
+            outln!(
+                "{}",
+                json!({"old_size": old_size, "size": size, "old_root_hash": b64(&old_root), "root_hash": b64(&root), "proof": proof})
+            );
+            Ok(0)
+        }
+        LogCommand::Show { dir, index } => {
+            let log = Log::open(&dir)?;
+            let n = log.size()?;
+            let range = match index {
+                Some(i) if i < n => i..i + 1,
+                Some(i) => {
+                    return Err(usage(format!(
+                        "entry {i} does not exist: the log has {n} entries"
+                    )));
+                }
+                None => 0..n,
+            };
+            for i in range {
+                let e = Entry::decode(&log.entry_bytes(i)?)
+                    .map_err(|e| usage(format!("entry {i}: {e}")))?;
+                outln!("{}", serde_json::to_string(&e)?);
+            }
+            Ok(0)
+        }
+    }
+}
+
+pub(crate) fn replay(a: &ReplayArgs, limits: &Limits) -> Result<u8, Fatal> {
+    let log = Log::open(&a.dir)?;
+    let range = Range {
+        from: a.from,
+        to: a.to,
+    };
+    let summary = replay::replay(&log, range, limits, |event| match event {
+        Event::Problem(p) => outln!("problem: {}", Escaped(p)),
+        Event::Entry {
+            index,
+            entry,
+            different: None,
+        } => {
+            if a.verbose {
+                outln!(
+                    "entry {index}: same ({} {} at {})",
+                    Escaped(entry.command.as_str()),
+                    Escaped(&entry.verdict),
+                    entry.at
+                );
+            }
+        }
+        Event::Entry {
+            index,
+            different: Some(why),
+            ..
+        } => outln!("entry {index}: DIFFERENT: {}", Escaped(why)),
+    })?;
+    outln!(
+        "{} replayed, {} different, {} log problem(s)",
+        summary.replayed,
+        summary.different,
+        summary.problems
+    );
+    Ok(if summary.all_same() { 0 } else { 1 })
+}

@@ -1,0 +1,272 @@
+//! `hwprov vet`: the run is [`hwprov::run::vet`]; this draws the progress
+//! bar and prints units and the summary.
+
+use super::{Fatal, outln, parse_at};
+use clap::{Args, ValueEnum};
+use hwprov::audit::log::Log;
+use hwprov::decide::vet::{Summary, Unit};
+use hwprov::fsutil::write_atomic;
+use hwprov::run::vet::MAX_JOBS;
+use hwprov::text::{Escaped, escape};
+use hwprov::{Finding, Limits, Policy, Rule, Severity, Verdict};
+use serde_json::json;
+use std::io::Write as _;
+use std::path::PathBuf;
+
+#[derive(Args)]
+pub(crate) struct VetArgs {
+    /// The trust policy (TOML; reference: docs/policy.md, rules: docs/rules.md).
+    #[arg(long, value_name = "P.toml")]
+    policy: PathBuf,
+    /// Evaluation time, RFC 3339 (default: now).
+    #[arg(long, value_name = "TIME")]
+    at: Option<String>,
+    /// Threads, 1 to 256 (default: all cores).
+    #[arg(long, value_name = "N",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_JOBS as u64))]
+    jobs: Option<usize>,
+    /// Output: text (units that did not pass, then the summary) or json
+    /// (one object per unit, then one summary object).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Also write a self-contained HTML report (charts and failing units).
+    #[arg(long, value_name = "REPORT.html")]
+    html: Option<PathBuf>,
+    /// Exit 1 on a `warn` verdict too.
+    #[arg(long)]
+    deny_warnings: bool,
+    /// Record one entry per unit in this log, as one batch.
+    #[arg(long, value_name = "DIR")]
+    log: Option<PathBuf>,
+    /// Text output: list every unit that did not pass (by default the
+    /// first 20, then a count).
+    #[arg(long)]
+    verbose: bool,
+    /// Bundle files or directories.
+    #[arg(value_name = "PATH", required = true)]
+    paths: Vec<PathBuf>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// Readable text.
+    Text,
+    /// JSON lines.
+    Json,
+}
+
+/// Units that did not pass listed in text output without `--verbose`.
+const LISTED_UNITS: usize = 20;
+
+/// A unit's findings for one line: each rule once, in order of first
+/// appearance, with its worst severity, how often it fired, and the subject
+/// of its worst finding.
+fn rule_digest(findings: &[Finding]) -> String {
+    let mut rules: Vec<(Rule, Severity, usize, &str)> = Vec::new();
+    for f in findings
+        .iter()
+        .filter(|f| matches!(f.severity, Severity::Deny | Severity::Warn))
+    {
+        match rules.iter_mut().find(|r| r.0 == f.rule) {
+            Some(r) => {
+                r.2 += 1;
+                if f.severity == Severity::Deny && r.1 != Severity::Deny {
+                    r.1 = Severity::Deny;
+                    r.3 = &f.subject;
+                }
+            }
+            None => rules.push((f.rule, f.severity, 1, &f.subject)),
+        }
+    }
+    // Denials first, each group in order of first appearance.
+    rules.sort_by_key(|r| r.1 != Severity::Deny);
+    rules
+        .iter()
+        .map(|(rule, sev, n, subject)| {
+            let times = if *n > 1 {
+                format!(" x{n}")
+            } else {
+                String::new()
+            };
+            format!("{} {rule}{times} ({})", sev.as_str(), Escaped(subject))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn unit_line(u: &Unit, format: Format) -> Option<String> {
+    match format {
+        Format::Json => Some(
+            match &u.outcome {
+                Ok(r) => json!({
+                    "unit": u.path.display().to_string(),
+                    "verdict": r.verdict,
+                    "product": r.unit.as_ref().map(|f| json!({"vendor": f.product.vendor, "model": f.product.model, "serial": f.product.serial})),
+                    "class": r.unit.as_ref().map(|f| f.class.clone()),
+                    "root": r.root,
+                    "findings": r.findings,
+                }),
+                Err(e) => json!({"unit": u.path.display().to_string(), "verdict": "error", "error": e}),
+            }
+            .to_string(),
+        ),
+        Format::Text => match &u.outcome {
+            Ok(r) if r.verdict == Verdict::Pass => None,
+            Ok(r) => Some(format!(
+                "{:<5} {}{}: {}",
+                r.verdict.as_str().to_uppercase(),
+                Escaped(u.path.display()),
+                r.unit.as_ref().map_or(String::new(), |f| format!(" (serial {})", Escaped(&f.product.serial))),
+                rule_digest(&r.findings)
+            )),
+            Err(e) => Some(format!("ERROR {}", Escaped(e))),
+        },
+    }
+}
+
+fn progress_bar(units: usize) -> indicatif::ProgressBar {
+    use std::io::IsTerminal as _;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let b = indicatif::ProgressBar::new(units as u64);
+    b.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} units  {per_sec}  ETA {eta}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    b
+}
+
+pub(crate) fn vet(a: &VetArgs, limits: &Limits) -> Result<u8, Fatal> {
+    let at = parse_at(&a.at)?;
+    let policy = Policy::load(&a.policy, limits)?;
+    let shipment = hwprov::decide::vet::collect(&a.paths)?;
+    let jobs = a.jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_JOBS))
+    });
+    let log = a.log.as_deref().map(Log::open).transpose()?;
+    let bar = progress_bar(shipment.units.len());
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut listed = 0usize;
+    let outcome = hwprov::run::vet(&policy, &shipment, at, jobs, log.as_ref(), limits, |u| {
+        bar.inc(1);
+        if let Some(line) = unit_line(u, a.format) {
+            listed += 1;
+            if a.verbose || a.format == Format::Json || listed <= LISTED_UNITS {
+                bar.suspend(|| {
+                    let _ = writeln!(stdout, "{line}");
+                });
+            }
+        }
+    })?;
+    bar.finish_and_clear();
+    drop(stdout);
+    if a.format == Format::Text && !a.verbose && listed > LISTED_UNITS {
+        outln!(
+            "... and {} more units did not pass (--verbose lists every one; --format json gives each unit's findings)",
+            listed - LISTED_UNITS
+        );
+    }
+    if let (Some(range), Some(dir)) = (&outcome.logged, &a.log) {
+        eprintln!(
+            "logged entries {}..{} in {}",
+            range.start,
+            range.end,
+            Escaped(dir.display())
+        );
+    }
+    let summary = &outcome.summary;
+    if let Some(h) = &a.html {
+        let hr: Vec<String> = policy
+            .high_risk
+            .iter()
+            .map(|c| c.as_str().to_owned())
+            .collect();
+        write_atomic(
+            h,
+            hwprov::report::html::render(summary, &hr).as_bytes(),
+            0o644,
+        )?;
+    }
+    match a.format {
+        Format::Json => outln!("{}", serde_json::to_string(summary)?),
+        Format::Text => print_summary(summary, a),
+    }
+    Ok(summary.verdict.exit_code(a.deny_warnings))
+}
+
+fn print_summary(summary: &Summary, a: &VetArgs) {
+    outln!(
+        "\nvetted {} units against policy '{}' version '{}' at {}",
+        summary.units,
+        Escaped(&summary.policy.name),
+        Escaped(&summary.policy.version),
+        summary.at
+    );
+    outln!(
+        "  pass {}, warn {}, fail {}, error {}",
+        summary.counts["pass"],
+        summary.counts["warn"],
+        summary.counts["fail"],
+        summary.counts["error"]
+    );
+    for f in &summary.fleet_findings {
+        outln!(
+            "  {:<6} {}: {}\n         {}",
+            f.severity.as_str(),
+            f.rule,
+            Escaped(&f.subject),
+            Escaped(&f.message)
+        );
+    }
+    outln!(
+        "  high-risk jurisdiction findings: {:.1}% of device units",
+        summary.high_risk_share * 100.0
+    );
+    for (class, c) in &summary.classes {
+        let shares: Vec<String> = c
+            .vendors
+            .iter()
+            .map(|(v, s)| format!("{} {:.1}%", Escaped(v), s * 100.0))
+            .collect();
+        outln!(
+            "  class {}: {} units, HHI {:.0}: {}",
+            Escaped(class),
+            c.units,
+            c.hhi,
+            shares.join(", ")
+        );
+    }
+    for (stage, countries) in &summary.stages {
+        let mut v: Vec<(&String, &f64)> = countries.iter().collect();
+        v.sort_by(|a, b| b.1.total_cmp(a.1));
+        let shares: Vec<String> = v
+            .iter()
+            .map(|(c, s)| format!("{c} {:.1}%", *s * 100.0))
+            .collect();
+        outln!("  {stage} sites: {}", shares.join(", "));
+    }
+    if summary.skipped.count > 0 {
+        let more = summary.skipped.count - summary.skipped.files.len() as u64;
+        outln!(
+            "  passed over {} file(s) that are hidden or not *.cbor/*.cose bundles: {}{}",
+            summary.skipped.count,
+            summary
+                .skipped
+                .files
+                .iter()
+                .map(|f| escape(f))
+                .collect::<Vec<_>>()
+                .join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        );
+    }
+    if let Some(h) = &a.html {
+        outln!("  HTML report: {}", Escaped(h.display()));
+    }
+    outln!("verdict: {}", summary.verdict.as_str().to_uppercase());
+}
