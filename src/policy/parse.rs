@@ -1,0 +1,651 @@
+//! Parsing the policy file (SPEC section 6): TOML into checked values,
+//! every problem an error with the file, line and column.
+
+use super::*;
+use crate::policy::rules::{Level, Rule};
+use crate::wire::country::Country;
+use crate::wire::digest::Sha256;
+use crate::wire::keys::{KeyId, PublicKey};
+use crate::wire::statement::Stage;
+use crate::wire::time::{self, Timestamp};
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
+use toml::Spanned;
+use toml::value::{Datetime, Offset};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicy {
+    policy: RawMeta,
+    #[serde(default)]
+    jurisdictions: Option<RawJurisdictions>,
+    #[serde(default)]
+    entities: Vec<RawEntity>,
+    #[serde(default)]
+    keys: Vec<Spanned<RawKey>>,
+    #[serde(default)]
+    rules: Option<BTreeMap<Spanned<String>, Spanned<toml::Value>>>,
+    #[serde(default)]
+    classes: BTreeMap<String, RawClass>,
+    #[serde(default)]
+    fleet: Option<RawFleet>,
+    #[serde(default)]
+    waivers: Vec<Spanned<RawWaiver>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMeta {
+    name: String,
+    version: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawJurisdictions {
+    #[serde(default)]
+    high_risk: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEntity {
+    id: Spanned<String>,
+    #[serde(default)]
+    name: Option<String>,
+    country: Spanned<String>,
+    #[serde(default)]
+    parent: Option<Spanned<String>>,
+    #[serde(default)]
+    designations: Vec<RawDesignation>,
+    #[serde(default)]
+    signs_for: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDesignation {
+    list: String,
+    since: Spanned<Datetime>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawKey {
+    entity: Spanned<String>,
+    #[serde(default)]
+    public_key: Option<Spanned<String>>,
+    #[serde(default)]
+    public_key_file: Option<Spanned<String>>,
+    roles: Vec<Spanned<String>>,
+    #[serde(default)]
+    not_before: Option<Spanned<Datetime>>,
+    #[serde(default)]
+    not_after: Option<Spanned<Datetime>>,
+    #[serde(default)]
+    revoked_at: Option<Spanned<Datetime>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawClass {
+    #[serde(default)]
+    rules: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFleet {
+    #[serde(default)]
+    max_vendor_share: Option<Spanned<f64>>,
+    #[serde(default)]
+    max_high_risk_share: Option<Spanned<f64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWaiver {
+    rule: Spanned<String>,
+    #[serde(default)]
+    entity: Option<Spanned<String>>,
+    #[serde(default)]
+    part: Option<String>,
+    #[serde(default)]
+    vendor: Option<Spanned<String>>,
+    #[serde(default)]
+    serial: Option<String>,
+    #[serde(default)]
+    statement: Option<Spanned<String>>,
+    #[serde(default)]
+    expires: Option<Spanned<Datetime>>,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+struct Ctx<'a> {
+    path: &'a Path,
+    src: &'a str,
+    /// Offset of the start of every line after the first, found once: a
+    /// line number per waiver must not rescan a 4 MiB file each time.
+    line_starts: Vec<usize>,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(path: &'a Path, src: &'a str) -> Self {
+        let line_starts = src
+            .bytes()
+            .enumerate()
+            .filter(|&(_, b)| b == b'\n')
+            .map(|(i, _)| i + 1)
+            .collect();
+        Ctx {
+            path,
+            src,
+            line_starts,
+        }
+    }
+
+    fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.src.len());
+        let before = &self.src.as_bytes()[..offset];
+        // Lines that start at or before `offset`, plus the first.
+        let line = self.line_starts.partition_point(|&s| s <= offset) + 1;
+        let line_start = if line > 1 {
+            self.line_starts.get(line - 2).copied().unwrap_or(0)
+        } else {
+            0
+        };
+        let column = String::from_utf8_lossy(&before[line_start..])
+            .chars()
+            .count()
+            + 1;
+        (line, column)
+    }
+
+    fn err(&self, span: std::ops::Range<usize>, message: impl Into<String>) -> PolicyError {
+        let (line, column) = self.line_col(span.start);
+        PolicyError::At {
+            path: self.path.to_owned(),
+            line,
+            column,
+            message: message.into(),
+        }
+    }
+
+    fn time(&self, dt: &Spanned<Datetime>) -> Result<Timestamp, PolicyError> {
+        let v = dt.get_ref();
+        let (Some(d), Some(t), Some(o)) = (v.date, v.time, v.offset) else {
+            return Err(self.err(
+                dt.span(),
+                format!("'{v}' needs a date, a time and a UTC offset, e.g. 2026-01-01T00:00:00Z"),
+            ));
+        };
+        let offset = match o {
+            Offset::Z => 0,
+            Offset::Custom { minutes } => i64::from(minutes),
+        };
+        time::from_fields(
+            i64::from(d.year),
+            u32::from(d.month),
+            u32::from(d.day),
+            u32::from(t.hour),
+            u32::from(t.minute),
+            u32::from(t.second.unwrap_or(0)),
+            offset,
+        )
+        .map_err(|e| self.err(dt.span(), format!("'{v}': {e}")))
+    }
+
+    fn country(&self, s: &Spanned<String>) -> Result<Country, PolicyError> {
+        Country::new(s.get_ref()).map_err(|e| self.err(s.span(), e.to_string()))
+    }
+}
+
+pub(super) fn parse_with(
+    src: &str,
+    path: &Path,
+    read_key_file: &dyn Fn(&str) -> Result<Vec<u8>, String>,
+) -> Result<Policy, PolicyError> {
+    let cx = Ctx::new(path, src);
+    let mut key_files = Vec::new();
+    let raw: RawPolicy = toml::from_str(src).map_err(|e| {
+        let msg = e.message().trim().to_owned();
+        cx.err(e.span().unwrap_or(0..0), msg)
+    })?;
+
+    let mut high_risk = BTreeSet::new();
+    for c in raw.jurisdictions.map(|j| j.high_risk).unwrap_or_default() {
+        high_risk.insert(cx.country(&c)?);
+    }
+
+    let mut entities: BTreeMap<String, Entity> = BTreeMap::new();
+    let mut parent_spans = Vec::new();
+    let mut signs_for_spans: Vec<(String, Spanned<String>)> = Vec::new();
+    for e in raw.entities {
+        let id = e.id.get_ref().clone();
+        if id.is_empty() {
+            return Err(cx.err(e.id.span(), "entity id must not be empty"));
+        }
+        if entities.contains_key(&id) {
+            return Err(cx.err(e.id.span(), format!("entity '{id}' is declared twice")));
+        }
+        let country = cx.country(&e.country)?;
+        let mut designations = Vec::new();
+        for d in &e.designations {
+            designations.push(Designation {
+                list: d.list.clone(),
+                since: cx.time(&d.since)?,
+            });
+        }
+        if let Some(p) = &e.parent {
+            parent_spans.push((id.clone(), p.clone()));
+        }
+        for v in &e.signs_for {
+            signs_for_spans.push((id.clone(), v.clone()));
+        }
+        entities.insert(
+            id.clone(),
+            Entity {
+                name: e.name.unwrap_or_else(|| id.clone()),
+                id,
+                country,
+                parent: e.parent.map(Spanned::into_inner),
+                designations,
+                signs_for: e.signs_for.into_iter().map(Spanned::into_inner).collect(),
+                chain: Vec::new(),
+            },
+        );
+    }
+    // Parents must exist and the ownership graph must be acyclic.
+    for (id, p) in &parent_spans {
+        if !entities.contains_key(p.get_ref()) {
+            return Err(cx.err(
+                p.span(),
+                format!(
+                    "entity '{id}' has parent '{}', which is not declared",
+                    p.get_ref()
+                ),
+            ));
+        }
+    }
+    for (id, v) in &signs_for_spans {
+        if !entities.contains_key(v.get_ref()) {
+            return Err(cx.err(
+                v.span(),
+                format!(
+                    "entity '{id}' signs_for '{}', which is not declared",
+                    v.get_ref()
+                ),
+            ));
+        }
+    }
+    let ids: Vec<String> = entities.keys().cloned().collect();
+    for id in ids {
+        let mut chain = vec![id.clone()];
+        let mut cur = entities.get(&id).and_then(|e| e.parent.clone());
+        while let Some(p) = cur {
+            let span = || {
+                parent_spans
+                    .iter()
+                    .find(|(c, _)| *c == id)
+                    .map_or(0..0, |(_, s)| s.span())
+            };
+            if chain.contains(&p) {
+                return Err(cx.err(
+                    span(),
+                    format!("ownership cycle: {} -> {p}", chain.join(" -> ")),
+                ));
+            }
+            // Bounds the walk (and each entity's stored chain): a hostile
+            // policy of thousands of chained entities would otherwise
+            // cost quadratic time and memory.
+            if chain.len() > MAX_OWNERSHIP_DEPTH {
+                return Err(cx.err(
+                    span(),
+                    format!(
+                        "the ownership chain of '{id}' is more than {MAX_OWNERSHIP_DEPTH} \
+                         parents long ({} -> {} -> ... -> {p}); no real ownership \
+                         structure is this deep",
+                        chain[0], chain[1]
+                    ),
+                ));
+            }
+            chain.push(p.clone());
+            cur = entities.get(&p).and_then(|e| e.parent.clone());
+        }
+        if let Some(e) = entities.get_mut(&id) {
+            e.chain = chain;
+        }
+    }
+
+    let mut keys: HashMap<KeyId, KeyEntry> = HashMap::new();
+    for k in raw.keys {
+        let span = k.span();
+        let k = k.into_inner();
+        if !entities.contains_key(k.entity.get_ref()) {
+            return Err(cx.err(
+                k.entity.span(),
+                format!(
+                    "key belongs to entity '{}', which is not declared in [[entities]]",
+                    k.entity.get_ref()
+                ),
+            ));
+        }
+        let key = match (&k.public_key, &k.public_key_file) {
+            (Some(t), None) => {
+                PublicKey::from_text(t.get_ref()).map_err(|e| cx.err(t.span(), e.to_string()))?
+            }
+            (None, Some(f)) => {
+                let bytes = read_key_file(f.get_ref()).map_err(|e| cx.err(f.span(), e))?;
+                if bytes.windows(11).any(|w| w == b"PRIVATE KEY") {
+                    return Err(cx.err(
+                        f.span(),
+                        format!("{} is a private key; a policy names public keys only (openssl pkey -pubout, or the .pub.pem `hwprov key generate` writes)", f.get_ref()),
+                    ));
+                }
+                let key = PublicKey::parse_file_bytes(&bytes)
+                    .map_err(|e| cx.err(f.span(), format!("{}: {e}", f.get_ref())))?;
+                key_files.push((f.get_ref().clone(), bytes));
+                key
+            }
+            _ => {
+                return Err(cx.err(
+                    span,
+                    "a key needs exactly one of public_key or public_key_file",
+                ));
+            }
+        };
+        let mut roles = BTreeSet::new();
+        if k.roles.is_empty() {
+            return Err(cx.err(span, "a key needs at least one role"));
+        }
+        for r in &k.roles {
+            if !ROLES.contains(&r.get_ref().as_str()) {
+                return Err(cx.err(
+                    r.span(),
+                    format!(
+                        "unknown role '{}' (roles: {})",
+                        r.get_ref(),
+                        ROLES.join(", ")
+                    ),
+                ));
+            }
+            roles.insert(r.get_ref().clone());
+        }
+        let t = |x: &Option<Spanned<Datetime>>| x.as_ref().map(|d| cx.time(d)).transpose();
+        let entry = KeyEntry {
+            entity: k.entity.get_ref().clone(),
+            key,
+            roles,
+            not_before: t(&k.not_before)?,
+            not_after: t(&k.not_after)?,
+            revoked_at: t(&k.revoked_at)?,
+        };
+        if let (Some(a), Some(b)) = (entry.not_before, entry.not_after)
+            && a > b
+        {
+            return Err(cx.err(span, "not_before is after not_after"));
+        }
+        if let Some(prev) = keys.get(&key.id()) {
+            return Err(cx.err(
+                span,
+                format!(
+                    "key {} is listed twice (already for entity '{}')",
+                    key.id(),
+                    prev.entity
+                ),
+            ));
+        }
+        keys.insert(key.id(), entry);
+    }
+
+    let rules = match raw.rules {
+        Some(r) => rule_table(&cx, r, false)?,
+        None => RuleTable::default(),
+    };
+    let mut classes = BTreeMap::new();
+    for (name, c) in raw.classes {
+        classes.insert(name, rule_table(&cx, c.rules, true)?);
+    }
+
+    let mut fleet = Fleet::default();
+    if let Some(f) = raw.fleet {
+        let share = |s: Option<Spanned<f64>>| -> Result<Option<f64>, PolicyError> {
+            match s {
+                Some(v) if !(0.0..=1.0).contains(v.get_ref()) => {
+                    Err(cx.err(v.span(), "a share must be between 0.0 and 1.0"))
+                }
+                Some(v) => Ok(Some(v.into_inner())),
+                None => Ok(None),
+            }
+        };
+        fleet.max_vendor_share = share(f.max_vendor_share)?;
+        fleet.max_high_risk_share = share(f.max_high_risk_share)?;
+    }
+
+    let mut waivers = Vec::new();
+    for w in raw.waivers {
+        let span = w.span();
+        let w = w.into_inner();
+        let (line, _) = cx.line_col(span.start);
+        let rule = Rule::parse(w.rule.get_ref()).ok_or_else(|| {
+            cx.err(
+                w.rule.span(),
+                format!("unknown rule id '{}'", w.rule.get_ref()),
+            )
+        })?;
+        if !rule.is_configurable() {
+            return Err(cx.err(
+                w.rule.span(),
+                format!("'{rule}' is always deny and cannot be waived"),
+            ));
+        }
+        let reason = match w.reason {
+            Some(r) if !r.trim().is_empty() => r,
+            _ => return Err(cx.err(span, "a waiver needs a non-empty reason")),
+        };
+        let expires = match &w.expires {
+            Some(e) => cx.time(e)?,
+            None => {
+                return Err(cx.err(
+                    span,
+                    "a waiver needs an expiry (expires = 2027-12-31T00:00:00Z): open-ended waivers are not accepted",
+                ))
+            }
+        };
+        for (what, id) in [("entity", &w.entity), ("vendor", &w.vendor)] {
+            if let Some(id) = id
+                && !entities.contains_key(id.get_ref())
+            {
+                return Err(cx.err(
+                    id.span(),
+                    format!(
+                        "waiver names {what} '{}', which is not declared",
+                        id.get_ref()
+                    ),
+                ));
+            }
+        }
+        if w.serial.is_some() && w.vendor.is_none() {
+            return Err(cx.err(
+                span,
+                "a waiver's serial needs vendor beside it (serials are unique only per vendor): add vendor = \"<vendor entity>\"",
+            ));
+        }
+        let statement = match &w.statement {
+            Some(s) => {
+                Some(Sha256::parse_text(s.get_ref()).map_err(|e| cx.err(s.span(), e.to_string()))?)
+            }
+            None => None,
+        };
+        if w.entity.is_none() && w.part.is_none() && w.vendor.is_none() && statement.is_none() {
+            return Err(cx.err(
+                span,
+                "a waiver must match on at least one of entity, part, vendor (+ serial) or statement",
+            ));
+        }
+        waivers.push(Waiver {
+            rule,
+            entity: w.entity.map(Spanned::into_inner),
+            part: w.part,
+            vendor: w.vendor.map(Spanned::into_inner),
+            serial: w.serial,
+            statement,
+            expires,
+            reason,
+            line,
+        });
+    }
+
+    Ok(Policy {
+        name: raw.policy.name,
+        version: raw.policy.version,
+        sha256: Sha256::of(src.as_bytes()),
+        high_risk,
+        entities,
+        keys,
+        rules,
+        classes,
+        fleet,
+        waivers,
+        key_files,
+        source: src.as_bytes().to_vec(),
+    })
+}
+
+fn rule_table(
+    cx: &Ctx<'_>,
+    raw: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+    in_class: bool,
+) -> Result<RuleTable, PolicyError> {
+    let mut t = RuleTable::default();
+    for (k, v) in raw {
+        let span = v.span();
+        let v = v.into_inner();
+        let want = |what: &str| cx.err(span.clone(), format!("'{}' must be {what}", k.get_ref()));
+        match k.get_ref().as_str() {
+            "required_stages" => {
+                let arr = v
+                    .as_array()
+                    .ok_or_else(|| want("an array of stage names"))?;
+                let mut stages = Vec::new();
+                for s in arr {
+                    let st = s.as_str().and_then(Stage::parse).ok_or_else(|| {
+                        want("an array of stage names (design, fab, atp, integration)")
+                    })?;
+                    if !stages.contains(&st) {
+                        stages.push(st);
+                    }
+                }
+                t.required_stages = Some(stages);
+            }
+            "firmware_min_signers" => {
+                let n = v
+                    .as_integer()
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(|| want("an integer of at least 1"))?;
+                t.firmware_min_signers = Some(n as u64);
+            }
+            "firmware_evaluations" => {
+                let arr = v
+                    .as_array()
+                    .ok_or_else(|| want("an array of scheme names"))?;
+                let schemes = arr
+                    .iter()
+                    .map(|s| s.as_str().filter(|s| !s.is_empty()).map(str::to_owned))
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(|| want("an array of non-empty scheme names"))?;
+                t.firmware_evaluations = Some(schemes);
+            }
+            "revocation" if in_class => {
+                return Err(cx.err(
+                    k.span(),
+                    "revocation applies to every statement and can only be set in [rules]",
+                ));
+            }
+            "revocation" => {
+                t.revocation = Some(match v.as_str() {
+                    Some("all") => Revocation::All,
+                    Some("from-time") => Revocation::FromTime,
+                    _ => return Err(want("\"all\" or \"from-time\"")),
+                });
+            }
+            id => {
+                let rule = Rule::parse(id).ok_or_else(|| {
+                    cx.err(k.span(), format!("unknown rule id or setting '{id}'"))
+                })?;
+                if !rule.is_configurable() {
+                    return Err(cx.err(
+                        k.span(),
+                        format!("'{rule}' is always deny and cannot be configured"),
+                    ));
+                }
+                let level = v
+                    .as_str()
+                    .and_then(Level::parse)
+                    .ok_or_else(|| want("\"deny\", \"warn\" or \"off\""))?;
+                t.levels.insert(rule, level);
+            }
+        }
+    }
+    Ok(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The line-start index gives what a rescan from the start would.
+    #[test]
+    fn line_and_column_agree_with_a_rescan() {
+        let src = "a = 1\n\nname = \"ä€\"x\r\n  [[w]]\nlast";
+        let cx = Ctx::new(Path::new("p.toml"), src);
+        for offset in 0..=src.len() + 2 {
+            let o = offset.min(src.len());
+            let before = &src.as_bytes()[..o];
+            let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+            let start = before
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |p| p + 1);
+            let column = String::from_utf8_lossy(&before[start..]).chars().count() + 1;
+            assert_eq!(cx.line_col(offset), (line, column), "offset {offset}");
+        }
+    }
+
+    fn entities(n: usize, parent: impl Fn(usize) -> Option<usize>) -> String {
+        let mut s = String::from("[policy]\nname = \"p\"\nversion = \"1\"\n");
+        for i in 0..n {
+            s += &format!("[[entities]]\nid = \"e{i}\"\nname = \"E\"\ncountry = \"FI\"\n");
+            if let Some(p) = parent(i) {
+                s += &format!("parent = \"e{p}\"\n");
+            }
+        }
+        s
+    }
+
+    #[test]
+    fn ownership_chains_are_bounded() {
+        let parse = |src: &str| Policy::parse(src, Path::new("p.toml"), Path::new("."));
+        // 32 parents above e0 is the most allowed.
+        let ok = parse(&entities(33, |i| (i < 32).then_some(i + 1))).expect("32 parents");
+        assert_eq!(ok.entities["e0"].chain.len(), 33);
+        let err = parse(&entities(34, |i| (i < 33).then_some(i + 1)))
+            .map(|_| ())
+            .expect_err("33 parents is too deep")
+            .to_string();
+        assert!(err.contains("more than 32 parents"), "{err}");
+        // A cycle is named as one, even a long one within the bound.
+        let err = parse(&entities(20, |i| Some((i + 1) % 20)))
+            .map(|_| ())
+            .expect_err("a cycle")
+            .to_string();
+        assert!(err.contains("ownership cycle"), "{err}");
+        let err = parse(&entities(1, |_| Some(0)))
+            .map(|_| ())
+            .expect_err("an entity owning itself")
+            .to_string();
+        assert!(err.contains("ownership cycle: e0 -> e0"), "{err}");
+    }
+}

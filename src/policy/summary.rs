@@ -1,0 +1,168 @@
+//! `hwprov policy check`: a readable summary of a loaded policy.
+
+use super::*;
+use crate::wire::country::Country;
+use crate::wire::time::Timestamp;
+
+impl Policy {
+    /// A readable summary for `hwprov policy check`: entities, keys per
+    /// role, the high-risk list, waivers and the rules in force per class.
+    pub fn summary(&self, at: Timestamp) -> String {
+        use std::fmt::Write as _;
+        let mut o = String::new();
+        let _ = writeln!(
+            o,
+            "policy '{}' version '{}' (sha256 {})",
+            self.name,
+            self.version,
+            self.sha256.hex()
+        );
+        let hr: Vec<&str> = self.high_risk.iter().map(Country::as_str).collect();
+        let _ = writeln!(
+            o,
+            "high-risk jurisdictions: {}",
+            if hr.is_empty() {
+                "none".to_owned()
+            } else {
+                hr.join(", ")
+            }
+        );
+        let _ = writeln!(o, "entities: {}", self.entities.len());
+        for e in self.entities.values() {
+            let controlled: Vec<String> = e
+                .chain
+                .iter()
+                .filter_map(|id| self.entities.get(id))
+                .filter(|x| self.high_risk.contains(&x.country))
+                .map(|x| format!("{} ({})", x.id, x.country))
+                .collect();
+            let designated: Vec<String> = e
+                .chain
+                .iter()
+                .filter_map(|id| self.entities.get(id))
+                .flat_map(|x| x.designations.iter().map(move |d| (x, d)))
+                .map(|(x, d)| {
+                    let state = if d.since <= at {
+                        "in force"
+                    } else {
+                        "not yet in force"
+                    };
+                    format!("{} on '{}' since {} ({state})", x.id, d.list, d.since)
+                })
+                .collect();
+            let mut notes = Vec::new();
+            if !controlled.is_empty() {
+                notes.push(format!("controlled from {}", controlled.join(", ")));
+            }
+            if !designated.is_empty() {
+                notes.push(format!("designated: {}", designated.join("; ")));
+            }
+            let chain = if e.chain.len() > 1 {
+                format!(" owned via {}", e.chain[1..].join(" -> "))
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                o,
+                "  {:<24} {} {}{chain}{}",
+                e.id,
+                e.country,
+                e.name,
+                if notes.is_empty() {
+                    String::new()
+                } else {
+                    format!("  [{}]", notes.join("; "))
+                }
+            );
+        }
+        let _ = writeln!(o, "keys: {}", self.keys.len());
+        for role in ROLES {
+            let n = self
+                .keys
+                .values()
+                .filter(|k| k.roles.contains(role))
+                .count();
+            let _ = writeln!(o, "  {role:<12} {n}");
+        }
+        let revoked = self
+            .keys
+            .values()
+            .filter(|k| k.revoked_at.is_some())
+            .count();
+        let ended = self
+            .keys
+            .values()
+            .filter(|k| k.not_after.is_some_and(|t| t < at))
+            .count();
+        if revoked + ended > 0 {
+            let _ = writeln!(o, "  ({revoked} revoked, {ended} past not_after at {at})");
+        }
+        let _ = writeln!(o, "waivers: {}", self.waivers.len());
+        for w in &self.waivers {
+            let mut m = Vec::new();
+            if let Some(e) = &w.entity {
+                m.push(format!("entity {e}"));
+            }
+            if let Some(p) = &w.part {
+                m.push(format!("part {p}"));
+            }
+            if let Some(s) = &w.serial {
+                m.push(format!("serial {s}"));
+            }
+            if let Some(d) = &w.statement {
+                m.push(format!("statement {d}"));
+            }
+            let state = if w.expires <= at {
+                "EXPIRED".to_owned()
+            } else if w.expires.0 - at.0 <= WAIVER_NOTICE_SECS {
+                format!("expires in {} days", (w.expires.0 - at.0) / 86_400)
+            } else {
+                "live".to_owned()
+            };
+            let _ = writeln!(
+                o,
+                "  line {}: {} for {} until {} ({state}): {}",
+                w.line,
+                w.rule,
+                m.join(", "),
+                w.expires,
+                w.reason
+            );
+        }
+        let mut classes: Vec<Option<&str>> = vec![None];
+        classes.extend(self.classes.keys().map(|c| Some(c.as_str())));
+        let _ = writeln!(o, "rules in force:");
+        for class in classes {
+            let p = self.params(class);
+            let levels: Vec<String> = crate::policy::rules::Rule::ALL
+                .iter()
+                .filter(|r| r.is_configurable())
+                .map(|r| format!("{r}={}", self.level(*r, class).as_str()))
+                .collect();
+            let _ = writeln!(
+                o,
+                "  {}: required_stages [{}], firmware_min_signers {}, firmware_evaluations [{}], revocation {}",
+                class.map_or("default".to_owned(), |c| format!("class {c}")),
+                p.required_stages
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                p.firmware_min_signers,
+                p.firmware_evaluations.join(", "),
+                match p.revocation {
+                    Revocation::All => "all",
+                    Revocation::FromTime => "from-time",
+                }
+            );
+            let _ = writeln!(o, "    {}", levels.join(" "));
+        }
+        if let Some(v) = self.fleet.max_vendor_share {
+            let _ = writeln!(o, "fleet: max_vendor_share {v}");
+        }
+        if let Some(v) = self.fleet.max_high_risk_share {
+            let _ = writeln!(o, "fleet: max_high_risk_share {v}");
+        }
+        o
+    }
+}
