@@ -88,7 +88,7 @@ pub fn read_bounded(path: &Path, limit: usize) -> Result<Vec<u8>, FileError> {
 /// Like [`read_bounded`], but only for a regular file (symbolic links are
 /// followed): a pipe, socket or device is refused before it is opened, so a
 /// hostile directory cannot block a reader on a FIFO or feed it endless data.
-pub fn read_bounded_regular(path: &Path, limit: usize) -> Result<Vec<u8>, FileError> {
+pub(crate) fn read_bounded_regular(path: &Path, limit: usize) -> Result<Vec<u8>, FileError> {
     let meta = std::fs::metadata(path).map_err(io_err(path))?;
     if !meta.is_file() {
         return Err(FileError::Io {
@@ -106,7 +106,7 @@ pub fn read_bounded_regular(path: &Path, limit: usize) -> Result<Vec<u8>, FileEr
 /// Where a write to `path` lands: `path` itself, or, when it is a symbolic
 /// link, the file it points to (so an atomic replace keeps the link, as `cp`
 /// would). A dangling link is an error rather than a guess.
-pub fn write_target(path: &Path) -> io::Result<PathBuf> {
+pub(crate) fn write_target(path: &Path) -> io::Result<PathBuf> {
     match std::fs::symlink_metadata(path) {
         Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path).map_err(|e| {
             io::Error::new(
@@ -121,7 +121,7 @@ pub fn write_target(path: &Path) -> io::Result<PathBuf> {
 /// Whether two paths name the same file: the same device and inode when
 /// both exist (hard links, symbolic links, `./x` and `x`), else the same
 /// canonical directory and file name (a destination not yet created).
-pub fn same_file(a: &Path, b: &Path) -> bool {
+pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
@@ -141,7 +141,7 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 /// The directory holding `path` (`.` for a bare file name).
-pub fn parent_dir(path: &Path) -> &Path {
+pub(crate) fn parent_dir(path: &Path) -> &Path {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -152,7 +152,7 @@ pub fn parent_dir(path: &Path) -> &Path {
 /// `path` (its target, for a symbolic link), waiting for any other holder;
 /// released when the returned handle drops. Serialises read-decide-replace
 /// cycles on one file without leaving a lock file behind.
-pub fn lock_dir_of(path: &Path) -> io::Result<File> {
+pub(crate) fn lock_dir_of(path: &Path) -> io::Result<File> {
     let target = write_target(path)?;
     let dir = parent_dir(&target);
     let f = File::open(dir)?;
@@ -161,7 +161,7 @@ pub fn lock_dir_of(path: &Path) -> io::Result<File> {
 }
 
 /// Fsyncs the directory holding `path`, so a rename into it is durable.
-pub fn sync_parent(path: &Path) -> io::Result<()> {
+pub(crate) fn sync_parent(path: &Path) -> io::Result<()> {
     File::open(parent_dir(path))?.sync_all()
 }
 
@@ -169,7 +169,7 @@ pub fn sync_parent(path: &Path) -> io::Result<()> {
 /// [`Pending::commit`] (a rename) or discarded when dropped. Two pendings
 /// let a caller get everything that can fail out of the way before either
 /// file changes.
-pub struct Pending {
+pub(crate) struct Pending {
     tmp: tempfile::NamedTempFile,
     target: PathBuf,
     shown: PathBuf,
@@ -178,7 +178,7 @@ pub struct Pending {
 /// A new temporary file in `dir` (for a write that is renamed into place).
 /// Errors name the directory the user gave, never the temporary file's
 /// random name: "directory /x does not exist".
-pub fn tempfile_in(dir: &Path, prefix: &str) -> io::Result<tempfile::NamedTempFile> {
+pub(crate) fn tempfile_in(dir: &Path, prefix: &str) -> io::Result<tempfile::NamedTempFile> {
     tempfile::Builder::new()
         .prefix(prefix)
         .tempfile_in(dir)
@@ -204,7 +204,7 @@ impl Pending {
     /// Writes `bytes` to a temporary file beside `path` (beside the file it
     /// points to, for a symbolic link; see [`write_target`]) with Unix mode
     /// `mode`, and fsyncs it.
-    pub fn new(path: &Path, bytes: &[u8], mode: u32) -> Result<Pending, FileError> {
+    pub(crate) fn new(path: &Path, bytes: &[u8], mode: u32) -> Result<Pending, FileError> {
         let target = write_target(path).map_err(io_err(path))?;
         let dir = parent_dir(&target);
         let mut tmp = tempfile_in(dir, ".hwprov-tmp-").map_err(io_err(path))?;
@@ -227,7 +227,7 @@ impl Pending {
     }
 
     /// Renames the prepared file over the target and fsyncs the directory.
-    pub fn commit(self) -> Result<(), FileError> {
+    pub(crate) fn commit(self) -> Result<(), FileError> {
         let Pending { tmp, target, shown } = self;
         tmp.persist(&target).map_err(|e| FileError::Io {
             path: shown.clone(),
@@ -240,7 +240,8 @@ impl Pending {
 /// Writes `bytes` to `path` atomically: a temporary file beside it, fsync,
 /// rename over `path`, fsync of the directory. A crash leaves the old file or
 /// the new one, never a torn one. `mode` sets Unix permissions (e.g. 0o600).
-/// A symbolic link is written through (see [`write_target`]).
+/// A symbolic link is written through: the file it points to is replaced
+/// and the link kept.
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), FileError> {
     Pending::new(path, bytes, mode)?.commit()
 }

@@ -27,7 +27,7 @@
 
 pub mod audit;
 pub mod decide;
-pub mod fsutil;
+pub(crate) mod fsutil;
 mod json;
 pub mod limits;
 pub mod policy;
@@ -37,6 +37,7 @@ pub mod text;
 pub mod wire;
 
 pub use decide::verify::verify_bundle;
+pub use fsutil::{FileError, read_bounded, write_atomic};
 pub use limits::Limits;
 pub use policy::rules::Rule;
 pub use policy::{Policy, PolicyError};

@@ -67,7 +67,8 @@ fn library_files(dir: &Path, out: &mut Vec<PathBuf>) {
 
 /// The file's text before its unit-test module.
 fn without_tests(text: &str) -> &str {
-    text.find("#[cfg(test)]\nmod tests").map_or(text, |i| &text[..i])
+    text.find("#[cfg(test)]\nmod tests")
+        .map_or(text, |i| &text[..i])
 }
 
 fn ident_at(s: &str) -> &str {
@@ -172,7 +173,9 @@ fn layer(path: &str) -> usize {
     LAYERS
         .iter()
         .position(|l| l.contains(&top))
-        .unwrap_or_else(|| panic!("module {path} is in no layer: add it to LAYERS and docs/architecture.md"))
+        .unwrap_or_else(|| {
+            panic!("module {path} is in no layer: add it to LAYERS and docs/architecture.md")
+        })
 }
 
 /// Module-to-module dependencies (by node), with one example path each.
@@ -218,10 +221,18 @@ fn layers_depend_only_downwards() {
     let mut wrong = Vec::new();
     for ((from, to), why) in dependencies(&modules) {
         if layer(&to) > layer(&from) {
-            wrong.push(format!("{from} (layer {}) -> {to} (layer {}): {why}", layer(&from), layer(&to)));
+            wrong.push(format!(
+                "{from} (layer {}) -> {to} (layer {}): {why}",
+                layer(&from),
+                layer(&to)
+            ));
         }
     }
-    assert!(wrong.is_empty(), "upward dependencies:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "upward dependencies:\n{}",
+        wrong.join("\n")
+    );
 }
 
 #[test]
@@ -293,17 +304,27 @@ fn no_file_is_longer_than_a_reader_can_hold() {
     let long: Vec<String> = files
         .iter()
         .filter_map(|f| {
-            let n = std::fs::read_to_string(f).expect("readable").lines().count();
+            let n = std::fs::read_to_string(f)
+                .expect("readable")
+                .lines()
+                .count();
             (n > MAX_LINES).then(|| format!("{}: {n} lines", f.display()))
         })
         .collect();
-    assert!(long.is_empty(), "files over {MAX_LINES} lines:\n{}", long.join("\n"));
+    assert!(
+        long.is_empty(),
+        "files over {MAX_LINES} lines:\n{}",
+        long.join("\n")
+    );
 }
 
 #[test]
 fn the_command_line_is_thin() {
     let main = std::fs::read_to_string(src().join("main.rs")).expect("main.rs");
-    assert!(main.lines().count() < 150, "src/main.rs has grown past 150 lines");
+    assert!(
+        main.lines().count() < 150,
+        "src/main.rs has grown past 150 lines"
+    );
     // The command line reaches the library through its public API only, and
     // decides nothing itself: no verification, rules or log writing in cli/.
     for e in std::fs::read_dir(src().join("cli")).expect("src/cli") {

@@ -4,25 +4,25 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-pub fn bin() -> Command {
+pub(crate) fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_hwprov"))
 }
 
-pub fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// Known-answer data from outside the project (sources and licences in
 /// `test-vectors/outside/README.md`).
-pub fn outside() -> PathBuf {
+pub(crate) fn outside() -> PathBuf {
     root().join("test-vectors/outside")
 }
 
-pub fn run(args: &[&str]) -> Output {
+pub(crate) fn run(args: &[&str]) -> Output {
     bin().args(args).output().expect("run hwprov")
 }
 
-pub fn run_in(dir: &Path, args: &[&str]) -> Output {
+pub(crate) fn run_in(dir: &Path, args: &[&str]) -> Output {
     bin()
         .current_dir(dir)
         .args(args)
@@ -30,19 +30,19 @@ pub fn run_in(dir: &Path, args: &[&str]) -> Output {
         .expect("run hwprov")
 }
 
-pub fn code(o: &Output) -> i32 {
+pub(crate) fn code(o: &Output) -> i32 {
     o.status.code().expect("exit code")
 }
 
-pub fn stdout(o: &Output) -> String {
+pub(crate) fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-pub fn stderr(o: &Output) -> String {
+pub(crate) fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-pub fn sorted_dirs(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn sorted_dirs(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.unwrap().path())
@@ -53,7 +53,7 @@ pub fn sorted_dirs(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Every case folder of `test-vectors/` and `test-vectors/hostile/`.
-pub fn vector_dirs() -> Vec<PathBuf> {
+pub(crate) fn vector_dirs() -> Vec<PathBuf> {
     let tv = root().join("test-vectors");
     let mut v: Vec<PathBuf> = sorted_dirs(&tv)
         .into_iter()
@@ -65,7 +65,9 @@ pub fn vector_dirs() -> Vec<PathBuf> {
 
 /// Runs `verify --format json` on a case folder (interop layout) and returns
 /// (exit code, parsed report or None, stderr).
-pub fn verify_case(dir: &Path) -> (i32, Option<serde_json::Value>, String, serde_json::Value) {
+pub(crate) fn verify_case(
+    dir: &Path,
+) -> (i32, Option<serde_json::Value>, String, serde_json::Value) {
     let case: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("case.json")).unwrap()).unwrap();
     let at = case["at"].as_str().unwrap();
@@ -97,7 +99,7 @@ pub fn verify_case(dir: &Path) -> (i32, Option<serde_json::Value>, String, serde
 /// The Python that runs the independent checkers: `HWPROV_PYTHON` (set by
 /// `./test.sh` to the project's `.venv`), else `.venv/bin/python` if it
 /// exists, else `python3`.
-pub fn python() -> Command {
+pub(crate) fn python() -> Command {
     let venv = root().join(".venv/bin/python");
     let exe = std::env::var_os("HWPROV_PYTHON")
         .map(PathBuf::from)
@@ -112,7 +114,7 @@ pub fn python() -> Command {
 }
 
 /// Whether the Python of [`python`] imports `modules` (e.g. `"pycose, cbor2"`).
-pub fn python_has(modules: &str) -> bool {
+pub(crate) fn python_has(modules: &str) -> bool {
     python()
         .args(["-c", &format!("import {modules}")])
         .output()
@@ -124,7 +126,7 @@ pub fn python_has(modules: &str) -> bool {
 /// e.g. `HWPROV_SKIP=chromium`) names it, the one documented way to skip
 /// knowingly, which `./test.sh` prints at the end of the run; then false
 /// and the caller returns.
-pub fn checker(name: &str, present: bool, how: &str) -> bool {
+pub(crate) fn checker(name: &str, present: bool, how: &str) -> bool {
     if present {
         return true;
     }

@@ -162,7 +162,7 @@ fn a_vendor_over_its_cap_and_the_high_risk_share() {
 fn free_text_never_decides_a_share() {
     let tmp = tempfile::tempdir().unwrap();
     let p = tmp.path().join("policy.toml");
-    let text = support::policy(
+    let text = policy(
         "vet-test",
         "required_stages = [\"design\", \"fab\", \"atp\"]\n",
         "[classes.core]\n[fleet]\nmax_vendor_share = 0.6\n",
@@ -354,8 +354,8 @@ fn an_empty_directory_is_an_input_error() {
 #[test]
 fn jobs_1_and_jobs_2_give_identical_json() {
     let tmp = tempfile::tempdir().unwrap();
-    support::supply_chain::generate(&tmp.path().join("data")).unwrap();
-    support::supply_chain::shipment(&tmp.path().join("ship"), 800).unwrap();
+    supply_chain::generate(&tmp.path().join("data")).unwrap();
+    supply_chain::shipment(&tmp.path().join("ship"), 800).unwrap();
     let policy = tmp.path().join("data/policy.toml").display().to_string();
     let one = run(&[
         "vet",
@@ -429,8 +429,8 @@ fn chromium() -> Option<String> {
 #[test]
 fn html_report_renders_in_a_headless_browser() {
     let tmp = tempfile::tempdir().unwrap();
-    support::supply_chain::generate(&tmp.path().join("data")).unwrap();
-    support::supply_chain::shipment(&tmp.path().join("ship"), 300).unwrap();
+    supply_chain::generate(&tmp.path().join("data")).unwrap();
+    supply_chain::shipment(&tmp.path().join("ship"), 300).unwrap();
     let html = tmp.path().join("report.html");
     let o = run(&[
         "vet",

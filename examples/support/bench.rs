@@ -5,7 +5,7 @@ use hwprov::wire::statement::{Body, Component, DeviceBody, Installed, Product, S
 
 /// A device with 16 components (design, fab, atp each) and one signed
 /// firmware release: 1 + 48 + 1 = 50 statements.
-pub fn fifty_statement_bundle() -> Vec<u8> {
+pub(crate) fn fifty_statement_bundle() -> Vec<u8> {
     let mut evidence = Vec::new();
     let mut components = Vec::new();
     for i in 0..16 {
@@ -86,7 +86,7 @@ pub fn fifty_statement_bundle() -> Vec<u8> {
 /// A policy with `entities` entities and `keys` keys: the fictional parties
 /// plus generated ones (owners, designations, several keys each), a few
 /// waivers and class overrides. `rules_off` turns every policy rule off.
-pub fn large_policy(entities: usize, keys: usize, rules_off: bool) -> String {
+pub(crate) fn large_policy(entities: usize, keys: usize, rules_off: bool) -> String {
     let mut extra = String::new();
     let generated = entities.saturating_sub(ACTORS.len());
     let countries = [

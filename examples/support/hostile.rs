@@ -10,7 +10,7 @@ use super::*;
 /// `inputs` (no design or fab stage, so every component is
 /// `provenance.incomplete` twice). A per-component walk of the chain costs
 /// components x chain; hwprov must stay linear.
-pub fn provenance_dag(components: usize, chain: usize) -> Vec<u8> {
+pub(crate) fn provenance_dag(components: usize, chain: usize) -> Vec<u8> {
     let mut parts = Vec::with_capacity(chain + 4);
     let mut prev: Vec<Sha256> = vec![];
     for i in 0..chain {
@@ -51,7 +51,7 @@ pub fn provenance_dag(components: usize, chain: usize) -> Vec<u8> {
 
 /// The fixtures' policy followed by `entry(i)` for i = 0, 1, ... up to just
 /// under the 4 MiB policy limit.
-pub fn big_policy(entry: impl Fn(usize) -> String) -> String {
+pub(crate) fn big_policy(entry: impl Fn(usize) -> String) -> String {
     let mut p = policy("hostile-policy", "", "");
     let mut i = 0;
     loop {
@@ -65,7 +65,7 @@ pub fn big_policy(entry: impl Fn(usize) -> String) -> String {
 }
 
 /// About 32,000 waivers, none of which matches anything.
-pub fn policy_of_waivers() -> String {
+pub(crate) fn policy_of_waivers() -> String {
     big_policy(|i| {
         format!(
             "\n[[waivers]]\nrule = \"jurisdiction.site\"\nvendor = \"aurora-networks\"\nserial = \"X{i}\"\nexpires = 2027-12-31T00:00:00Z\nreason = \"r\"\n"
@@ -74,7 +74,7 @@ pub fn policy_of_waivers() -> String {
 }
 
 /// About 60,000 entities in one ownership chain (invalid: longer than 32).
-pub fn policy_of_one_long_chain() -> String {
+pub(crate) fn policy_of_one_long_chain() -> String {
     big_policy(|i| {
         let parent = match i {
             0 => String::new(),
@@ -85,7 +85,7 @@ pub fn policy_of_one_long_chain() -> String {
 }
 
 /// About 60,000 entities in chains of the maximum 32 parents (valid).
-pub fn policy_of_deep_chains() -> String {
+pub(crate) fn policy_of_deep_chains() -> String {
     big_policy(|i| {
         let parent = match i % 33 {
             0 => String::new(),

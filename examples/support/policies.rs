@@ -6,7 +6,7 @@
 use super::vectors::Case;
 use super::*;
 
-pub struct ExamplePolicy {
+pub(crate) struct ExamplePolicy {
     pub name: &'static str,
     pub policy: String,
     pub cases: Vec<Case>,
@@ -396,6 +396,6 @@ fn gov() -> ExamplePolicy {
     }
 }
 
-pub fn all() -> Vec<ExamplePolicy> {
+pub(crate) fn all() -> Vec<ExamplePolicy> {
     vec![eu(), uk(), gov()]
 }

@@ -37,7 +37,7 @@ max_high_risk_share = 0.35
 "#;
 
 /// Writes the example data under `out`; returns the files written.
-pub fn generate(out: &Path) -> std::io::Result<Vec<PathBuf>> {
+pub(crate) fn generate(out: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     let mut put = |rel: &str, bytes: &[u8]| -> std::io::Result<()> {
         let p = out.join(rel);
@@ -77,8 +77,7 @@ pub fn generate(out: &Path) -> std::io::Result<Vec<PathBuf>> {
         .iter()
         .zip(&evidence)
     {
-        let env =
-            hwprov::wire::envelope::Envelope::decode(signed, 16).map_err(std::io::Error::other)?;
+        let env = envelope::Envelope::decode(signed, 16).map_err(std::io::Error::other)?;
         let st = Statement::decode(&env.payload, 16).map_err(std::io::Error::other)?;
         put(&format!("statements/{name}.json"), json(&st).as_bytes())?;
     }
@@ -156,7 +155,7 @@ pub fn generate(out: &Path) -> std::io::Result<Vec<PathBuf>> {
 /// 200th runs an unsigned image. Chip-lot statements and firmware releases
 /// are shared by many units, as in a real supply chain, so only the device
 /// statement is signed per unit.
-pub fn shipment(out: &Path, units: usize) -> std::io::Result<usize> {
+pub(crate) fn shipment(out: &Path, units: usize) -> std::io::Result<usize> {
     use rayon::prelude::*;
     use std::collections::HashMap;
     const VENDORS: [(&str, &str); 3] = [
@@ -262,20 +261,20 @@ pub fn shipment(out: &Path, units: usize) -> std::io::Result<usize> {
                 issued: t(ISSUED),
                 expires: None,
                 ext: None,
-                body: hwprov::wire::statement::Body::Device(hwprov::wire::statement::DeviceBody {
-                    product: hwprov::wire::statement::Product {
+                body: Body::Device(DeviceBody {
+                    product: Product {
                         vendor: svendor.into(),
                         model: smodel.into(),
                         serial: format!("{}-{source:07}", &smodel[..2]),
                     },
                     class: Some(sclass.into()),
-                    components: vec![hwprov::wire::statement::Component {
+                    components: vec![Component {
                         reference: "U1".into(),
                         part: "AXC-100".into(),
                         lot: format!("L-{slot:05}"),
                         provenance: vec![*atp],
                     }],
-                    firmware: vec![hwprov::wire::statement::Installed {
+                    firmware: vec![Installed {
                         component: "U1".into(),
                         name: "bmc".into(),
                         version: if unsigned {

@@ -6,7 +6,7 @@ use super::*;
 use hwprov::wire::statement::Statement;
 use serde_json::json;
 
-pub struct Case {
+pub(crate) struct Case {
     pub name: &'static str,
     pub description: &'static str,
     pub policy: String,
@@ -22,7 +22,7 @@ pub struct Case {
 }
 
 impl Case {
-    pub fn json(&self) -> String {
+    pub(crate) fn json(&self) -> String {
         let mut v = json!({
             "description": self.description,
             "at": self.at,
@@ -42,7 +42,7 @@ impl Case {
 const BASE_RULES: &str =
     "required_stages = [\"design\", \"fab\", \"atp\"]\nfirmware_min_signers = 1\n";
 
-pub fn base_policy() -> String {
+pub(crate) fn base_policy() -> String {
     policy("test-vectors", BASE_RULES, "")
 }
 
@@ -182,7 +182,7 @@ fn atp_raw(protected: impl Fn(&SecretKey) -> Value + 'static, unprotected: Value
     )
 }
 
-pub fn cases() -> Vec<Case> {
+pub(crate) fn cases() -> Vec<Case> {
     let good = Unit::new("AX5-000100");
     let mut v = vec![
         pass(
@@ -1263,7 +1263,7 @@ fn policy_cases(v: &mut Vec<Case>) {
         "The device's component lot differs from the lot its atp statement names.",
         base_policy(),
         Unit::new("AX5-000313").bundle_with(&sign_by, &|dev| {
-            if let hwprov::wire::statement::Body::Device(d) = &mut dev.body {
+            if let Body::Device(d) = &mut dev.body {
                 d.components[0].lot = "A-0002".into();
             }
         }),
@@ -1276,7 +1276,7 @@ fn policy_cases(v: &mut Vec<Case>) {
         Unit::new("AX5-000314").bundle_with(
             &|st: &Statement| {
                 let mut s = st.clone();
-                if let hwprov::wire::statement::Body::Stage(b) = &mut s.body {
+                if let Body::Stage(b) = &mut s.body {
                     b.inputs.clear();
                 }
                 sign_by(&s)
@@ -1292,7 +1292,7 @@ fn policy_cases(v: &mut Vec<Case>) {
         Unit::new("AX5-000315").bundle_with(
             &|st: &Statement| {
                 let mut s = st.clone();
-                if let hwprov::wire::statement::Body::Stage(b) = &mut s.body {
+                if let Body::Stage(b) = &mut s.body {
                     b.inputs.clear();
                 }
                 sign_by(&s)
@@ -1305,7 +1305,7 @@ fn policy_cases(v: &mut Vec<Case>) {
 /// `test-vectors/hostile/`: inputs built to break parsers and limits. Each
 /// must end in the stated outcome without a panic or an allocation beyond
 /// the limits.
-pub fn hostile() -> Vec<Case> {
+pub(crate) fn hostile() -> Vec<Case> {
     let mut v = Vec::new();
     // A payload signed by a trusted key, so only the payload is under test.
     let signed_payload = |payload: Vec<u8>| {

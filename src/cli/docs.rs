@@ -2,8 +2,8 @@
 
 use super::{Cli, Fatal, out, outln, usage};
 use clap::{Args, CommandFactory as _};
-use hwprov::fsutil::write_atomic;
 use hwprov::text::Escaped;
+use hwprov::write_atomic;
 use std::path::{Path, PathBuf};
 
 #[derive(Args)]

@@ -3,12 +3,12 @@
 
 use super::{Fatal, outln, usage};
 use clap::{Args, Subcommand};
-use hwprov::fsutil::{self, write_atomic};
 use hwprov::text::Escaped;
 use hwprov::wire::envelope::{self, Envelope, Kind};
 use hwprov::wire::statement::{self, Body};
 use hwprov::wire::{bundle, cbor};
 use hwprov::{Limits, PublicKey, SecretKey, Sha256, Statement};
+use hwprov::{read_bounded, write_atomic};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
@@ -107,7 +107,7 @@ fn key_generate(out: &Path, force: bool) -> Result<u8, Fatal> {
 }
 
 pub(crate) fn sign(a: &SignArgs, limits: &Limits) -> Result<u8, Fatal> {
-    let text = fsutil::read_bounded(&a.statement, limits.max_json_bytes)?;
+    let text = read_bounded(&a.statement, limits.max_json_bytes)?;
     let json = Statement::read_json(&text)
         .map_err(|e| usage(format!("{}: not valid JSON: {e}", a.statement.display())))?;
     let st = Statement::from_json(&json)
@@ -139,7 +139,7 @@ pub(crate) fn bundle(a: &BundleArgs, limits: &Limits) -> Result<u8, Fatal> {
         .chain(a.evidence.iter().map(PathBuf::as_path))
         .enumerate()
     {
-        let bytes = fsutil::read_bounded(p, limits.max_statement_bytes)?;
+        let bytes = read_bounded(p, limits.max_statement_bytes)?;
         let env = Envelope::decode(&bytes, limits.max_depth)
             .map_err(|e| usage(format!("{}: not a signed statement: {e}", p.display())))?;
         if i == 0 {
@@ -198,7 +198,7 @@ fn inspect_statement(bytes: &[u8], limits: &Limits) -> serde_json::Value {
 
 pub(crate) fn inspect(a: &InspectArgs, limits: &Limits) -> Result<u8, Fatal> {
     let file = &a.file;
-    let bytes = fsutil::read_bounded(file, limits.max_bundle_bytes)?;
+    let bytes = read_bounded(file, limits.max_bundle_bytes)?;
     let parts =
         bundle::split(&bytes, limits).map_err(|e| usage(format!("{}: {e}", file.display())))?;
     let single = parts.len() == 1 && parts[0].len() == bytes.len();

@@ -117,7 +117,7 @@ pub(crate) fn firmware_rules(
 }
 
 /// What the gate decides on besides the bundle.
-pub struct GateInput<'a> {
+pub(crate) struct GateInput<'a> {
     /// The device's state.
     pub state: &'a State,
     /// The image as read; `None` when the root was not a verified release,

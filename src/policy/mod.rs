@@ -239,7 +239,7 @@ impl Policy {
     /// `public_key_file` paths are resolved.
     pub fn parse(src: &str, path: &Path, base: &Path) -> Result<Policy, PolicyError> {
         Self::parse_with(src, path, &|name: &str| {
-            crate::fsutil::read_bounded(&base.join(name), 64 * 1024).map_err(|e| e.to_string())
+            fsutil::read_bounded(&base.join(name), 64 * 1024).map_err(|e| e.to_string())
         })
     }
 

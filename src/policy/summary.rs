@@ -134,7 +134,7 @@ impl Policy {
         let _ = writeln!(o, "rules in force:");
         for class in classes {
             let p = self.params(class);
-            let levels: Vec<String> = crate::policy::rules::Rule::ALL
+            let levels: Vec<String> = Rule::ALL
                 .iter()
                 .filter(|r| r.is_configurable())
                 .map(|r| format!("{r}={}", self.level(*r, class).as_str()))

@@ -362,7 +362,7 @@ impl Report {
                         "logicalLocations": logical,
                     }],
                     "partialFingerprints": {
-                        "hwprov/v1": crate::wire::digest::Sha256::of(
+                        "hwprov/v1": Sha256::of(
                             format!("{}|{}|{}", f.rule, f.statement.map(|d| d.to_string()).unwrap_or_default(), f.subject).as_bytes()
                         ).hex(),
                     },

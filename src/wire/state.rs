@@ -145,9 +145,9 @@ impl State {
         self.prepare(path)?.commit().map_err(StateError::File)
     }
 
-    /// Writes the state beside `path` without replacing it yet; see
-    /// [`fsutil::Pending`].
-    pub fn prepare(&self, path: &Path) -> Result<fsutil::Pending, StateError> {
+    /// Writes the state beside `path` without replacing it yet (the gate
+    /// commits it only after the image is in place).
+    pub(crate) fn prepare(&self, path: &Path) -> Result<fsutil::Pending, StateError> {
         fsutil::Pending::new(path, &self.to_bytes(), 0o644).map_err(StateError::File)
     }
 }
