@@ -994,3 +994,49 @@ fn attack_terminal_injection_through_issuer_and_file_names() {
     assert_eq!(code(&o), 2);
     assert!(!stderr(&o).contains('\u{1b}'), "{:?}", stderr(&o));
 }
+
+/// The signature-check budget (`Limits::max_signature_checks`) is counted
+/// down over the whole bundle: a bundle that needs more checks than the
+/// budget is refused before the next check, and one within it is decided.
+#[test]
+fn attack_signature_checks_are_counted_against_a_budget() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data");
+    let policy =
+        hwprov::Policy::load(&dir.join("policy.toml"), &hwprov::Limits::DEFAULT).expect("policy");
+    let bundle = std::fs::read(dir.join("device-clean.cbor")).expect("bundle");
+    let at = hwprov::Timestamp::parse_rfc3339("2026-11-21T00:00:00Z").expect("time");
+    // The bundle's statements carry this many signatures by policy keys.
+    let needed: u64 = hwprov::wire::bundle::split(&bundle, &hwprov::Limits::DEFAULT)
+        .expect("bundle")
+        .iter()
+        .filter_map(|p| hwprov::wire::envelope::Envelope::decode(p, 16).ok())
+        .map(|env| {
+            env.signatures
+                .iter()
+                .filter(|s| policy.keys.contains_key(&s.kid))
+                .count() as u64
+        })
+        .sum();
+    assert!(
+        needed >= 2,
+        "every statement is signed by a policy key: {needed}"
+    );
+    let with = |n: u64| hwprov::Limits {
+        max_signature_checks: n,
+        ..hwprov::Limits::DEFAULT
+    };
+    let enough = hwprov::verify_bundle(&policy, &bundle, at, &with(needed));
+    assert!(enough.is_ok(), "{enough:?}");
+    let short = hwprov::verify_bundle(&policy, &bundle, at, &with(needed - 1));
+    assert_eq!(
+        short.err(),
+        Some(hwprov::BundleError::WorkBudget {
+            signature_checks: needed - 1
+        })
+    );
+    // The default covers the largest bundle SPEC 4 allows.
+    assert_eq!(
+        hwprov::Limits::DEFAULT.max_signature_checks,
+        (hwprov::Limits::DEFAULT.max_statements * hwprov::Limits::DEFAULT.max_signatures) as u64
+    );
+}

@@ -362,6 +362,10 @@ impl serde::Serialize for Entry {
 /// byte string inside it, and one more for a tag a hostile entry might add.
 const ENTRY_DEPTH: usize = 4;
 
+/// Deepest nesting of stored image facts: the map and a digest in it, and
+/// one more for a tag.
+const IMAGE_FACTS_DEPTH: usize = 3;
+
 /// SHA-256 of the deterministic CBOR array of `[rule, severity,
 /// statement-digest-or-null, subject]`, in report order.
 pub fn findings_digest(findings: &[crate::report::Finding]) -> Sha256 {
@@ -392,7 +396,7 @@ pub fn image_facts_bytes(f: &crate::decide::image::ImageFacts) -> Vec<u8> {
 
 /// Parses [`image_facts_bytes`].
 pub fn parse_image_facts(bytes: &[u8]) -> Option<crate::decide::image::ImageFacts> {
-    let v = cbor::decode(bytes, 3).ok()?;
+    let v = cbor::decode(bytes, IMAGE_FACTS_DEPTH).ok()?;
     let sha256 = Sha256::from_cbor(v.get("sha256")?).ok()?;
     let Value::Uint(size) = v.get("size")? else {
         return None;

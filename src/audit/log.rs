@@ -27,7 +27,7 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 /// Largest entry accepted (entries are small maps of digests).
-pub const MAX_ENTRY_BYTES: usize = 64 * 1024;
+pub const MAX_ENTRY_BYTES: usize = crate::limits::Limits::DEFAULT.max_log_entry_bytes;
 
 /// A log problem (exit 2 for unusable input, 1 for a log that does not verify).
 #[derive(Debug)]
@@ -97,7 +97,7 @@ pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> LogError + '_ {
 /// Largest stored object: the largest input hwprov records (a bundle).
 pub const MAX_OBJECT_BYTES: usize = crate::limits::Limits::DEFAULT.max_bundle_bytes;
 /// Largest `log.vkey` or `checkpoint` file.
-pub(crate) const MAX_NOTE_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_NOTE_BYTES: usize = crate::limits::Limits::DEFAULT.max_log_note_bytes;
 
 /// Reads a log file of at most `limit` bytes; a larger one is damage (or a
 /// replacement) and is refused without being read into memory.

@@ -62,7 +62,7 @@ impl std::error::Error for NoteError {}
 /// Longest key name (a log's origin) hwprov accepts, in bytes. C2SP sets no
 /// bound; a log whose origin made its checkpoint or verifier key larger
 /// than the files hwprov reads could never be opened again.
-pub const MAX_NAME_BYTES: usize = 256;
+pub const MAX_NAME_BYTES: usize = crate::limits::Limits::DEFAULT.max_log_origin_bytes;
 
 fn check_name(name: &str) -> Result<(), NoteError> {
     if name.is_empty()

@@ -2,7 +2,7 @@
 //! signatures, payload, key binding, vendor binding and times. Every
 //! finding here is always-deny.
 
-use crate::limits::Limits;
+use crate::limits::{Budget, Limits};
 use crate::policy::rules::Rule;
 use crate::policy::{Policy, Revocation};
 use crate::report::{Context, Finding, Severity, StatementEntry};
@@ -58,7 +58,8 @@ pub(crate) fn deny(
 /// Checks one statement's envelope, signatures, payload, key binding and
 /// times (every always-deny rule that concerns a single statement).
 pub fn check_statement(policy: &Policy, bytes: &[u8], at: Timestamp, limits: &Limits) -> Checked {
-    check_statement_with_digest(policy, bytes, Sha256::of(bytes), at, limits)
+    let mut budget = Budget::new(limits.max_signature_checks);
+    check_statement_with_digest(policy, bytes, Sha256::of(bytes), at, limits, &mut budget)
 }
 
 pub(crate) fn check_statement_with_digest(
@@ -67,6 +68,7 @@ pub(crate) fn check_statement_with_digest(
     digest: Sha256,
     at: Timestamp,
     limits: &Limits,
+    budget: &mut Budget,
 ) -> Checked {
     let mut entry = StatementEntry {
         digest,
@@ -126,6 +128,10 @@ pub(crate) fn check_statement_with_digest(
                 format!("key {}", s.kid),
                 "the signing key is not in the policy's [[keys]]; add it (with its entity and roles) if it is trusted",
             )),
+            Some(_) if !budget.spend() => {
+                // Out of signature checks: the caller refuses the bundle.
+                return fail(entry, findings);
+            }
             Some(k) => {
                 if env.verify(s, &k.key).is_err() {
                     findings.push(deny(

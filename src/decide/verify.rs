@@ -6,7 +6,7 @@ use crate::decide::device::device_rules;
 use crate::decide::evidence::{Evidence, Unit};
 use crate::decide::firmware::{GateInput, firmware_rules};
 use crate::decide::levels::apply_policy_levels;
-use crate::limits::Limits;
+use crate::limits::{Budget, Limits};
 use crate::policy::Policy;
 use crate::policy::rules::Rule;
 use crate::report::{
@@ -45,13 +45,19 @@ pub(crate) fn evaluate(
     let mut entries = Vec::with_capacity(parts.len());
     let mut findings = Vec::new();
     let mut ev = Evidence::with_capacity(parts.len());
+    let mut budget = Budget::new(limits.max_signature_checks);
     let mut root: Option<(RootEntry, Option<Sha256>)> = None;
     for p in parts {
         let digest = Sha256::of(p);
         if !ev.present.insert(digest) {
             continue; // the same statement twice counts once
         }
-        let c = check_statement_with_digest(policy, p, digest, at, limits);
+        let c = check_statement_with_digest(policy, p, digest, at, limits, &mut budget);
+        if budget.exhausted() {
+            return Err(BundleError::WorkBudget {
+                signature_checks: limits.max_signature_checks,
+            });
+        }
         if root.is_none() {
             root = Some((
                 RootEntry {

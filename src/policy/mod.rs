@@ -218,7 +218,7 @@ pub const WAIVER_NOTICE_SECS: u64 = 90 * 86_400;
 
 /// Most `parent` links followed from one entity; a longer chain makes the
 /// policy invalid.
-pub const MAX_OWNERSHIP_DEPTH: usize = 32;
+pub const MAX_OWNERSHIP_DEPTH: usize = Limits::DEFAULT.max_ownership_depth;
 
 impl Policy {
     /// Reads and checks a policy file.
@@ -239,7 +239,8 @@ impl Policy {
     /// `public_key_file` paths are resolved.
     pub fn parse(src: &str, path: &Path, base: &Path) -> Result<Policy, PolicyError> {
         Self::parse_with(src, path, &|name: &str| {
-            fsutil::read_bounded(&base.join(name), 64 * 1024).map_err(|e| e.to_string())
+            fsutil::read_bounded(&base.join(name), Limits::DEFAULT.max_key_file_bytes)
+                .map_err(|e| e.to_string())
         })
     }
 

@@ -38,6 +38,12 @@ pub enum BundleError {
     },
     /// Bytes follow the bundle array.
     TrailingBytes,
+    /// Checking the bundle would take more signature checks than
+    /// [`Limits::max_signature_checks`](crate::Limits::max_signature_checks).
+    WorkBudget {
+        /// The budget.
+        signature_checks: u64,
+    },
 }
 
 impl fmt::Display for BundleError {
@@ -59,6 +65,10 @@ impl fmt::Display for BundleError {
                 )
             }
             BundleError::TrailingBytes => write!(f, "bytes follow the bundle array"),
+            BundleError::WorkBudget { signature_checks } => write!(
+                f,
+                "checking this bundle takes more than {signature_checks} signature checks, the work budget"
+            ),
         }
     }
 }

@@ -126,7 +126,7 @@ fn map_dec<E>(e: dec::Error<E>) -> CborError {
 
 /// Most entries one CBOR map may hold (SPEC section 4). Together with the
 /// linear duplicate-key check this bounds the work a map costs.
-pub const MAX_MAP_ENTRIES: usize = 10_000;
+pub const MAX_MAP_ENTRIES: usize = crate::limits::Limits::DEFAULT.max_map_entries;
 
 /// Maps up to this size find duplicate keys by comparing with the keys
 /// before (at most 120 comparisons of short byte strings, no hashing).

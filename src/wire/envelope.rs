@@ -18,7 +18,7 @@ pub const ALG_EDDSA: i64 = -8;
 pub const CONTENT_TYPE: &str = "application/vnd.hwprov.statement+cbor";
 
 /// Most signatures one `COSE_Sign` may carry (SPEC section 4).
-pub const MAX_SIGNATURES: usize = 16;
+pub const MAX_SIGNATURES: usize = crate::limits::Limits::DEFAULT.max_signatures;
 
 const LABEL_ALG: i64 = 1;
 const LABEL_CRIT: i64 = 2;
