@@ -1,0 +1,205 @@
+//! Everything the tool does, done through the library alone (no binary):
+//! a program embedding hwprov gates an update, records decisions in a log,
+//! vets a shipment and replays the log with the same calls the command line
+//! makes.
+
+use hwprov::audit::entry::{Command, Entry, Input};
+use hwprov::audit::log::Log;
+use hwprov::audit::replay::{self, Event, Range};
+use hwprov::run::{Gate, GateError};
+use hwprov::wire::state::State;
+use hwprov::{Limits, Policy, SecretKey, Sha256, Timestamp, Verdict};
+use std::path::{Path, PathBuf};
+
+fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/data")
+        .join(name)
+}
+
+fn at() -> Timestamp {
+    Timestamp::parse_rfc3339("2026-11-21T00:00:00Z").expect("time")
+}
+
+#[test]
+fn the_library_alone_gates_records_vets_and_replays() {
+    let limits = Limits::DEFAULT;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let policy = Policy::load(&data("policy.toml"), &limits).expect("policy");
+    let log = Log::init(
+        &tmp.path().join("log"),
+        &SecretKey::from_seed(&[3; 32]),
+        "example.com/library-test",
+    )
+    .expect("log");
+    let state = tmp.path().join("state.json");
+    std::fs::copy(data("device-state.json"), &state).expect("state");
+    let installed = tmp.path().join("bmc.bin");
+
+    // An upgrade (svn 7 -> 8): accepted, installed, state updated, recorded.
+    let upgrade = Gate {
+        policy: &policy,
+        state: &state,
+        bundle: &data("release-bmc-2.5.0.cbor"),
+        image: &data("firmware/bmc-2.5.0.bin"),
+        install: Some(&installed),
+        at: at(),
+        deny_warnings: false,
+        log: Some(&log),
+    }
+    .run(&limits)
+    .expect("gate runs");
+    assert!(upgrade.accepted, "{:?}", upgrade.report.report.findings);
+    assert_eq!(upgrade.report.gate.decision, "accept");
+    assert!(upgrade.report.gate.state_updated);
+    let image = std::fs::read(data("firmware/bmc-2.5.0.bin")).expect("image");
+    assert_eq!(std::fs::read(&installed).expect("installed"), image);
+    let now = State::load(&state, &limits).expect("state");
+    assert_eq!(now.installed["U1"].svn, 8);
+
+    // A rollback to 2.3.0: refused, recorded, nothing touched.
+    let rollback = Gate {
+        bundle: &data("release-bmc-2.3.0.cbor"),
+        image: &data("firmware/bmc-2.3.0.bin"),
+        ..upgrade_request(&policy, &state, &installed, &log)
+    }
+    .run(&limits)
+    .expect("gate runs");
+    assert!(!rollback.accepted);
+    assert!(
+        rollback
+            .report
+            .report
+            .findings
+            .iter()
+            .any(|f| f.rule.as_str() == "firmware.rollback")
+    );
+    assert_eq!(std::fs::read(&installed).expect("installed"), image);
+    assert_eq!(State::load(&state, &limits).expect("state"), now);
+
+    // A usage error is a typed error, and nothing is recorded for it.
+    let err = Gate {
+        state: Path::new("-"),
+        ..upgrade_request(&policy, &state, &installed, &log)
+    }
+    .run(&limits)
+    .expect_err("standard input is not a state file");
+    assert!(matches!(err, GateError::StateIsStdin), "{err}");
+
+    // verify and vet, recorded.
+    let report = hwprov::run::verify_file(
+        &policy,
+        &data("device-high-risk-atp.cbor"),
+        at(),
+        Some(&log),
+        &limits,
+    )
+    .expect("verify");
+    assert_eq!(report.verdict, Verdict::Fail);
+    let shipment = hwprov::decide::vet::collect(&[data("shipment")]).expect("shipment");
+    let mut seen = 0;
+    let vetted = hwprov::run::vet(&policy, &shipment, at(), 2, Some(&log), &limits, |_| {
+        seen += 1
+    })
+    .expect("vet");
+    assert_eq!(seen, shipment.units.len());
+    let logged = vetted.logged.expect("recorded");
+    // One entry per unit, then the shipment decision.
+    assert_eq!(logged.end - logged.start, shipment.units.len() as u64 + 1);
+
+    // The log holds every decision, typed.
+    assert_eq!(log.size().expect("size"), logged.end);
+    let first = Entry::decode(&log.entry_bytes(0).expect("entry")).expect("decodes");
+    assert_eq!(first.command, Command::Gate);
+    assert_eq!(first.verdict, "pass");
+    assert_eq!(first.input(&Input::Image), Some(Sha256::of(&image)));
+    assert_eq!(
+        log.object(&first.input(&Input::Policy).expect("policy recorded"))
+            .expect("stored"),
+        std::fs::read(data("policy.toml")).expect("policy")
+    );
+
+    // Replay: every decision is the same again.
+    let mut replayed = Vec::new();
+    let summary = replay::replay(&log, Range::default(), &limits, |e| {
+        if let Event::Entry {
+            index, different, ..
+        } = e
+        {
+            replayed.push((index, different.map(str::to_owned)));
+        }
+    })
+    .expect("replay");
+    assert!(summary.all_same(), "{replayed:?}");
+    assert_eq!(summary.replayed, logged.end);
+    assert!(replayed.iter().all(|(_, d)| d.is_none()));
+
+    // A range that names no entry is a typed error.
+    let past = replay::replay(
+        &log,
+        Range {
+            from: Some(logged.end),
+            to: None,
+        },
+        &limits,
+        |_| {},
+    );
+    assert!(matches!(
+        past,
+        Err(replay::ReplayError::FromOutOfRange { .. })
+    ));
+}
+
+fn upgrade_request<'a>(
+    policy: &'a Policy,
+    state: &'a Path,
+    installed: &'a Path,
+    log: &'a Log,
+) -> Gate<'a> {
+    Gate {
+        policy,
+        state,
+        bundle: Path::new("unused"),
+        image: Path::new("unused"),
+        install: Some(installed),
+        at: at(),
+        deny_warnings: false,
+        log: Some(log),
+    }
+}
+
+/// A replay notices a decision that no longer holds: here the stored
+/// policy object is replaced, so the re-run sees another policy.
+#[test]
+fn replay_through_the_library_reports_a_changed_decision() {
+    let limits = Limits::DEFAULT;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let policy = Policy::load(&data("policy.toml"), &limits).expect("policy");
+    let dir = tmp.path().join("log");
+    let log = Log::init(&dir, &SecretKey::from_seed(&[4; 32]), "example.com/t").expect("log");
+    hwprov::run::verify_file(
+        &policy,
+        &data("device-clean.cbor"),
+        at(),
+        Some(&log),
+        &limits,
+    )
+    .expect("verify");
+    let entry = Entry::decode(&log.entry_bytes(0).expect("entry")).expect("entry");
+    let bundle = entry.input(&Input::Bundle).expect("bundle recorded");
+    // Damage the stored bundle: the replay cannot reproduce the decision.
+    std::fs::write(dir.join("objects").join(bundle.hex()), b"not the bundle").expect("write");
+    let mut why = None;
+    let summary = replay::replay(&log, Range::default(), &limits, |e| {
+        if let Event::Entry {
+            different: Some(d), ..
+        } = e
+        {
+            why = Some(d.to_owned());
+        }
+    })
+    .expect("replay");
+    assert!(!summary.all_same());
+    assert_eq!(summary.different, 1);
+    assert!(why.is_some());
+}
