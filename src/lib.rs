@@ -47,3 +47,8 @@ pub use wire::digest::Sha256;
 pub use wire::keys::{KeyId, PublicKey, SecretKey};
 pub use wire::statement::Statement;
 pub use wire::time::Timestamp;
+
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
