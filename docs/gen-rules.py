@@ -4,7 +4,9 @@
 import subprocess, json, glob, re, os
 ex = {}
 for d in sorted(glob.glob('test-vectors/*/')):
-    out = subprocess.run([os.environ.get('HWPROV_BIN', './target/release/hwprov'),'verify','--policy',d+'policy.toml','--at','2026-11-21T00:00:00Z','--format','json',d+'bundle.cbor'],capture_output=True,text=True).stdout
+    case = json.load(open(d+'case.json')) if os.path.exists(d+'case.json') else {}
+    dep = ['--deployment', d+case['deployment']] if case.get('deployment') else []
+    out = subprocess.run([os.environ.get('HWPROV_BIN', './target/release/hwprov'),'verify','--policy',d+'policy.toml','--at','2026-11-21T00:00:00Z','--format','json']+dep+[d+'bundle.cbor'],capture_output=True,text=True).stdout
     if not out: continue
     for f in json.loads(out)['findings']:
         ex.setdefault(f['rule'], (f, d.split('/')[1]))
@@ -37,6 +39,7 @@ waive = {
  "firmware.image": 'vendor = "aurora-networks"\nserial = "AX5-000123"',
  "fleet.concentration": 'entity = "aurora-networks"',
  "fleet.duplicate-serial": 'vendor = "aurora-networks"\nserial = "AX5-000123"',
+ "class.mismatch": 'vendor = "aurora-networks"\nserial = "AX5-000401"               # the unit whose vendor suggests another class',
 }
 out=["# Rules","","<!-- Generated from src/policy/rules.rs and the test-vectors/ outputs; tests/docs.rs checks every rule has a section. -->","",
 "Every finding hwprov reports carries one of these rule ids (SPEC section 7).",
@@ -44,8 +47,10 @@ out=["# Rules","","<!-- Generated from src/policy/rules.rs and the test-vectors/
 "(taken from the `test-vectors/` case named), and how to fix or waive it.","",
 "Severities: `deny` fails the verdict, `warn` warns, `info` informs, `waived` is a",
 "finding a live waiver covers. Always-deny rules cannot be configured or waived.",
-"Policy rules take `\"rule.id\" = \"deny\" | \"warn\" | \"off\"` in `[rules]` and",
-"`[classes.NAME.rules]`, and can be waived with `[[waivers]]` (an expiry and a reason",
+"Policy rules take `\"rule.id\" = \"deny\" | \"warn\" | \"off\"` in `[rules]`,",
+"`[roles.ROLE.rules]`, `[classes.NAME.rules]`, `[classes.NAME.roles.ROLE.rules]` and",
+"`[zones.ZONE.rules]` (see docs/policy.md for the lookup order; zones only tighten),",
+"and can be waived with `[[waivers]]` (an expiry and a reason",
 "are required; `entity`, `part`, `vendor` (with or without `serial`; `serial` needs `vendor`) and `statement` select the findings, and",
 "every one given must match). A waiver that expires within 90 days is reported as",
 "`waiver.expiring` (info); an expired one as `waiver.expired` (warn), and the finding stands.",""]

@@ -31,7 +31,11 @@ fn main() {
         let res = std::fs::create_dir_all(&dir)
             .and_then(|_| std::fs::write(dir.join("policy.toml"), &c.policy))
             .and_then(|_| std::fs::write(dir.join("bundle.cbor"), &c.bundle))
-            .and_then(|_| std::fs::write(dir.join("case.json"), c.json()));
+            .and_then(|_| std::fs::write(dir.join("case.json"), c.json()))
+            .and_then(|_| match &c.deployment {
+                Some(d) => std::fs::write(dir.join("deployment.csv"), d),
+                None => Ok(()),
+            });
         if let Err(e) = res {
             eprintln!("make-test-vectors: error: {}: {e}", dir.display());
             std::process::exit(2);
@@ -48,7 +52,11 @@ fn main() {
         for p in support::policies::all() {
             let dir = PathBuf::from("policies").join(p.name);
             let mut res = std::fs::create_dir_all(&dir)
-                .and_then(|_| std::fs::write(dir.join("policy.toml"), &p.policy));
+                .and_then(|_| std::fs::write(dir.join("policy.toml"), &p.policy))
+                .and_then(|_| match &p.deployment {
+                    Some(d) => std::fs::write(dir.join("deployment.csv"), d),
+                    None => Ok(()),
+                });
             for c in &p.cases {
                 let d = dir.join(c.name);
                 res = res

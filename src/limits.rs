@@ -46,6 +46,9 @@ pub struct Limits {
     pub max_log_note_bytes: usize,
     /// Longest log origin or signed-note key name, in bytes. Default 256.
     pub max_log_origin_bytes: usize,
+    /// Largest deployment file (SPEC 6.3), in bytes. Default 128 MiB: an
+    /// inventory of two million units at 60 bytes a row.
+    pub max_deployment_bytes: usize,
 }
 
 impl Limits {
@@ -66,6 +69,7 @@ impl Limits {
         max_log_entry_bytes: 64 << 10,
         max_log_note_bytes: 64 << 10,
         max_log_origin_bytes: 256,
+        max_deployment_bytes: 128 << 20,
     };
 }
 

@@ -83,6 +83,10 @@ pub(crate) fn verify_case(
     for a in case["args"].as_array().unwrap() {
         args.push(a.as_str().unwrap().into());
     }
+    if let Some(d) = case["deployment"].as_str() {
+        args.push("--deployment".into());
+        args.push(dir.join(d).display().to_string());
+    }
     args.push(dir.join("bundle.cbor").display().to_string());
     let o = bin().args(&args).output().unwrap();
     let report = if o.stdout.is_empty() {

@@ -31,16 +31,22 @@ fn sarif_output_validates_against_the_official_schema() {
             continue;
         }
         let bundle = dir.join("bundle.cbor");
-        let o = run(&[
-            "verify",
-            "--policy",
-            dir.join("policy.toml").to_str().unwrap(),
-            "--at",
-            case["at"].as_str().unwrap(),
-            "--format",
-            "sarif",
-            bundle.to_str().unwrap(),
-        ]);
+        let mut args = vec![
+            "verify".to_string(),
+            "--policy".into(),
+            dir.join("policy.toml").to_str().unwrap().into(),
+            "--at".into(),
+            case["at"].as_str().unwrap().into(),
+            "--format".into(),
+            "sarif".into(),
+        ];
+        if let Some(d) = case["deployment"].as_str() {
+            args.push("--deployment".into());
+            args.push(dir.join(d).to_str().unwrap().into());
+        }
+        args.push(bundle.to_str().unwrap().into());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = run(&args);
         assert_ne!(code(&o), 2, "{}: {}", dir.display(), stderr(&o));
         let log: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
         let errors: Vec<String> = v

@@ -70,6 +70,10 @@ fn every_test_vector_report_matches_its_snapshot() {
         for a in case["args"].as_array().unwrap() {
             args.push(a.as_str().unwrap().into());
         }
+        if let Some(d) = case["deployment"].as_str() {
+            args.push("--deployment".into());
+            args.push(d.into());
+        }
         for (format, file) in [
             ("text", "expected.txt"),
             ("json", "expected.json"),

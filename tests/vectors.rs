@@ -121,6 +121,12 @@ fn test_vectors_are_reproducible() {
             "{}: case.json differs",
             c.name
         );
+        assert_eq!(
+            std::fs::read_to_string(d.join("deployment.csv")).ok(),
+            c.deployment,
+            "{}: deployment.csv differs",
+            c.name
+        );
     }
 }
 

@@ -31,6 +31,23 @@ fn policy_file(dir: &Path, fleet: &str) -> String {
     p.display().to_string()
 }
 
+/// The operator's deployment file for some units: each unit in the class its
+/// vendor suggests, where the policy declares that class (SPEC 6.3).
+fn deployment_for(dir: &Path, policy_text: &str, units: &[(&str, Vec<u8>)]) -> String {
+    let mut csv = String::from("vendor,model,serial,class\n");
+    for (_, bundle) in units {
+        if let Some((vendor, model, serial, class)) = policies::device_class(bundle)
+            && policy_text.contains(&format!("[classes.{class}"))
+            && policy_text.contains(&format!("id = \"{vendor}\""))
+        {
+            csv.push_str(&format!("{vendor},{model},{serial},{class}\n"));
+        }
+    }
+    let p = dir.join("deployment.csv");
+    std::fs::write(&p, csv).unwrap();
+    p.display().to_string()
+}
+
 fn vet_json(
     policy: &str,
     extra: &[&str],
@@ -120,7 +137,13 @@ fn a_vendor_over_its_cap_and_the_high_risk_share() {
     .bundle();
     let refs: Vec<(&str, Vec<u8>)> = units.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
     write_units(&tmp.path().join("ship"), &refs);
-    let (code, lines, _) = vet_json(&policy, &[], &[&tmp.path().join("ship")]);
+    let text = std::fs::read_to_string(tmp.path().join("policy.toml")).unwrap();
+    let dep = deployment_for(tmp.path(), &text, &refs);
+    let (code, lines, _) = vet_json(
+        &policy,
+        &["--deployment", &dep],
+        &[&tmp.path().join("ship")],
+    );
     let summary = lines.last().unwrap();
     assert_eq!(summary["verdict"], "warn", "{summary}");
     assert_eq!(code, 0, "warn exits 0");
@@ -148,7 +171,11 @@ fn a_vendor_over_its_cap_and_the_high_risk_share() {
     assert!((summary["high_risk_share"].as_f64().unwrap() - 0.2).abs() < 1e-9);
     assert!((summary["stages"]["atp"]["CN"].as_f64().unwrap() - 0.2).abs() < 1e-9);
     // --deny-warnings makes it exit 1.
-    let (code, _, _) = vet_json(&policy, &["--deny-warnings"], &[&tmp.path().join("ship")]);
+    let (code, _, _) = vet_json(
+        &policy,
+        &["--deny-warnings", "--deployment", &dep],
+        &[&tmp.path().join("ship")],
+    );
     assert_eq!(code, 1);
 }
 
@@ -187,18 +214,23 @@ fn free_text_never_decides_a_share() {
     .bundle();
     let misspelt = Unit::new("AX5-730004")
         .bundle_with_device(&|dev| dev.product.vendor = "Aurora-Networks".into());
-    write_units(
-        &tmp.path().join("ship"),
-        &[
-            ("a1.cbor", Unit::new("AX5-730001").bundle()),
-            ("a2.cbor", Unit::new("AX5-730002").bundle()),
-            ("b1.cbor", boreal("BR2-730001")),
-            ("b2.cbor", boreal("BR2-730002")),
-            ("zwsp.cbor", zwsp),
-            ("misspelt.cbor", misspelt),
-        ],
+    let units = [
+        ("a1.cbor", Unit::new("AX5-730001").bundle()),
+        ("a2.cbor", Unit::new("AX5-730002").bundle()),
+        ("b1.cbor", boreal("BR2-730001")),
+        ("b2.cbor", boreal("BR2-730002")),
+        ("zwsp.cbor", zwsp),
+        ("misspelt.cbor", misspelt),
+    ];
+    write_units(&tmp.path().join("ship"), &units);
+    // The operator places every unit whose vendor is a policy entity in the
+    // class it suggests, where declared: the zero-width-space class is not.
+    let dep = deployment_for(tmp.path(), &std::fs::read_to_string(&p).unwrap(), &units);
+    let (_, lines, _) = vet_json(
+        &p.display().to_string(),
+        &["--deployment", &dep],
+        &[&tmp.path().join("ship")],
     );
-    let (_, lines, _) = vet_json(&p.display().to_string(), &[], &[&tmp.path().join("ship")]);
     let summary = lines.last().unwrap();
     let classes = summary["classes"].as_object().unwrap();
     assert_eq!(
@@ -440,6 +472,8 @@ fn html_report_renders_in_a_headless_browser() {
         AT,
         "--html",
         html.to_str().unwrap(),
+        "--deployment",
+        tmp.path().join("deployment.csv").to_str().unwrap(),
         tmp.path().join("ship").to_str().unwrap(),
     ]);
     assert_eq!(code(&o), 1, "{}", stderr(&o));
@@ -545,7 +579,20 @@ fn text_output_summarises_and_verbose_lists_everything() {
         .display()
         .to_string();
     let ship = root().join("examples/data/shipment").display().to_string();
-    let o = run(&["vet", "--policy", &policy, "--at", AT, &ship]);
+    let dep = root()
+        .join("examples/data/deployment.csv")
+        .display()
+        .to_string();
+    let o = run(&[
+        "vet",
+        "--policy",
+        &policy,
+        "--at",
+        AT,
+        "--deployment",
+        &dep,
+        &ship,
+    ]);
     let out = stdout(&o);
     let units: Vec<&str> = out
         .lines()
@@ -573,7 +620,7 @@ fn text_output_summarises_and_verbose_lists_everything() {
         let distinct: std::collections::BTreeSet<&&str> = rules.iter().collect();
         assert_eq!(distinct.len(), rules.len(), "a rule listed twice: {l}");
     }
-    let (_, lines, _) = vet_json(&policy, &[], &[Path::new(&ship)]);
+    let (_, lines, _) = vet_json(&policy, &["--deployment", &dep], &[Path::new(&ship)]);
     let summary = lines.last().unwrap();
     let not_passed = summary["counts"]["fail"].as_u64().unwrap()
         + summary["counts"]["warn"].as_u64().unwrap()
@@ -585,7 +632,17 @@ fn text_output_summarises_and_verbose_lists_everything() {
         )),
         "{out}"
     );
-    let o = run(&["vet", "--policy", &policy, "--at", AT, "--verbose", &ship]);
+    let o = run(&[
+        "vet",
+        "--policy",
+        &policy,
+        "--at",
+        AT,
+        "--deployment",
+        &dep,
+        "--verbose",
+        &ship,
+    ]);
     let listed = stdout(&o)
         .lines()
         .filter(|l| l.starts_with("FAIL ") || l.starts_with("WARN ") || l.starts_with("ERROR "))

@@ -10,6 +10,46 @@ pub(crate) struct ExamplePolicy {
     pub name: &'static str,
     pub policy: String,
     pub cases: Vec<Case>,
+    /// `deployment.csv` beside the policy: the operator's class for each
+    /// case's unit (SPEC 6.3).
+    pub deployment: Option<String>,
+}
+
+/// The operator's deployment file for some cases: each device unit whose
+/// statement suggests a class the policy declares is deployed in that class
+/// (the cases model an operator who agrees with the vendor, except where a
+/// case says otherwise).
+pub(crate) fn deployment_of(policy: &str, cases: &[Case]) -> Option<String> {
+    let mut rows = Vec::new();
+    for c in cases {
+        if let Some((vendor, model, serial, class)) = device_class(&c.bundle)
+            && policy.contains(&format!("[classes.{class}"))
+        {
+            let row = format!("{vendor},{model},{serial},{class}\n");
+            if !rows.contains(&row) {
+                rows.push(row);
+            }
+        }
+    }
+    (!rows.is_empty()).then(|| format!("vendor,model,serial,class\n{}", rows.concat()))
+}
+
+/// Vendor, model, serial and suggested class of a bundle's device root.
+pub(crate) fn device_class(bundle: &[u8]) -> Option<(String, String, String, String)> {
+    use hwprov::wire::envelope::Envelope as Env;
+    use hwprov::wire::statement::{Body as B, Statement as St};
+    let parts = hwprov::wire::bundle::split(bundle, &hwprov::Limits::DEFAULT).ok()?;
+    let env = Env::decode(parts.first()?, 16).ok()?;
+    let st = St::decode(&env.payload, 16).ok()?;
+    match st.body {
+        B::Device(d) => Some((
+            d.product.vendor,
+            d.product.model,
+            d.product.serial,
+            d.class?,
+        )),
+        _ => None,
+    }
 }
 
 fn case(
@@ -31,7 +71,13 @@ fn case(
         verdict: Some(verdict),
         rules,
         stderr: None,
+        deployment: None,
     }
+}
+
+fn with_deployment(mut p: ExamplePolicy) -> ExamplePolicy {
+    p.deployment = deployment_of(&p.policy, &p.cases);
+    p
 }
 
 fn header(name: &str, comment: &str) -> String {
@@ -97,7 +143,8 @@ fn eu() -> ExamplePolicy {
     );
     let d = "deny";
     let w = "warn";
-    ExamplePolicy {
+    with_deployment(ExamplePolicy {
+        deployment: None,
         name: "eu-5g-toolbox-core",
         policy,
         cases: vec![
@@ -173,7 +220,7 @@ fn eu() -> ExamplePolicy {
                 vec![("firmware.unsigned", d)],
             ),
         ],
-    }
+    })
 }
 
 fn uk() -> ExamplePolicy {
@@ -230,7 +277,8 @@ fn uk() -> ExamplePolicy {
         }
         .bundle()
     };
-    ExamplePolicy {
+    with_deployment(ExamplePolicy {
+        deployment: None,
         name: "uk-2020-phase-out",
         policy,
         cases: vec![
@@ -286,7 +334,7 @@ fn uk() -> ExamplePolicy {
                 vec![],
             ),
         ],
-    }
+    })
 }
 
 fn gov() -> ExamplePolicy {
@@ -319,7 +367,8 @@ fn gov() -> ExamplePolicy {
         evaluation: Some(true),
         ..Unit::new(serial)
     };
-    ExamplePolicy {
+    with_deployment(ExamplePolicy {
+        deployment: None,
         name: "government-no-high-risk",
         policy,
         cases: vec![
@@ -393,7 +442,7 @@ fn gov() -> ExamplePolicy {
                 vec![("jurisdiction.control", d)],
             ),
         ],
-    }
+    })
 }
 
 pub(crate) fn all() -> Vec<ExamplePolicy> {

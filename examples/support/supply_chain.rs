@@ -144,6 +144,7 @@ pub(crate) fn generate(out: &Path) -> std::io::Result<Vec<PathBuf>> {
     for e in std::fs::read_dir(out.join("shipment/batch-0000"))? {
         written.push(e?.path());
     }
+    written.push(out.join("deployment.csv"));
     Ok(written)
 }
 
@@ -154,7 +155,9 @@ pub(crate) fn generate(out: &Path) -> std::io::Result<Vec<PathBuf>> {
 /// CN); every 500th unit is a clone of the one before (same serial), every
 /// 200th runs an unsigned image. Chip-lot statements and firmware releases
 /// are shared by many units, as in a real supply chain, so only the device
-/// statement is signed per unit.
+/// statement is signed per unit. Beside `out`, `deployment.csv` is the
+/// operator's record of where each unit is deployed (its class), one row per
+/// serial: the operator agrees with the class each vendor suggests.
 pub(crate) fn shipment(out: &Path, units: usize) -> std::io::Result<usize> {
     use rayon::prelude::*;
     use std::collections::HashMap;
@@ -299,5 +302,18 @@ pub(crate) fn shipment(out: &Path, units: usize) -> std::io::Result<usize> {
                 hwprov::wire::bundle::encode(&parts),
             )
         })?;
+    let mut csv = String::from("vendor,model,serial,class\n");
+    for i in 0..units {
+        if i > 0 && i % 500 == 0 {
+            continue; // a clone: its serial already has its row
+        }
+        let (v, class, _, _) = plan(i);
+        let (vendor, model) = VENDORS[v];
+        csv.push_str(&format!(
+            "{vendor},{model},{}-{i:07},{class}\n",
+            &model[..2]
+        ));
+    }
+    std::fs::write(out.with_file_name("deployment.csv"), csv)?;
     Ok(units)
 }

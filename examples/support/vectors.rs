@@ -19,6 +19,9 @@ pub(crate) struct Case {
     pub rules: Vec<(&'static str, &'static str)>,
     /// For input errors: a substring of stderr.
     pub stderr: Option<&'static str>,
+    /// The operator's deployment file (`deployment.csv`, passed with
+    /// `--deployment`), if the case has one.
+    pub deployment: Option<String>,
 }
 
 impl Case {
@@ -34,6 +37,9 @@ impl Case {
         });
         if let Some(s) = self.stderr {
             v["stderr"] = json!(s);
+        }
+        if self.deployment.is_some() {
+            v["deployment"] = json!("deployment.csv");
         }
         format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default())
     }
@@ -69,6 +75,7 @@ fn pass(name: &'static str, description: &'static str, policy: String, bundle: V
         verdict: Some("pass"),
         rules: vec![],
         stderr: None,
+        deployment: None,
     }
 }
 
@@ -90,6 +97,7 @@ fn fail(
         verdict: Some("fail"),
         rules,
         stderr: None,
+        deployment: None,
     }
 }
 
@@ -111,6 +119,7 @@ fn input_error(
         verdict: None,
         rules: vec![],
         stderr: Some(stderr),
+        deployment: None,
     }
 }
 
@@ -977,7 +986,140 @@ pub(crate) fn cases() -> Vec<Case> {
     ));
 
     policy_cases(&mut v);
+    scope_cases(&mut v);
     v
+}
+
+/// Roles, classes, zones and the operator's deployment file (SPEC 6.2, 6.3).
+fn scope_cases(v: &mut Vec<Case>) {
+    let w = "warn";
+    let periphery = "[classes.core]\n[classes.periphery.rules]\n\"jurisdiction.site\" = \"warn\"\n\"jurisdiction.control\" = \"warn\"\n";
+    let scoped = |extra: &str| with_rules("", &format!("{periphery}{extra}"));
+    let row = |serial: &str, class: &str, zones: &str| {
+        Some(format!(
+            "vendor,model,serial,class,zones\naurora-networks,AX-5000,{serial},{class},{zones}\n"
+        ))
+    };
+    let risky = |serial: &'static str, class: &'static str| {
+        Unit {
+            route: HIGH_RISK_ATP,
+            class,
+            ..Unit::new(serial)
+        }
+        .bundle()
+    };
+    v.push(fail(
+        "class-claimed-by-vendor-ignored",
+        "Attack: the vendor's device statement claims class 'periphery' to get relaxed levels; with no operator row the unit has no class and the default levels apply.",
+        scoped(""),
+        risky("AX5-000400", "periphery"),
+        vec![("jurisdiction.site", D), ("jurisdiction.control", D)],
+    ));
+    v.push(Case {
+        deployment: row("AX5-000401", "core", ""),
+        ..fail(
+            "class-mismatch",
+            "The vendor suggests 'periphery', the operator deploys the unit in 'core': class.mismatch warns and the core levels apply.",
+            scoped(""),
+            risky("AX5-000401", "periphery"),
+            vec![("class.mismatch", w), ("jurisdiction.site", D), ("jurisdiction.control", D)],
+        )
+    });
+    v.push(Case {
+        exit: 0,
+        verdict: Some("warn"),
+        rules: vec![("jurisdiction.site", w), ("jurisdiction.control", w)],
+        ..pass(
+            "class-from-device",
+            "With class_from = \"device\" the policy trusts the device statement's class when it declares it.",
+            scoped("").replace("version = \"2026-11-01\"\n", "version = \"2026-11-01\"\nclass_from = \"device\"\n"),
+            risky("AX5-000402", "periphery"),
+        )
+    });
+    v.push(Case {
+        exit: 0,
+        verdict: Some("warn"),
+        rules: vec![("jurisdiction.site", w), ("jurisdiction.control", w)],
+        ..pass(
+            "role-atp-warns",
+            "[roles.atp.rules] sets the packaging site's findings (site and its owner's control) to warn for every class: a Western vendor's unit with a chip packaged at a high-risk site warns.",
+            scoped("[roles.atp.rules]\n\"jurisdiction.site\" = \"warn\"\n\"jurisdiction.control\" = \"warn\"\n"),
+            risky("AX5-000403", "core"),
+        )
+    });
+    v.push(Case {
+        deployment: row("AX5-000404", "core", ""),
+        ..fail(
+            "class-role-overrides-role",
+            "[classes.core.roles.atp.rules] is more specific than [roles.atp.rules]: the core unit's packaging site denies again.",
+            scoped("[roles.atp.rules]\n\"jurisdiction.site\" = \"warn\"\n\"jurisdiction.control\" = \"warn\"\n[classes.core.roles.atp.rules]\n\"jurisdiction.site\" = \"deny\"\n"),
+            risky("AX5-000404", "core"),
+            vec![("jurisdiction.site", D), ("jurisdiction.control", w)],
+        )
+    });
+    v.push(Case {
+        deployment: row("AX5-000405", "periphery", "military-vicinity"),
+        ..fail(
+            "zone-tightens",
+            "A periphery unit in a zone that denies jurisdiction.control: the zone's deny wins over the class's warn (zones only tighten).",
+            scoped("[zones.military-vicinity.rules]\n\"jurisdiction.control\" = \"deny\"\n"),
+            risky("AX5-000405", "periphery"),
+            vec![("jurisdiction.site", w), ("jurisdiction.control", D)],
+        )
+    });
+    v.push(Case {
+        exit: 0,
+        verdict: Some("warn"),
+        rules: vec![("jurisdiction.site", w), ("jurisdiction.control", w)],
+        deployment: row("AX5-000406", "periphery", "office"),
+        ..pass(
+            "zone-never-relaxes",
+            "A zone that sets a rule to off does not relax the class's warn.",
+            scoped("[zones.office.rules]\n\"jurisdiction.site\" = \"off\"\n"),
+            risky("AX5-000406", "periphery"),
+        )
+    });
+    v.push(Case {
+        deployment: row("AX5-000407", "edge", ""),
+        ..input_error(
+            "deployment-undeclared-class",
+            "A deployment row names a class the policy does not declare: input error naming the file and line.",
+            scoped(""),
+            risky("AX5-000407", "core"),
+            "deployment.csv:2: class 'edge' is not declared",
+        )
+    });
+    v.push(Case {
+        deployment: Some("vendor,class\naurora-networks,core\naurora-networks,periphery\n".into()),
+        ..input_error(
+            "deployment-duplicate-row",
+            "Two rows with the same vendor, model and serial: input error naming the second line and the first.",
+            scoped(""),
+            risky("AX5-000408", "core"),
+            "deployment.csv:3: a second row",
+        )
+    });
+    v.push(input_error(
+        "policy-unknown-role",
+        "A [roles.R] table for a role that does not exist is an invalid policy.",
+        scoped("[roles.packaging.rules]\n\"jurisdiction.site\" = \"warn\"\n"),
+        risky("AX5-000409", "core"),
+        "unknown role 'packaging'",
+    ));
+    v.push(input_error(
+        "policy-bad-class-name",
+        "Class names are lower-case letters, digits and '-'.",
+        scoped("[classes.Core-Net]\n"),
+        risky("AX5-000410", "core"),
+        "class name 'Core-Net'",
+    ));
+    v.push(input_error(
+        "policy-setting-in-role",
+        "Role and zone tables set rule levels only; required_stages there is an invalid policy.",
+        scoped("[roles.device.rules]\nrequired_stages = [\"design\"]\n"),
+        risky("AX5-000411", "core"),
+        "sets rule levels only",
+    ));
 }
 
 /// The policy rules of SPEC section 7, each in both directions, and the
@@ -1118,9 +1260,12 @@ fn policy_cases(v: &mut Vec<Case>) {
         exit: 0,
         verdict: Some("warn"),
         rules: vec![("jurisdiction.site", w), ("jurisdiction.control", w)],
+        deployment: Some(
+            "vendor,model,serial,class\naurora-networks,AX-5000,AX5-000303,periphery\n".into(),
+        ),
         ..pass(
             "class-override-periphery",
-            "A periphery-class device with high-risk packaging only warns under a class override.",
+            "A unit the operator deploys in the periphery (deployment.csv) with high-risk packaging only warns under the periphery class's levels.",
             class_policy.clone(),
             Unit {
                 route: HIGH_RISK_ATP,
@@ -1132,7 +1277,7 @@ fn policy_cases(v: &mut Vec<Case>) {
     });
     v.push(fail(
         "class-override-not-core",
-        "The same override does not apply to a core-class device.",
+        "The same override does not apply to a unit the operator has not placed in the periphery (no deployment row: no class).",
         class_policy,
         Unit {
             route: HIGH_RISK_ATP,

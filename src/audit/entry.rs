@@ -59,6 +59,8 @@ pub enum Input {
     Policy,
     /// `key-file:NAME`: a `public_key_file` the policy names, as written.
     KeyFile(String),
+    /// `deployment`: the operator's deployment file (SPEC 6.3).
+    Deployment,
     /// `state`: the device state file a gate read.
     State,
     /// `image`: the SHA-256 of the image a gate read (the image is not stored).
@@ -80,6 +82,7 @@ impl Input {
             Input::Bundle => Cow::Borrowed("bundle"),
             Input::Policy => Cow::Borrowed("policy"),
             Input::KeyFile(k) => Cow::Owned(format!("key-file:{k}")),
+            Input::Deployment => Cow::Borrowed("deployment"),
             Input::State => Cow::Borrowed("state"),
             Input::Image => Cow::Borrowed("image"),
             Input::ImageFacts => Cow::Borrowed("image-facts"),
@@ -93,6 +96,7 @@ impl Input {
         match s {
             "bundle" => Input::Bundle,
             "policy" => Input::Policy,
+            "deployment" => Input::Deployment,
             "state" => Input::State,
             "image" => Input::Image,
             "image-facts" => Input::ImageFacts,
@@ -105,9 +109,9 @@ impl Input {
     }
 
     /// Whether this input is part of the policy a decision used (the
-    /// policy file and the key files it names).
+    /// policy file, the key files it names, and the deployment file).
     pub fn is_policy(&self) -> bool {
-        matches!(self, Input::Policy | Input::KeyFile(_))
+        matches!(self, Input::Policy | Input::KeyFile(_) | Input::Deployment)
     }
 }
 

@@ -5,6 +5,7 @@ use crate::audit::entry::{Command, Entry, Input};
 use crate::audit::log::{Log, LogError};
 use crate::fsutil;
 use crate::policy::Policy;
+use crate::policy::deployment::Deployment;
 use crate::report::{Finding, Verdict};
 use crate::wire::digest::Sha256;
 use crate::wire::time::Timestamp;
@@ -55,11 +56,19 @@ impl From<LogError> for RecordError {
     }
 }
 
-/// Stores the policy and the key files it names; returns their inputs.
-pub fn policy_inputs(log: &Log, policy: &Policy) -> Result<Vec<(Input, Sha256)>, LogError> {
+/// Stores the policy, the key files it names and the deployment file;
+/// returns their inputs.
+pub fn policy_inputs(
+    log: &Log,
+    policy: &Policy,
+    deployment: Option<&Deployment>,
+) -> Result<Vec<(Input, Sha256)>, LogError> {
     let mut v = vec![(Input::Policy, log.put_object(&policy.source)?)];
     for (name, bytes) in &policy.key_files {
         v.push((Input::KeyFile(name.clone()), log.put_object(bytes)?));
+    }
+    if let Some(d) = deployment {
+        v.push((Input::Deployment, log.put_object(&d.source)?));
     }
     Ok(v)
 }
@@ -80,13 +89,14 @@ pub fn read_unchanged(path: &Path, digest: &Sha256, limit: usize) -> Result<Vec<
 pub fn record_verify(
     log: &Log,
     policy: &Policy,
+    deployment: Option<&Deployment>,
     bundle: &[u8],
     at: Timestamp,
     verdict: Verdict,
     findings: &[Finding],
 ) -> Result<u64, RecordError> {
     let mut inputs = vec![(Input::Bundle, log.put_object(bundle)?)];
-    inputs.extend(policy_inputs(log, policy)?);
+    inputs.extend(policy_inputs(log, policy, deployment)?);
     let mut entry = [Entry::new(Command::Verify, at, inputs, verdict, findings)];
     Ok(log.append(&mut entry)?.start)
 }

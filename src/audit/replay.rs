@@ -22,6 +22,7 @@ use crate::audit::log::{Log, LogError};
 use crate::decide::vet::{Fleet, Summary, Unit, stored_unit};
 use crate::limits::Limits;
 use crate::policy::Policy;
+use crate::policy::deployment::Deployment;
 use crate::report::{Finding, Verdict};
 use crate::wire::cbor::{self, Value};
 use crate::wire::digest::Sha256;
@@ -199,10 +200,10 @@ pub fn replay(
                 // Feed the next shipment decision of this log, if the unit is one of its.
                 let r = compare_unit(&unit, &e);
                 if let Some((_, sh)) = shipments.range_mut(i + 1..).next()
-                    && let (Some(d), Ok(policy)) =
+                    && let (Some(d), Ok(rec)) =
                         (unit.digest, replay_policy_of(log, &e, &mut policies))
                 {
-                    sh.feed(log, policy, &e, d, *unit, limits);
+                    sh.feed(log, rec, &e, d, *unit, limits);
                 }
                 r
             }
@@ -223,6 +224,30 @@ pub fn replay(
         different,
         problems: problems.len() as u64,
     })
+}
+
+/// What a decision was judged under, from the record: the policy (with the
+/// key files it names) and the deployment file, if one was given.
+struct Recorded {
+    policy: Policy,
+    deployment: Option<Deployment>,
+}
+
+/// The stored policy, with the key files it names read from the record, and
+/// the stored deployment file checked against it.
+fn replay_recorded(bytes: &[u8], log: &Log, e: &Entry) -> Result<Recorded, String> {
+    let policy = replay_policy(bytes, log, e)?;
+    let deployment = match e.input(&Input::Deployment) {
+        None => None,
+        Some(d) => {
+            let b = log.object(&d).map_err(|err| err.to_string())?;
+            Some(
+                Deployment::parse(&b, Path::new("deployment.csv"), &policy)
+                    .map_err(|err| format!("stored deployment file no longer loads: {err}"))?,
+            )
+        }
+    };
+    Ok(Recorded { policy, deployment })
 }
 
 /// The stored policy, with the key files it names read from the record.
@@ -276,13 +301,13 @@ fn recorded(e: &Entry, input: Input) -> Result<Sha256, String> {
 fn replay_policy_of<'p>(
     log: &Log,
     e: &Entry,
-    policies: &'p mut HashMap<Sha256, Result<Policy, String>>,
-) -> Result<&'p Policy, String> {
+    policies: &'p mut HashMap<Sha256, Result<Recorded, String>>,
+) -> Result<&'p Recorded, String> {
     let mut key_material = recorded(e, Input::Policy)?.0.to_vec();
     for (k, d) in e
         .inputs
         .iter()
-        .filter(|(k, _)| matches!(k, Input::KeyFile(_)))
+        .filter(|(k, _)| matches!(k, Input::KeyFile(_) | Input::Deployment))
     {
         key_material.extend_from_slice(k.name().as_bytes());
         key_material.extend_from_slice(&d.0);
@@ -291,7 +316,7 @@ fn replay_policy_of<'p>(
     match policies.entry(pd).or_insert_with(|| {
         log.object(&recorded(e, Input::Policy)?)
             .map_err(|err| err.to_string())
-            .and_then(|b| replay_policy(&b, log, e))
+            .and_then(|b| replay_recorded(&b, log, e))
     }) {
         Ok(p) => Ok(&*p),
         Err(err) => Err(err.clone()),
@@ -352,7 +377,7 @@ impl Shipment {
     }
 
     /// Verifies slot `n` from its stored bytes (`null`: unreadable when vetted).
-    fn fill(&mut self, log: &Log, policy: &Policy, n: usize, limits: &Limits) {
+    fn fill(&mut self, log: &Log, rec: &Recorded, n: usize, limits: &Limits) {
         let bytes = match self.units[n].map(|d| log.object(&d)).transpose() {
             Ok(b) => b,
             Err(err) => {
@@ -360,8 +385,14 @@ impl Shipment {
                 return;
             }
         };
-        self.fleet
-            .add(&stored_unit(policy, n, bytes.as_deref(), self.at, limits));
+        self.fleet.add(&stored_unit(
+            &rec.policy,
+            rec.deployment.as_ref(),
+            n,
+            bytes.as_deref(),
+            self.at,
+            limits,
+        ));
     }
 
     /// Takes a replayed unit if it is one of this shipment's, under the same
@@ -369,7 +400,7 @@ impl Shipment {
     fn feed(
         &mut self,
         log: &Log,
-        policy: &Policy,
+        rec: &Recorded,
         e: &Entry,
         digest: Sha256,
         mut unit: Unit,
@@ -382,7 +413,7 @@ impl Shipment {
             return;
         };
         for n in self.next..k {
-            self.fill(log, policy, n, limits);
+            self.fill(log, rec, n, limits);
         }
         unit.path = PathBuf::from(format!("unit-{k}"));
         self.fleet.add(&unit);
@@ -390,13 +421,13 @@ impl Shipment {
     }
 
     /// The summary, after filling the slots no replayed entry covered.
-    fn finish(mut self, log: &Log, policy: &Policy, limits: &Limits) -> Result<Summary, String> {
+    fn finish(mut self, log: &Log, rec: &Recorded, limits: &Limits) -> Result<Summary, String> {
         for n in self.next..self.units.len() {
-            self.fill(log, policy, n, limits);
+            self.fill(log, rec, n, limits);
         }
         match self.error {
             Some(err) => Err(err),
-            None => Ok(self.fleet.finish(policy, self.at)),
+            None => Ok(self.fleet.finish(&rec.policy, self.at)),
         }
     }
 }
@@ -408,7 +439,7 @@ fn replay_entry(
     log: &Log,
     e: &Entry,
     limits: &Limits,
-    policies: &mut HashMap<Sha256, Result<Policy, String>>,
+    policies: &mut HashMap<Sha256, Result<Recorded, String>>,
     prepared: Option<Shipment>,
 ) -> Result<Replayed, String> {
     let input = |which: Input| -> Result<Vec<u8>, String> {
@@ -416,7 +447,8 @@ fn replay_entry(
             .map_err(|err| err.to_string())
     };
     // Each stored policy (with the key files it names) is parsed once per replay.
-    let policy = replay_policy_of(log, e, policies)?;
+    let rec = replay_policy_of(log, e, policies)?;
+    let (policy, deployment) = (&rec.policy, rec.deployment.as_ref());
     match &e.command {
         Command::Vet if e.input(&Input::Units).is_some() => {
             // A shipment decision: the fleet checks over the stored units.
@@ -424,7 +456,7 @@ fn replay_entry(
                 Some(sh) => sh,
                 None => Shipment::of(log, e)?,
             };
-            let summary = shipment.finish(log, policy, limits)?;
+            let summary = shipment.finish(log, rec, limits)?;
             compare(summary.verdict, &summary.fleet_findings, e)?;
             Ok(Replayed::Decision)
         }
@@ -433,13 +465,16 @@ fn replay_entry(
             Ok(Replayed::Unit(Box::new(Unit {
                 path: PathBuf::from("unit"),
                 digest: Some(Sha256::of(&bytes)),
-                outcome: crate::decide::verify::verify_bundle(policy, &bytes, e.at, limits)
-                    .map_err(|err| err.to_string()),
+                outcome: crate::decide::verify::verify_deployed(
+                    policy, deployment, &bytes, e.at, limits,
+                )
+                .map_err(|err| err.to_string()),
             })))
         }
         Command::Verify => {
+            let bundle = input(Input::Bundle)?;
             let report =
-                crate::decide::verify::verify_bundle(policy, &input(Input::Bundle)?, e.at, limits)
+                crate::decide::verify::verify_deployed(policy, deployment, &bundle, e.at, limits)
                     .map_err(|err| err.to_string())?;
             compare(report.verdict, &report.findings, e)?;
             Ok(Replayed::Decision)

@@ -3,6 +3,7 @@
 use super::{Fatal, out, outln, parse_at};
 use clap::{Args, ValueEnum};
 use hwprov::audit::log::Log;
+use hwprov::policy::deployment::Deployment;
 use hwprov::{Limits, Policy};
 use std::path::PathBuf;
 
@@ -20,6 +21,11 @@ struct CommonArgs {
     /// The trust policy (TOML; reference: docs/policy.md, rules: docs/rules.md).
     #[arg(long, value_name = "P.toml")]
     policy: PathBuf,
+    /// The operator's deployment file (CSV: vendor, model, serial, class,
+    /// zones, installed; see docs/policy.md): each unit's class and zones,
+    /// which select its rule levels. Without it no unit has a class.
+    #[arg(long, value_name = "FILE.csv")]
+    deployment: Option<PathBuf>,
     /// Evaluation time, RFC 3339 (default: now). Use a fixed time to reproduce a decision.
     #[arg(long, value_name = "TIME")]
     at: Option<String>,
@@ -48,8 +54,20 @@ pub(crate) fn verify(a: &VerifyArgs, limits: &Limits) -> Result<u8, Fatal> {
     let c = &a.common;
     let at = parse_at(&c.at)?;
     let policy = Policy::load(&c.policy, limits)?;
+    let deployment = c
+        .deployment
+        .as_deref()
+        .map(|d| Deployment::load(d, &policy, limits))
+        .transpose()?;
     let log = c.log.as_deref().map(Log::open).transpose()?;
-    let report = hwprov::run::verify_file(&policy, &a.bundle, at, log.as_ref(), limits)?;
+    let report = hwprov::run::Verify {
+        policy: &policy,
+        deployment: deployment.as_ref(),
+        bundle: &a.bundle,
+        at,
+        log: log.as_ref(),
+    }
+    .run(limits)?;
     let source = a.bundle.display().to_string();
     match c.format {
         Format::Text => out!("{}", report.to_text(&source)),

@@ -5,6 +5,7 @@ use super::{Fatal, outln, parse_at};
 use clap::{Args, ValueEnum};
 use hwprov::audit::log::Log;
 use hwprov::decide::vet::{Summary, Unit};
+use hwprov::policy::deployment::Deployment;
 use hwprov::run::vet::MAX_JOBS;
 use hwprov::text::{Escaped, escape};
 use hwprov::write_atomic;
@@ -18,6 +19,11 @@ pub(crate) struct VetArgs {
     /// The trust policy (TOML; reference: docs/policy.md, rules: docs/rules.md).
     #[arg(long, value_name = "P.toml")]
     policy: PathBuf,
+    /// The operator's deployment file (CSV: vendor, model, serial, class,
+    /// zones, installed; see docs/policy.md): each unit's class and zones,
+    /// which select its rule levels. Without it no unit has a class.
+    #[arg(long, value_name = "FILE.csv")]
+    deployment: Option<PathBuf>,
     /// Evaluation time, RFC 3339 (default: now).
     #[arg(long, value_name = "TIME")]
     at: Option<String>,
@@ -144,11 +150,24 @@ pub(crate) fn vet(a: &VetArgs, limits: &Limits) -> Result<u8, Fatal> {
     let jobs = a.jobs.unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_JOBS))
     });
+    let deployment = a
+        .deployment
+        .as_deref()
+        .map(|d| Deployment::load(d, &policy, limits))
+        .transpose()?;
     let log = a.log.as_deref().map(Log::open).transpose()?;
     let bar = progress_bar(shipment.units.len());
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     let mut listed = 0usize;
-    let outcome = hwprov::run::vet(&policy, &shipment, at, jobs, log.as_ref(), limits, |u| {
+    let run = hwprov::run::Vet {
+        policy: &policy,
+        deployment: deployment.as_ref(),
+        shipment: &shipment,
+        at,
+        jobs,
+        log: log.as_ref(),
+    };
+    let outcome = run.run(limits, |u| {
         bar.inc(1);
         if let Some(line) = unit_line(u, a.format) {
             listed += 1;

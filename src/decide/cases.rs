@@ -12,6 +12,7 @@
 use crate::fsutil;
 use crate::limits::Limits;
 use crate::policy::Policy;
+use crate::policy::deployment::Deployment;
 use crate::report::Severity;
 use crate::wire::time::Timestamp;
 use serde::Deserialize;
@@ -69,6 +70,10 @@ struct CaseFile {
     #[serde(default)]
     #[allow(dead_code)]
     description: Option<String>,
+    /// The case's deployment file, relative to the case folder (else
+    /// `deployment.csv` beside the shared policy, if there is one).
+    #[serde(default)]
+    deployment: Option<String>,
     /// Expected stderr text of `hwprov verify` (checked by the project's own tests).
     #[serde(default)]
     #[allow(dead_code)]
@@ -177,9 +182,20 @@ fn run_case(
     let (exit, verdict, findings, outcome) = match policy {
         Err(e) => (2, None, Vec::new(), format!("input error: {e}")),
         Ok(policy) => {
+            let deployment_path = match &case.deployment {
+                Some(name) => Some(dir.join(name)),
+                None => dir
+                    .parent()
+                    .map(|p| p.join("deployment.csv"))
+                    .filter(|p| p.is_file()),
+            };
+            let deployment = deployment_path
+                .map(|p| Deployment::load(&p, policy, limits).map_err(|e| e.to_string()))
+                .transpose();
             let bytes = fsutil::read_bounded(&dir.join("bundle.cbor"), limits.max_bundle_bytes);
-            match bytes.map_err(|e| e.to_string()).and_then(|b| {
-                crate::decide::verify::verify_bundle(policy, &b, at, limits)
+            match deployment.and_then(|d| {
+                let b = bytes.map_err(|e| e.to_string())?;
+                crate::decide::verify::verify_deployed(policy, d.as_ref(), &b, at, limits)
                     .map_err(|e| e.to_string())
             }) {
                 Err(e) => (2, None, Vec::new(), format!("input error: {e}")),

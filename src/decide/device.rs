@@ -18,10 +18,11 @@ pub(crate) fn device_rules(
     ev: &Evidence,
     root: &Verified,
     dev: &DeviceBody,
+    class: Option<&str>,
     at: Timestamp,
     always: &mut Vec<Finding>,
 ) -> (Vec<Finding>, Vec<(Stage, crate::wire::country::Country)>) {
-    let params = policy.params(dev.class.as_deref());
+    let params = policy.params(class);
     let mut r = Rules::new(
         policy,
         at,

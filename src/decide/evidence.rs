@@ -147,6 +147,7 @@ impl<'a> Rules<'a> {
                 part: part.map(str::to_owned),
                 vendor: self.unit.as_ref().map(|u| u.vendor.clone()),
                 serial: self.unit.as_ref().map(|u| u.serial.clone()),
+                role: v.map(|v| v.statement.role()),
             },
         });
     }

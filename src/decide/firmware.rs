@@ -93,10 +93,11 @@ pub(crate) fn firmware_rules(
     ev: &Evidence,
     root: &Verified,
     fw: &FirmwareBody,
+    class: Option<&str>,
     at: Timestamp,
     unit: Option<Unit>,
 ) -> Vec<Finding> {
-    let params = policy.params(None);
+    let params = policy.params(class);
     let mut r = Rules::new(policy, at, unit);
     let subject = format!(
         "firmware {} {} for {} {}",

@@ -57,7 +57,7 @@ pub fn decide(
     limits: &Limits,
 ) -> Result<Report, BundleError> {
     let input = GateInput { state, image };
-    crate::decide::verify::evaluate(policy, bundle, at, limits, Some(&input))
+    crate::decide::verify::evaluate(policy, bundle, at, limits, Some(&input), None)
 }
 
 /// Whether a verdict lets the image in.

@@ -2,8 +2,8 @@
 //! its severity from `[rules]` or its class, then a live waiver may waive it.
 
 use crate::policy::Policy;
-use crate::policy::WAIVER_NOTICE_SECS;
 use crate::policy::rules::{Level, Rule};
+use crate::policy::{Scope, WAIVER_NOTICE_SECS};
 use crate::report::{Finding, Severity};
 use crate::wire::time::Timestamp;
 
@@ -12,11 +12,17 @@ pub(crate) fn apply_policy_levels(
     policy: &Policy,
     raw: Vec<Finding>,
     class: Option<&str>,
+    zones: &[String],
     at: Timestamp,
 ) -> Vec<Finding> {
     let mut out = Vec::with_capacity(raw.len());
     for mut f in raw {
-        match policy.level(f.rule, class) {
+        let scope = Scope {
+            class,
+            zones,
+            role: f.context.role,
+        };
+        match policy.level(f.rule, &scope) {
             Level::Off => continue,
             Level::Deny => f.severity = Severity::Deny,
             Level::Warn => f.severity = Severity::Warn,
@@ -59,14 +65,14 @@ pub(crate) fn apply_policy_levels(
                         "the waiver expires at {} ({} days after the evaluation time); after that the finding is {} again",
                         w.expires,
                         (w.expires.0 - at.0) / 86_400,
-                        policy.level(f.rule, class).as_str()
+                        policy.level(f.rule, &scope).as_str()
                     ),
                     entity: f.entity.clone(),
                     context: f.context.clone(),
                 });
             }
         } else if let Some(w) = matching.iter().max_by_key(|w| w.expires) {
-            let level = policy.level(Rule::WaiverExpired, class);
+            let level = policy.level(Rule::WaiverExpired, &scope);
             if level != Level::Off {
                 extra = Some(Finding {
                     rule: Rule::WaiverExpired,

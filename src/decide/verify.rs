@@ -1,13 +1,16 @@
 //! Verification of a bundle against a policy, in SPEC order (sections 4
 //! to 8): every statement checked on its own, then the rules of its root.
 
+use crate::decide::check::Verified;
 use crate::decide::check::{check_statement_with_digest, deny};
 use crate::decide::device::device_rules;
-use crate::decide::evidence::{Evidence, Unit};
+use crate::decide::evidence::{Evidence, Rules, Unit};
 use crate::decide::firmware::{GateInput, firmware_rules};
 use crate::decide::levels::apply_policy_levels;
 use crate::limits::{Budget, Limits};
+use crate::policy::ClassFrom;
 use crate::policy::Policy;
+use crate::policy::deployment::{Deployment, Placement};
 use crate::policy::rules::Rule;
 use crate::report::{
     Finding, PolicyRef, REPORT_FORMAT, Report, RootEntry, StatementEntry, Verdict,
@@ -15,6 +18,7 @@ use crate::report::{
 use crate::wire::bundle::{self, BundleError};
 use crate::wire::digest::Sha256;
 use crate::wire::statement::Body;
+use crate::wire::statement::DeviceBody;
 use crate::wire::time::Timestamp;
 use std::collections::HashMap;
 
@@ -26,7 +30,37 @@ pub fn verify_bundle(
     at: Timestamp,
     limits: &Limits,
 ) -> Result<Report, BundleError> {
-    evaluate(policy, bytes, at, limits, None)
+    evaluate(policy, bytes, at, limits, None, None)
+}
+
+/// [`verify_bundle`] with the operator's deployment facts (SPEC 6.3): a
+/// device's row gives the class and zones that select its rule levels.
+pub fn verify_deployed(
+    policy: &Policy,
+    deployment: Option<&Deployment>,
+    bytes: &[u8],
+    at: Timestamp,
+    limits: &Limits,
+) -> Result<Report, BundleError> {
+    evaluate(policy, bytes, at, limits, None, deployment)
+}
+
+/// The class that selects a device's rules and its zones (SPEC 6.3): the
+/// operator's row, or with `class_from = "device"` the device's suggested
+/// class when the policy declares it (else the operator's).
+fn device_scope<'a>(
+    policy: &Policy,
+    row: Option<&'a Placement>,
+    suggested: Option<&'a str>,
+) -> (Option<&'a str>, &'a [String]) {
+    let operator = row.and_then(|p| p.class.as_deref());
+    let class = match policy.class_from {
+        ClassFrom::Operator => operator,
+        ClassFrom::Device => suggested
+            .filter(|c| policy.classes.contains_key(*c))
+            .or(operator),
+    };
+    (class, row.map_or(&[][..], |p| p.zones.as_slice()))
 }
 
 /// The verification of SPEC 4-7; with `gate`, the root must be a firmware
@@ -37,6 +71,7 @@ pub(crate) fn evaluate(
     at: Timestamp,
     limits: &Limits,
     gate: Option<&GateInput<'_>>,
+    deployment: Option<&Deployment>,
 ) -> Result<Report, BundleError> {
     // SPEC 4: the bundle shape (input error if wrong).
     let parts = bundle::split(bytes, limits)?;
@@ -75,7 +110,8 @@ pub(crate) fn evaluate(
         }
     }
 
-    let mut class = None;
+    let mut class: Option<String> = None;
+    let mut zones: Vec<String> = Vec::new();
     let mut unit = None;
     let mut policy_findings = Vec::new();
     if let Some((root_entry, Some(root_digest))) = &root
@@ -83,17 +119,27 @@ pub(crate) fn evaluate(
     {
         match (&root_v.statement.body, gate) {
             (Body::Device(dev), None) => {
-                class = dev.class.clone();
-                let (f, sites) = device_rules(policy, &ev, root_v, dev, at, &mut findings);
+                let p = &dev.product;
+                let row = deployment.and_then(|d| d.placement(&p.vendor, &p.model, &p.serial));
+                let (c, z) = device_scope(policy, row, dev.class.as_deref());
+                let (f, sites) = device_rules(policy, &ev, root_v, dev, c, at, &mut findings);
                 policy_findings = f;
+                if let (Some(operator), Some(suggested)) =
+                    (row.and_then(|r| r.class.as_deref()), dev.class.as_deref())
+                    && operator != suggested
+                {
+                    policy_findings.push(class_mismatch(policy, root_v, dev, operator, suggested, c, at));
+                }
+                class = c.map(str::to_owned);
+                zones = z.to_vec();
                 unit = Some(crate::report::UnitFacts {
                     product: dev.product.clone(),
-                    class: dev.class.clone(),
+                    class: class.clone(),
                     sites,
                 });
             }
             (Body::Firmware(fw), None) => {
-                policy_findings = firmware_rules(policy, &ev, root_v, fw, at, None);
+                policy_findings = firmware_rules(policy, &ev, root_v, fw, None, at, None);
             }
             (Body::Firmware(fw), Some(g)) => {
                 policy_findings = firmware_rules(
@@ -101,6 +147,7 @@ pub(crate) fn evaluate(
                     &ev,
                     root_v,
                     fw,
+                    None,
                     at,
                     Some(Unit::from(&g.state.device)),
                 );
@@ -127,6 +174,7 @@ pub(crate) fn evaluate(
         policy,
         policy_findings,
         class.as_deref(),
+        &zones,
         at,
     ));
     sort_findings(&mut findings, &entries);
@@ -159,4 +207,36 @@ fn sort_findings(findings: &mut [Finding], entries: &[StatementEntry]) {
             .and_then(|d| pos.get(&d).copied())
             .unwrap_or(usize::MAX)
     });
+}
+
+/// `class.mismatch` (SPEC 6.3): the vendor suggests a class other than the
+/// operator's.
+fn class_mismatch(
+    policy: &Policy,
+    root: &Verified,
+    dev: &DeviceBody,
+    operator: &str,
+    suggested: &str,
+    used: Option<&str>,
+    at: Timestamp,
+) -> Finding {
+    let mut r = Rules::new(
+        policy,
+        at,
+        Some(Unit {
+            vendor: dev.product.vendor.clone(),
+            serial: dev.product.serial.clone(),
+        }),
+    );
+    r.add(
+        Rule::ClassMismatch,
+        Some(root),
+        None,
+        format!("device {} {} serial {}", dev.product.vendor, dev.product.model, dev.product.serial),
+        format!(
+            "the vendor's statement suggests class '{suggested}', the operator deploys the unit as '{operator}'; the rules of {} apply",
+            used.map_or("no class".to_owned(), |c| format!("class '{c}'"))
+        ),
+    );
+    r.into_findings().remove(0)
 }

@@ -8,6 +8,7 @@
 use crate::fsutil;
 use crate::limits::Limits;
 use crate::policy::Policy;
+use crate::policy::deployment::Deployment;
 use crate::policy::rules::Rule;
 pub use crate::report::shipment::{
     ClassSummary, FailingUnit, MAX_LISTED_FAILURES, MAX_LISTED_REASONS, MAX_LISTED_SKIPPED,
@@ -155,7 +156,13 @@ pub struct Unit {
     pub outcome: Result<Report, String>,
 }
 
-fn verify_file(policy: &Policy, path: &Path, at: Timestamp, limits: &Limits) -> Unit {
+fn verify_file(
+    policy: &Policy,
+    deployment: Option<&Deployment>,
+    path: &Path,
+    at: Timestamp,
+    limits: &Limits,
+) -> Unit {
     let bytes =
         fsutil::read_bounded_regular(path, limits.max_bundle_bytes).map_err(|e| e.to_string());
     let digest = bytes
@@ -163,7 +170,7 @@ fn verify_file(policy: &Policy, path: &Path, at: Timestamp, limits: &Limits) -> 
         .ok()
         .map(|b| crate::wire::digest::Sha256::of(b));
     let outcome = bytes.and_then(|b| {
-        crate::decide::verify::verify_bundle(policy, &b, at, limits)
+        crate::decide::verify::verify_deployed(policy, deployment, &b, at, limits)
             .map_err(|e| format!("{}: {e}", path.display()))
     });
     Unit {
@@ -276,6 +283,7 @@ impl Acc {
 /// in path order as results arrive, then applies the fleet checks.
 pub fn run(
     policy: &Policy,
+    deployment: Option<&Deployment>,
     units: &[PathBuf],
     at: Timestamp,
     limits: &Limits,
@@ -287,7 +295,7 @@ pub fn run(
         units,
         at,
         jobs,
-        |p| verify_file(policy, p, at, limits),
+        |p| verify_file(policy, deployment, p, at, limits),
         on_unit,
     )
     .map_err(|e| match e {
@@ -481,9 +489,10 @@ fn level_finding(
             part: None,
             vendor: about.vendor,
             serial: about.serial,
+            role: None,
         },
     };
-    let mut out = crate::decide::levels::apply_policy_levels(policy, vec![f], None, at);
+    let mut out = crate::decide::levels::apply_policy_levels(policy, vec![f], None, &[], at);
     if out.is_empty() {
         None
     } else {
@@ -519,6 +528,7 @@ impl Fleet {
 /// [`Fleet`] to rebuild a logged shipment decision.
 pub fn stored_unit(
     policy: &Policy,
+    deployment: Option<&Deployment>,
     n: usize,
     bytes: Option<&[u8]>,
     at: Timestamp,
@@ -529,7 +539,7 @@ pub fn stored_unit(
         Some(b) => Unit {
             path,
             digest: Some(crate::wire::digest::Sha256::of(b)),
-            outcome: crate::decide::verify::verify_bundle(policy, b, at, limits)
+            outcome: crate::decide::verify::verify_deployed(policy, deployment, b, at, limits)
                 .map_err(|e| e.to_string()),
         },
         None => Unit {

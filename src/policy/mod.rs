@@ -2,6 +2,7 @@
 //! countries, rule ids, roles, duplicate keys, parent cycles and incomplete
 //! waivers are input errors that name the file, line and column.
 
+pub mod deployment;
 mod parse;
 pub mod rules;
 mod summary;
@@ -54,11 +55,12 @@ impl fmt::Display for PolicyError {
 impl std::error::Error for PolicyError {}
 
 /// Key roles of SPEC section 6.
-pub const ROLES: [&str; 7] = [
+pub const ROLES: [&str; 8] = [
     "design",
     "fab",
     "atp",
     "integration",
+    "build",
     "device",
     "firmware",
     "evaluation",
@@ -136,6 +138,38 @@ pub struct RuleTable {
     pub revocation: Option<Revocation>,
 }
 
+/// A declared class (SPEC 6.2): its rule table and its per-role tables.
+#[derive(Debug, Clone, Default)]
+pub struct Class {
+    /// `[classes.C.rules]`: levels and settings for any finding of the class.
+    pub rules: RuleTable,
+    /// `[classes.C.roles.R.rules]`: levels for findings about role `R`.
+    pub roles: BTreeMap<String, RuleTable>,
+}
+
+/// Where the class that selects a unit's rules comes from (`[policy]
+/// class_from`, SPEC 6.3).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ClassFrom {
+    /// The operator's deployment facts (deployment file, gate state).
+    #[default]
+    Operator,
+    /// The device statement's suggested class, when the policy declares it.
+    Device,
+}
+
+/// What selects a finding's level (SPEC 6.2): the unit's class and zones
+/// and the role of the statement the finding concerns.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Scope<'a> {
+    /// The unit's class, if it has one.
+    pub class: Option<&'a str>,
+    /// The zones the unit is deployed in.
+    pub zones: &'a [String],
+    /// The role of the statement concerned: its stage name or type.
+    pub role: Option<&'a str>,
+}
+
 /// Effective parameters for one evaluation (after class overrides).
 #[derive(Debug, Clone)]
 pub struct Params {
@@ -198,8 +232,14 @@ pub struct Policy {
     pub keys: HashMap<KeyId, KeyEntry>,
     /// `[rules]`.
     pub rules: RuleTable,
-    /// `[classes.NAME.rules]`.
-    pub classes: BTreeMap<String, RuleTable>,
+    /// `[roles.R.rules]`.
+    pub roles: BTreeMap<String, RuleTable>,
+    /// Every declared class.
+    pub classes: BTreeMap<String, Class>,
+    /// `[zones.Z.rules]`: every declared zone.
+    pub zones: BTreeMap<String, RuleTable>,
+    /// `[policy] class_from`.
+    pub class_from: ClassFrom,
     /// `[fleet]`.
     pub fleet: Fleet,
     /// `[[waivers]]`.
@@ -275,23 +315,39 @@ impl Policy {
             .map_or(vendor, String::as_str)
     }
 
-    /// The level of a rule for a device class (class override, then `[rules]`,
-    /// then the default). Always-deny rules are always `Deny`.
-    pub fn level(&self, rule: Rule, class: Option<&str>) -> Level {
+    /// The level of a rule in a scope (SPEC 6.2): from the most specific
+    /// table that sets it (`classes.C.roles.R`, `classes.C`, `roles.R`,
+    /// `rules`, the default), then tightened by every zone of the unit that
+    /// sets it. Always-deny rules are always `Deny`.
+    pub fn level(&self, rule: Rule, scope: &Scope<'_>) -> Level {
         if !rule.is_configurable() {
             return rule.default_level();
         }
-        class
-            .and_then(|c| self.classes.get(c))
-            .and_then(|t| t.levels.get(&rule))
-            .or_else(|| self.rules.levels.get(&rule))
-            .copied()
-            .unwrap_or_else(|| rule.default_level())
+        let class = scope.class.and_then(|c| self.classes.get(c));
+        let role = |t: &BTreeMap<String, RuleTable>| {
+            scope
+                .role
+                .and_then(|r| t.get(r))
+                .and_then(|t| t.levels.get(&rule))
+                .copied()
+        };
+        let looked_up = class
+            .and_then(|c| role(&c.roles))
+            .or_else(|| class.and_then(|c| c.rules.levels.get(&rule).copied()))
+            .or_else(|| role(&self.roles))
+            .or_else(|| self.rules.levels.get(&rule).copied())
+            .unwrap_or_else(|| rule.default_level());
+        scope
+            .zones
+            .iter()
+            .filter_map(|z| self.zones.get(z))
+            .filter_map(|t| t.levels.get(&rule).copied())
+            .fold(looked_up, Level::strictest)
     }
 
     /// Effective parameters for a device class.
     pub fn params(&self, class: Option<&str>) -> Params {
-        let c = class.and_then(|c| self.classes.get(c));
+        let c = class.and_then(|c| self.classes.get(c)).map(|c| &c.rules);
         Params {
             required_stages: c
                 .and_then(|t| t.required_stages.clone())

@@ -27,7 +27,11 @@ struct RawPolicy {
     #[serde(default)]
     rules: Option<BTreeMap<Spanned<String>, Spanned<toml::Value>>>,
     #[serde(default)]
-    classes: BTreeMap<String, RawClass>,
+    roles: BTreeMap<Spanned<String>, RawLevels>,
+    #[serde(default)]
+    classes: BTreeMap<Spanned<String>, RawClass>,
+    #[serde(default)]
+    zones: BTreeMap<Spanned<String>, RawLevels>,
     #[serde(default)]
     fleet: Option<RawFleet>,
     #[serde(default)]
@@ -39,6 +43,8 @@ struct RawPolicy {
 struct RawMeta {
     name: String,
     version: String,
+    #[serde(default)]
+    class_from: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -90,6 +96,16 @@ struct RawKey {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawClass {
+    #[serde(default)]
+    rules: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+    #[serde(default)]
+    roles: BTreeMap<Spanned<String>, RawLevels>,
+}
+
+/// `[roles.R]` and `[zones.Z]`: rule levels only.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLevels {
     #[serde(default)]
     rules: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
 }
@@ -401,13 +417,60 @@ pub(super) fn parse_with(
     }
 
     let rules = match raw.rules {
-        Some(r) => rule_table(&cx, r, false)?,
+        Some(r) => rule_table(&cx, r, Table::Rules)?,
         None => RuleTable::default(),
     };
+    let role_tables = |raw: BTreeMap<Spanned<String>, RawLevels>, within: &str| {
+        let mut out = BTreeMap::new();
+        for (name, t) in raw {
+            if !ROLES.contains(&name.get_ref().as_str()) {
+                return Err(cx.err(
+                    name.span(),
+                    format!(
+                        "unknown role '{}' in {within}; roles are {}",
+                        name.get_ref(),
+                        ROLES.join(", ")
+                    ),
+                ));
+            }
+            out.insert(
+                name.into_inner(),
+                rule_table(&cx, t.rules, Table::LevelsOnly("a role"))?,
+            );
+        }
+        Ok(out)
+    };
+    let roles = role_tables(raw.roles, "[roles]")?;
     let mut classes = BTreeMap::new();
     for (name, c) in raw.classes {
-        classes.insert(name, rule_table(&cx, c.rules, true)?);
+        check_scope_name(&cx, &name, "class")?;
+        let class = Class {
+            rules: rule_table(&cx, c.rules, Table::Class)?,
+            roles: role_tables(c.roles, &format!("[classes.{}.roles]", name.get_ref()))?,
+        };
+        classes.insert(name.into_inner(), class);
     }
+    let mut zones = BTreeMap::new();
+    for (name, z) in raw.zones {
+        check_scope_name(&cx, &name, "zone")?;
+        zones.insert(
+            name.into_inner(),
+            rule_table(&cx, z.rules, Table::LevelsOnly("a zone"))?,
+        );
+    }
+    let class_from = match &raw.policy.class_from {
+        None => ClassFrom::Operator,
+        Some(c) => match c.get_ref().as_str() {
+            "operator" => ClassFrom::Operator,
+            "device" => ClassFrom::Device,
+            other => {
+                return Err(cx.err(
+                    c.span(),
+                    format!("class_from must be \"operator\" or \"device\", not '{other}'"),
+                ));
+            }
+        },
+    };
 
     let mut fleet = Fleet::default();
     if let Some(f) = raw.fleet {
@@ -506,7 +569,10 @@ pub(super) fn parse_with(
         entities,
         keys,
         rules,
+        roles,
         classes,
+        zones,
+        class_from,
         fleet,
         waivers,
         key_files,
@@ -514,16 +580,59 @@ pub(super) fn parse_with(
     })
 }
 
+/// Which table a rule table is: settings are allowed in `[rules]` and a
+/// class's table; role and zone tables set levels only.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Table {
+    Rules,
+    Class,
+    LevelsOnly(&'static str),
+}
+
+/// Class and zone names: `^[a-z][a-z0-9-]{0,31}$` (SPEC 6.2).
+fn check_scope_name(cx: &Ctx<'_>, name: &Spanned<String>, what: &str) -> Result<(), PolicyError> {
+    let n = name.get_ref();
+    let ok = n.len() <= 32
+        && n.starts_with(|c: char| c.is_ascii_lowercase())
+        && n.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(cx.err(
+            name.span(),
+            format!(
+                "{what} name '{n}' must be 1 to 32 characters: a lower-case letter, then lower-case letters, digits or '-'"
+            ),
+        ))
+    }
+}
+
 fn rule_table(
     cx: &Ctx<'_>,
     raw: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
-    in_class: bool,
+    table: Table,
 ) -> Result<RuleTable, PolicyError> {
+    let in_class = table != Table::Rules;
     let mut t = RuleTable::default();
     for (k, v) in raw {
         let span = v.span();
         let v = v.into_inner();
         let want = |what: &str| cx.err(span.clone(), format!("'{}' must be {what}", k.get_ref()));
+        if let Table::LevelsOnly(what) = table
+            && matches!(
+                k.get_ref().as_str(),
+                "required_stages" | "firmware_min_signers" | "firmware_evaluations" | "revocation"
+            )
+        {
+            return Err(cx.err(
+                k.span(),
+                format!(
+                    "'{}' is a setting of [rules] or a class; {what} table sets rule levels only",
+                    k.get_ref()
+                ),
+            ));
+        }
         match k.get_ref().as_str() {
             "required_stages" => {
                 let arr = v
@@ -532,7 +641,7 @@ fn rule_table(
                 let mut stages = Vec::new();
                 for s in arr {
                     let st = s.as_str().and_then(Stage::parse).ok_or_else(|| {
-                        want("an array of stage names (design, fab, atp, integration)")
+                        want("an array of stage names (design, fab, atp, integration, build)")
                     })?;
                     if !stages.contains(&st) {
                         stages.push(st);

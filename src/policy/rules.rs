@@ -79,6 +79,8 @@ rules! {
     ProvenanceIncomplete = "provenance.incomplete", PolicyDeny;
     /// A provenance statement names another part or lot.
     ProvenanceMismatch = "provenance.mismatch", PolicyDeny;
+    /// The device suggests another class than the operator deploys it in.
+    ClassMismatch = "class.mismatch", PolicyWarn;
     /// An installed image has no verified release.
     FirmwareUnsigned = "firmware.unsigned", PolicyDeny;
     /// The release is for other hardware.
@@ -131,6 +133,20 @@ pub enum Level {
 }
 
 impl Level {
+    /// The stricter of two levels (deny > warn > off): zones only tighten.
+    pub fn strictest(self, other: Level) -> Level {
+        let rank = |l: Level| match l {
+            Level::Off => 0,
+            Level::Warn => 1,
+            Level::Deny => 2,
+        };
+        if rank(other) > rank(self) {
+            other
+        } else {
+            self
+        }
+    }
+
     /// Parses `deny`, `warn` or `off`.
     pub fn parse(s: &str) -> Option<Level> {
         match s {
@@ -215,6 +231,9 @@ impl Rule {
             Rule::ProvenanceMismatch => {
                 "A component's provenance statement names another part or lot than the component."
             }
+            Rule::ClassMismatch => {
+                "The device statement suggests a class other than the one the operator's deployment facts give the unit; the operator's class selects the rules."
+            }
             Rule::FirmwareUnsigned => {
                 "An installed firmware image has no verified release statement."
             }
@@ -291,6 +310,9 @@ impl Rule {
             }
             Rule::ProvenanceMismatch => {
                 "Ask the vendor to cite the stage statements of this very part and lot."
+            }
+            Rule::ClassMismatch => {
+                "Check where the unit is deployed: correct the deployment file or state if the operator's class is wrong; otherwise the vendor's suggestion is simply overruled (set the rule to off to silence it)."
             }
             Rule::FirmwareUnsigned => {
                 "Add the publisher's signed release statement for this image to the bundle, or reinstall a signed image."

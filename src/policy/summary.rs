@@ -131,18 +131,29 @@ impl Policy {
         }
         let mut classes: Vec<Option<&str>> = vec![None];
         classes.extend(self.classes.keys().map(|c| Some(c.as_str())));
-        let _ = writeln!(o, "rules in force:");
+        let _ = writeln!(
+            o,
+            "rules in force: (per class; then each role whose levels differ; zones only tighten)"
+        );
+        let configurable: Vec<Rule> = Rule::ALL
+            .iter()
+            .copied()
+            .filter(|r| r.is_configurable())
+            .collect();
         for class in classes {
             let p = self.params(class);
-            let levels: Vec<String> = Rule::ALL
+            let base = Scope {
+                class,
+                ..Scope::default()
+            };
+            let levels: Vec<String> = configurable
                 .iter()
-                .filter(|r| r.is_configurable())
-                .map(|r| format!("{r}={}", self.level(*r, class).as_str()))
+                .map(|r| format!("{r}={}", self.level(*r, &base).as_str()))
                 .collect();
             let _ = writeln!(
                 o,
                 "  {}: required_stages [{}], firmware_min_signers {}, firmware_evaluations [{}], revocation {}",
-                class.map_or("default".to_owned(), |c| format!("class {c}")),
+                class.map_or("no class".to_owned(), |c| format!("class {c}")),
                 p.required_stages
                     .iter()
                     .map(|s| s.as_str())
@@ -156,6 +167,28 @@ impl Policy {
                 }
             );
             let _ = writeln!(o, "    {}", levels.join(" "));
+            for role in ROLES {
+                let scope = Scope {
+                    role: Some(role),
+                    ..base
+                };
+                let differ: Vec<String> = configurable
+                    .iter()
+                    .filter(|r| self.level(**r, &scope) != self.level(**r, &base))
+                    .map(|r| format!("{r}={}", self.level(*r, &scope).as_str()))
+                    .collect();
+                if !differ.is_empty() {
+                    let _ = writeln!(o, "    role {role}: {}", differ.join(" "));
+                }
+            }
+        }
+        for (zone, t) in &self.zones {
+            let set: Vec<String> = t
+                .levels
+                .iter()
+                .map(|(r, l)| format!("{r}={}", l.as_str()))
+                .collect();
+            let _ = writeln!(o, "  zone {zone} tightens to at least: {}", set.join(" "));
         }
         if let Some(v) = self.fleet.max_vendor_share {
             let _ = writeln!(o, "fleet: max_vendor_share {v}");

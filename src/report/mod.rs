@@ -109,6 +109,9 @@ pub struct Context {
     pub vendor: Option<String>,
     /// The device serial.
     pub serial: Option<String>,
+    /// The role of the statement concerned (its stage name or type): it
+    /// selects `[roles.R]` levels (SPEC 6.2).
+    pub role: Option<&'static str>,
 }
 
 /// One finding.

@@ -352,7 +352,7 @@ impl Gate<'_> {
                     log.put_object(&image_facts_bytes(facts))?,
                 ));
             }
-            inputs.extend(policy_inputs(log, self.policy)?);
+            inputs.extend(policy_inputs(log, self.policy, None)?);
             let mut entry = [Entry::new(
                 Command::Gate,
                 self.at,

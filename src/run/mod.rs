@@ -9,5 +9,5 @@ pub mod verify;
 pub mod vet;
 
 pub use gate::{Gate, GateError, GateOutcome};
-pub use verify::{VerifyError, verify_file};
-pub use vet::{VetOutcome, VetRunError, vet};
+pub use verify::{Verify, VerifyError, verify_file};
+pub use vet::{Vet, VetOutcome, VetRunError, vet};

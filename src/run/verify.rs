@@ -19,6 +19,7 @@ use crate::audit::record::{RecordError, record_verify};
 use crate::fsutil::{self, FileError};
 use crate::limits::Limits;
 use crate::policy::Policy;
+use crate::policy::deployment::Deployment;
 use crate::report::Report;
 use crate::wire::bundle::BundleError;
 use crate::wire::time::Timestamp;
@@ -62,7 +63,8 @@ impl std::error::Error for VerifyError {
 }
 
 /// Verifies the bundle at `path`; with `log`, records the decision (durable
-/// before this returns, so before anyone acts on it).
+/// before this returns, so before anyone acts on it). Without deployment
+/// facts: see [`Verify`] for a unit the operator's deployment file places.
 pub fn verify_file(
     policy: &Policy,
     path: &Path,
@@ -70,17 +72,60 @@ pub fn verify_file(
     log: Option<&Log>,
     limits: &Limits,
 ) -> Result<Report, VerifyError> {
-    let bytes = fsutil::read_bounded(path, limits.max_bundle_bytes).map_err(VerifyError::File)?;
-    let report =
-        crate::decide::verify::verify_bundle(policy, &bytes, at, limits).map_err(|source| {
-            VerifyError::Bundle {
-                path: path.to_owned(),
-                source,
-            }
-        })?;
-    if let Some(log) = log {
-        record_verify(log, policy, &bytes, at, report.verdict, &report.findings)
-            .map_err(VerifyError::Record)?;
+    Verify {
+        policy,
+        deployment: None,
+        bundle: path,
+        at,
+        log,
     }
-    Ok(report)
+    .run(limits)
+}
+
+/// One `verify` run.
+#[derive(Debug, Clone, Copy)]
+pub struct Verify<'a> {
+    /// The trust policy.
+    pub policy: &'a Policy,
+    /// The operator's deployment facts (SPEC 6.3): a device's class and zones.
+    pub deployment: Option<&'a Deployment>,
+    /// The bundle file.
+    pub bundle: &'a Path,
+    /// Evaluation time.
+    pub at: Timestamp,
+    /// Record the decision here before returning it.
+    pub log: Option<&'a Log>,
+}
+
+impl Verify<'_> {
+    /// Reads, verifies and (with a log) records.
+    pub fn run(&self, limits: &Limits) -> Result<Report, VerifyError> {
+        let path = self.bundle;
+        let bytes =
+            fsutil::read_bounded(path, limits.max_bundle_bytes).map_err(VerifyError::File)?;
+        let report = crate::decide::verify::verify_deployed(
+            self.policy,
+            self.deployment,
+            &bytes,
+            self.at,
+            limits,
+        )
+        .map_err(|source| VerifyError::Bundle {
+            path: path.to_owned(),
+            source,
+        })?;
+        if let Some(log) = self.log {
+            record_verify(
+                log,
+                self.policy,
+                self.deployment,
+                &bytes,
+                self.at,
+                report.verdict,
+                &report.findings,
+            )
+            .map_err(VerifyError::Record)?;
+        }
+        Ok(report)
+    }
 }

@@ -21,6 +21,7 @@ use crate::audit::record::{RecordError, policy_inputs, read_unchanged};
 use crate::decide::vet::{Collected, Skipped, Summary, Unit, VetError};
 use crate::limits::Limits;
 use crate::policy::Policy;
+use crate::policy::deployment::Deployment;
 use crate::wire::cbor::{self, Value};
 use crate::wire::digest::Sha256;
 use crate::wire::time::Timestamp;
@@ -84,7 +85,8 @@ pub struct VetOutcome {
 /// Vets the units of `shipment` on `jobs` threads; `on_unit` sees each unit
 /// in walk order as soon as it and those before it are verified. With
 /// `log`, every unit's bytes are stored and one entry per readable unit,
-/// then the shipment decision, are appended as one batch.
+/// then the shipment decision, are appended as one batch. Without
+/// deployment facts: see [`Vet`].
 pub fn vet(
     policy: &Policy,
     shipment: &Collected,
@@ -92,38 +94,87 @@ pub fn vet(
     jobs: usize,
     log: Option<&Log>,
     limits: &Limits,
-    mut on_unit: impl FnMut(&Unit),
+    on_unit: impl FnMut(&Unit),
 ) -> Result<VetOutcome, VetRunError> {
-    let mut pending: Vec<(Sha256, Entry)> = Vec::new();
-    let mut all_units: Vec<(PathBuf, Option<Sha256>)> = Vec::new();
-    let mut summary = crate::decide::vet::run(policy, &shipment.units, at, limits, jobs, |u| {
-        if log.is_some() {
-            all_units.push((u.path.clone(), u.digest));
-            if let (Ok(r), Some(d)) = (&u.outcome, u.digest) {
-                pending.push((
-                    d,
-                    Entry::new(Command::Vet, at, Vec::new(), r.verdict, &r.findings),
-                ));
+    Vet {
+        policy,
+        deployment: None,
+        shipment,
+        at,
+        jobs,
+        log,
+    }
+    .run(limits, on_unit)
+}
+
+/// One `vet` run.
+#[derive(Debug, Clone, Copy)]
+pub struct Vet<'a> {
+    /// The trust policy.
+    pub policy: &'a Policy,
+    /// The operator's deployment facts (SPEC 6.3): each unit's class and zones.
+    pub deployment: Option<&'a Deployment>,
+    /// The units (see [`crate::decide::vet::collect`]).
+    pub shipment: &'a Collected,
+    /// Evaluation time.
+    pub at: Timestamp,
+    /// Threads.
+    pub jobs: usize,
+    /// Record the decisions here.
+    pub log: Option<&'a Log>,
+}
+
+impl Vet<'_> {
+    /// Runs the vet; `on_unit` sees each unit in walk order.
+    pub fn run(
+        &self,
+        limits: &Limits,
+        mut on_unit: impl FnMut(&Unit),
+    ) -> Result<VetOutcome, VetRunError> {
+        let Vet {
+            policy,
+            deployment,
+            shipment,
+            at,
+            jobs,
+            log,
+        } = *self;
+        let mut pending: Vec<(Sha256, Entry)> = Vec::new();
+        let mut all_units: Vec<(PathBuf, Option<Sha256>)> = Vec::new();
+        let units = &shipment.units;
+        let mut summary =
+            crate::decide::vet::run(policy, deployment, units, at, limits, jobs, |u| {
+                if log.is_some() {
+                    all_units.push((u.path.clone(), u.digest));
+                    if let (Ok(r), Some(d)) = (&u.outcome, u.digest) {
+                        pending.push((
+                            d,
+                            Entry::new(Command::Vet, at, Vec::new(), r.verdict, &r.findings),
+                        ));
+                    }
+                }
+                on_unit(u);
+            })
+            .map_err(VetRunError::Vet)?;
+        summary.skipped = Skipped::of(&shipment.skipped);
+        let logged = match log {
+            Some(log) => {
+                let policy_in = policy_inputs(log, policy, deployment)?;
+                Some(record(
+                    log, policy_in, at, &summary, pending, &all_units, limits,
+                )?)
             }
-        }
-        on_unit(u);
-    })
-    .map_err(VetRunError::Vet)?;
-    summary.skipped = Skipped::of(&shipment.skipped);
-    let logged = match log {
-        Some(log) => Some(record(
-            log, policy, at, &summary, pending, &all_units, limits,
-        )?),
-        None => None,
-    };
-    Ok(VetOutcome { summary, logged })
+            None => None,
+        };
+        Ok(VetOutcome { summary, logged })
+    }
 }
 
 /// Stores every unit's bytes (in parallel, each checked to be the bytes
 /// verified), then appends the unit entries and the shipment decision.
 fn record(
     log: &Log,
-    policy: &Policy,
+    policy_in: Vec<(Input, Sha256)>,
     at: Timestamp,
     summary: &Summary,
     pending: Vec<(Sha256, Entry)>,
@@ -131,7 +182,6 @@ fn record(
     limits: &Limits,
 ) -> Result<Range<u64>, VetRunError> {
     use rayon::prelude::*;
-    let policy_in = policy_inputs(log, policy)?;
     let stored: Vec<Result<(), RecordError>> = all_units
         .par_iter()
         .filter_map(|(path, d)| d.as_ref().map(|d| (path, d)))

@@ -21,11 +21,19 @@ pub enum Stage {
     Atp,
     /// Board or system assembly.
     Integration,
+    /// A firmware image built from source.
+    Build,
 }
 
 impl Stage {
     /// All stages in supply-chain order.
-    pub const ALL: [Stage; 4] = [Stage::Design, Stage::Fab, Stage::Atp, Stage::Integration];
+    pub const ALL: [Stage; 5] = [
+        Stage::Design,
+        Stage::Fab,
+        Stage::Atp,
+        Stage::Integration,
+        Stage::Build,
+    ];
 
     /// Parses the wire name.
     pub fn parse(s: &str) -> Option<Stage> {
@@ -39,6 +47,7 @@ impl Stage {
             Stage::Fab => "fab",
             Stage::Atp => "atp",
             Stage::Integration => "integration",
+            Stage::Build => "build",
         }
     }
 }

@@ -1,0 +1,317 @@
+//! The operator's deployment file (SPEC 6.3): where each unit is deployed,
+//! in which class and zones, and since when. It is the operator's
+//! knowledge, not the vendor's: the class that selects a unit's rules comes
+//! from here (or from a gate's state file), never from the device
+//! statement, unless the policy says `class_from = "device"`.
+//!
+//! A CSV file (RFC 4180, UTF-8, header row required) with the columns
+//! `vendor` (required), `model`, `serial`, `class` (required), `zones`
+//! (`;`-separated) and `installed` (RFC 3339). The most specific row wins:
+//! vendor + model + serial, then vendor + serial, then vendor + model, then
+//! vendor alone. Every problem is an input error naming the file, the line
+//! and the problem.
+
+use crate::fsutil::{self, FileError};
+use crate::limits::Limits;
+use crate::policy::Policy;
+use crate::wire::digest::Sha256;
+use crate::wire::time::Timestamp;
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// The operator's facts about one unit.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Placement {
+    /// The class (declared by the policy).
+    pub class: Option<String>,
+    /// The zones (each declared by the policy), in file order, once each.
+    pub zones: Vec<String>,
+    /// When the unit entered service.
+    pub installed: Option<Timestamp>,
+}
+
+/// A deployment file that cannot be used (exit 2).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum DeploymentError {
+    /// The file could not be read.
+    File(FileError),
+    /// A problem at a line of the file.
+    At {
+        /// The file.
+        path: PathBuf,
+        /// The line (1-based; the header is line 1).
+        line: u64,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl fmt::Display for DeploymentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DeploymentError::File(e) => write!(f, "{e}"),
+            DeploymentError::At {
+                path,
+                line,
+                message,
+            } => write!(f, "{}:{line}: {message}", path.display()),
+        }
+    }
+}
+
+impl std::error::Error for DeploymentError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            DeploymentError::File(e) => Some(e),
+            DeploymentError::At { .. } => None,
+        }
+    }
+}
+
+/// The columns a deployment file may have.
+const COLUMNS: [&str; 6] = ["vendor", "model", "serial", "class", "zones", "installed"];
+
+/// A loaded, checked deployment file.
+#[derive(Debug, Clone)]
+pub struct Deployment {
+    /// Rows by (vendor, model, serial), empty strings for "any".
+    rows: HashMap<(String, String, String), (u64, Placement)>,
+    /// SHA-256 of the file's bytes.
+    pub sha256: Sha256,
+    /// The file's exact bytes (a log records them with the decision).
+    pub source: Vec<u8>,
+}
+
+impl Deployment {
+    /// Reads and checks a deployment file against `policy` (vendors,
+    /// classes and zones must be the policy's).
+    pub fn load(path: &Path, policy: &Policy, limits: &Limits) -> Result<Self, DeploymentError> {
+        let bytes = fsutil::read_bounded(path, limits.max_deployment_bytes)
+            .map_err(DeploymentError::File)?;
+        Self::parse(&bytes, path, policy)
+    }
+
+    /// Parses deployment bytes; `path` names the file in messages.
+    pub fn parse(bytes: &[u8], path: &Path, policy: &Policy) -> Result<Self, DeploymentError> {
+        let err = |line: u64, message: String| DeploymentError::At {
+            path: path.to_owned(),
+            line,
+            message,
+        };
+        if std::str::from_utf8(bytes).is_err() {
+            return Err(err(1, "not UTF-8 text".into()));
+        }
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(false)
+            .from_reader(bytes);
+        let header = reader
+            .headers()
+            .map_err(|e| err(csv_line(&e).unwrap_or(1), e.to_string()))?
+            .clone();
+        let mut col = HashMap::new();
+        for (i, name) in header.iter().enumerate() {
+            if !COLUMNS.contains(&name) {
+                return Err(err(
+                    1,
+                    format!(
+                        "unknown column '{name}'; the columns are {}",
+                        COLUMNS.join(", ")
+                    ),
+                ));
+            }
+            if col.insert(name.to_owned(), i).is_some() {
+                return Err(err(1, format!("column '{name}' appears twice")));
+            }
+        }
+        for required in ["vendor", "class"] {
+            if !col.contains_key(required) {
+                return Err(err(1, format!("the header has no '{required}' column")));
+            }
+        }
+        let mut rows: HashMap<(String, String, String), (u64, Placement)> = HashMap::new();
+        for record in reader.records() {
+            let record = record.map_err(|e| err(csv_line(&e).unwrap_or(0), e.to_string()))?;
+            let line = record.position().map_or(0, |p| p.line());
+            let field = |name: &str| -> &str {
+                col.get(name)
+                    .and_then(|&i| record.get(i))
+                    .unwrap_or_default()
+            };
+            let vendor = field("vendor");
+            if vendor.is_empty() {
+                return Err(err(line, "the vendor is empty".into()));
+            }
+            if !policy.entities.contains_key(vendor) {
+                return Err(err(
+                    line,
+                    format!("vendor '{vendor}' is not an entity of the policy"),
+                ));
+            }
+            let class = field("class");
+            if !policy.classes.contains_key(class) {
+                return Err(err(
+                    line,
+                    if class.is_empty() {
+                        "the class is empty; every row needs a class the policy declares".into()
+                    } else {
+                        format!("class '{class}' is not declared by the policy ([classes.{class}])")
+                    },
+                ));
+            }
+            let mut zones: Vec<String> = Vec::new();
+            for z in field("zones").split(';').filter(|z| !z.is_empty()) {
+                if !policy.zones.contains_key(z) {
+                    return Err(err(
+                        line,
+                        format!("zone '{z}' is not declared by the policy ([zones.{z}])"),
+                    ));
+                }
+                if !zones.iter().any(|have| have == z) {
+                    zones.push(z.to_owned());
+                }
+            }
+            let installed = match field("installed") {
+                "" => None,
+                t => Some(Timestamp::parse_rfc3339(t).map_err(|e| {
+                    err(
+                        line,
+                        format!("installed '{t}' is not an RFC 3339 time: {e}"),
+                    )
+                })?),
+            };
+            let key = (
+                vendor.to_owned(),
+                field("model").to_owned(),
+                field("serial").to_owned(),
+            );
+            let placement = Placement {
+                class: Some(class.to_owned()),
+                zones,
+                installed,
+            };
+            if let Some((first, _)) = rows.get(&key) {
+                return Err(err(
+                    line,
+                    format!(
+                        "a second row for vendor '{}', model '{}', serial '{}' (the first is line {first})",
+                        key.0, key.1, key.2
+                    ),
+                ));
+            }
+            rows.insert(key, (line, placement));
+        }
+        Ok(Deployment {
+            rows,
+            sha256: Sha256::of(bytes),
+            source: bytes.to_vec(),
+        })
+    }
+
+    /// The most specific row for a unit: vendor + model + serial, then
+    /// vendor + serial, then vendor + model, then vendor alone.
+    pub fn placement(&self, vendor: &str, model: &str, serial: &str) -> Option<&Placement> {
+        [(model, serial), ("", serial), (model, ""), ("", "")]
+            .into_iter()
+            .find_map(|(m, s)| {
+                self.rows
+                    .get(&(vendor.to_owned(), m.to_owned(), s.to_owned()))
+            })
+            .map(|(_, p)| p)
+    }
+
+    /// How many rows the file has.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether the file has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+}
+
+/// The line of a CSV error, when it has one.
+fn csv_line(e: &csv::Error) -> Option<u64> {
+    e.position().map(csv::Position::line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> Policy {
+        Policy::parse_with(
+            r#"
+[policy]
+name = "t"
+version = "1"
+[[entities]]
+id = "acme"
+name = "Acme"
+country = "FI"
+[classes.core]
+[classes.periphery]
+[zones.sensitive.rules]
+"jurisdiction.site" = "deny"
+"#,
+            Path::new("p.toml"),
+            &|_| Err("no key files".into()),
+        )
+        .expect("policy")
+    }
+
+    fn parse(csv: &str) -> Result<Deployment, DeploymentError> {
+        Deployment::parse(csv.as_bytes(), Path::new("d.csv"), &policy())
+    }
+
+    #[test]
+    fn the_most_specific_row_wins() {
+        let d = parse(
+            "vendor,model,serial,class,zones\r\nacme,,,periphery,\r\nacme,R1,,core,\r\nacme,,S9,periphery,sensitive\r\nacme,R1,S1,core,sensitive;sensitive\r\n",
+        )
+        .expect("valid");
+        let class = |m: &str, s: &str| d.placement("acme", m, s).and_then(|p| p.class.clone());
+        assert_eq!(class("R1", "S1").as_deref(), Some("core"));
+        assert_eq!(
+            d.placement("acme", "R1", "S1").expect("row").zones,
+            ["sensitive"]
+        );
+        assert_eq!(class("R1", "S2").as_deref(), Some("core"));
+        assert_eq!(class("R2", "S9").as_deref(), Some("periphery"));
+        assert_eq!(class("R1", "S9").as_deref(), Some("periphery"));
+        assert_eq!(class("R2", "S2").as_deref(), Some("periphery"));
+        assert!(d.placement("other", "R1", "S1").is_none());
+    }
+
+    #[test]
+    fn every_problem_names_the_line() {
+        for (csv, line, want) in [
+            ("vendor,class\nacme,core\nacme,core\n", 3, "a second row"),
+            ("vendor,class\nnobody,core\n", 2, "not an entity"),
+            ("vendor,class\nacme,edge\n", 2, "not declared"),
+            ("vendor,class,zones\nacme,core,moon\n", 2, "zone 'moon'"),
+            (
+                "vendor,class,installed\nacme,core,yesterday\n",
+                2,
+                "RFC 3339",
+            ),
+            ("vendor,class,colour\nacme,core,red\n", 1, "unknown column"),
+            ("vendor,model\nacme,R1\n", 1, "no 'class' column"),
+            ("vendor,class\nacme,core,extra\n", 2, "field"),
+            ("vendor,class\n,core\n", 2, "vendor is empty"),
+        ] {
+            match parse(csv) {
+                Err(DeploymentError::At {
+                    line: l, message, ..
+                }) => {
+                    assert_eq!(l, line, "{csv:?}: {message}");
+                    assert!(message.contains(want), "{csv:?}: {message}");
+                }
+                other => panic!("{csv:?}: {other:?}"),
+            }
+        }
+    }
+}
