@@ -203,3 +203,60 @@ fn replay_through_the_library_reports_a_changed_decision() {
     assert_eq!(summary.different, 1);
     assert!(why.is_some());
 }
+
+/// The deployment file is an input of the decision (SPEC 6.3): it is stored
+/// with the entry, the replay judges the unit under the stored file, and a
+/// different stored file changes the replayed decision.
+#[test]
+fn the_deployment_file_is_logged_and_replayed() {
+    use hwprov::policy::deployment::Deployment;
+    let limits = Limits::DEFAULT;
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("test-vectors/class-override-periphery");
+    let policy = Policy::load(&case.join("policy.toml"), &limits).expect("policy");
+    let deployment =
+        Deployment::load(&case.join("deployment.csv"), &policy, &limits).expect("deployment");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("log");
+    let log = Log::init(&dir, &SecretKey::from_seed(&[5; 32]), "example.com/d").expect("log");
+    let report = hwprov::run::Verify {
+        policy: &policy,
+        deployment: Some(&deployment),
+        bundle: &case.join("bundle.cbor"),
+        at: at(),
+        log: Some(&log),
+    }
+    .run(&limits)
+    .expect("verify");
+    // The periphery class's levels: warn, not fail.
+    assert_eq!(report.verdict, Verdict::Warn);
+    let entry = Entry::decode(&log.entry_bytes(0).expect("entry")).expect("entry");
+    let stored = entry
+        .input(&Input::Deployment)
+        .expect("the deployment file is recorded");
+    assert_eq!(
+        log.object(&stored).expect("stored"),
+        std::fs::read(case.join("deployment.csv")).expect("file")
+    );
+    let same = replay::replay(&log, Range::default(), &limits, |_| {}).expect("replay");
+    assert!(same.all_same());
+    // Another deployment file put in place of the stored one: the replay
+    // refuses it (objects are content-addressed), so the decision cannot be
+    // replayed under facts other than those it was made under.
+    std::fs::write(
+        dir.join("objects").join(stored.hex()),
+        "vendor,model,serial,class\n",
+    )
+    .expect("write");
+    let mut why = String::new();
+    let changed = replay::replay(&log, Range::default(), &limits, |e| {
+        if let Event::Entry {
+            different: Some(d), ..
+        } = e
+        {
+            why = d.to_owned();
+        }
+    })
+    .expect("replay");
+    assert_eq!(changed.different, 1);
+    assert!(why.contains("altered object"), "{why}");
+}

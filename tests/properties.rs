@@ -2,7 +2,12 @@
 //! fixed seed, so every run checks the same cases):
 //! - the verdict and findings do not depend on evidence order (after the root);
 //! - removing a statement never improves the verdict;
-//! - adding evidence that no rule asked for never improves the verdict.
+//! - adding evidence that no rule asked for never improves the verdict;
+//! - changing one role's levels never changes another role's findings;
+//! - a unit with no deployment row never gets a class's relaxed levels,
+//!   whatever class its vendor claims;
+//! - where classes and zones only tighten, removing a unit's deployment row
+//!   never improves its verdict.
 
 #[path = "../examples/support/mod.rs"]
 mod support;
@@ -281,4 +286,162 @@ fn supplying_what_a_rule_asked_for_is_the_way_to_pass() {
         &img,
     )));
     assert_eq!(verify(&policy, &fixed).verdict, Verdict::Pass);
+}
+
+/// Levels for a role, a class and a zone, drawn at random (SPEC 6.2).
+fn level() -> impl Strategy<Value = Option<&'static str>> {
+    prop::option::of(prop::sample::select(vec!["deny", "warn", "off"]))
+}
+
+fn levels_table(site: Option<&str>, control: Option<&str>) -> String {
+    let mut t = String::new();
+    if let Some(l) = site {
+        t += &format!("\"jurisdiction.site\" = \"{l}\"\n");
+    }
+    if let Some(l) = control {
+        t += &format!("\"jurisdiction.control\" = \"{l}\"\n");
+    }
+    t
+}
+
+fn scoped_policy(extra: &str) -> Policy {
+    scoped_policy_with("", extra)
+}
+
+fn scoped_policy_with(rules: &str, extra: &str) -> Policy {
+    Policy::parse(
+        &policy(
+            "props",
+            &format!("required_stages = [\"design\", \"fab\", \"atp\"]\n{rules}"),
+            &format!("[classes.core]\n[classes.periphery]\n[zones.z]\n{extra}"),
+        ),
+        Path::new("props.toml"),
+        Path::new("."),
+    )
+    .unwrap()
+}
+
+/// The role of each statement of a bundle, by digest (its stage or type).
+fn roles(parts: &[Vec<u8>]) -> std::collections::HashMap<Sha256, &'static str> {
+    parts
+        .iter()
+        .filter_map(|p| {
+            let env = hwprov::wire::envelope::Envelope::decode(p, 16).ok()?;
+            let st = hwprov::Statement::decode(&env.payload, 16).ok()?;
+            Some((Sha256::of(p), st.role()))
+        })
+        .collect()
+}
+
+fn deployed(policy: &Policy, csv: Option<&str>, parts: &[Vec<u8>]) -> hwprov::Report {
+    let d = csv.map(|c| {
+        hwprov::policy::deployment::Deployment::parse(c.as_bytes(), Path::new("d.csv"), policy)
+            .unwrap()
+    });
+    hwprov::decide::verify::verify_deployed(
+        policy,
+        d.as_ref(),
+        &hwprov::wire::bundle::encode(parts),
+        Timestamp::parse_rfc3339(AT).unwrap(),
+        &Limits::DEFAULT,
+    )
+    .unwrap()
+}
+
+fn risky_parts(route: u8, class: u8, serial: u16) -> Vec<Vec<u8>> {
+    let serial = format!("P-{serial}");
+    let u = Unit {
+        route: [CLEAN, HIGH_RISK_ATP, OWNED_FAB][route as usize % 3],
+        class: ["core", "periphery", "ran"][class as usize % 3],
+        ..Unit::new(&serial)
+    };
+    hwprov::wire::bundle::split(&u.bundle(), &Limits::DEFAULT)
+        .unwrap()
+        .iter()
+        .map(|p| p.to_vec())
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Changing one role's levels never changes a finding about a statement
+    /// of another role.
+    #[test]
+    fn one_roles_levels_never_change_another_roles_findings(
+        route in 1u8..3, serial in any::<u16>(),
+        role in prop::sample::select(vec!["design", "fab", "atp", "device"]),
+        a in (level(), level()), b in (level(), level()),
+    ) {
+        let parts = risky_parts(route, 0, serial);
+        let by_role = roles(&parts);
+        let with = |(site, control): (Option<&str>, Option<&str>)| {
+            let p = scoped_policy(&format!("[roles.{role}.rules]\n{}", levels_table(site, control)));
+            deployed(&p, None, &parts)
+                .findings
+                .into_iter()
+                .filter(|f| f.statement.and_then(|d| by_role.get(&d)) != Some(&role))
+                .map(|f| (f.rule, f.severity, f.statement, f.subject))
+                .collect::<Vec<_>>()
+        };
+        prop_assert_eq!(with(a), with(b));
+    }
+
+    /// A unit with no deployment row never gets a class's relaxed levels,
+    /// whatever class its vendor claims: it is judged as if the classes did
+    /// not exist.
+    #[test]
+    fn a_unit_without_a_row_never_gets_a_relaxed_level(
+        route in 1u8..3, class in 0u8..3, serial in any::<u16>(),
+        relaxed in (level(), level()),
+    ) {
+        let parts = risky_parts(route, class, serial);
+        let with_classes = scoped_policy(&format!(
+            "[classes.periphery.rules]\n{}[classes.ran.rules]\n{}",
+            levels_table(relaxed.0, relaxed.1),
+            levels_table(relaxed.0, relaxed.1)
+        ));
+        let without = scoped_policy("");
+        let other_row = Some("vendor,model,serial,class\nboreal-radio,,,periphery\n");
+        prop_assert_eq!(
+            finding_set(&deployed(&with_classes, other_row, &parts)),
+            finding_set(&deployed(&without, None, &parts))
+        );
+    }
+
+    /// Where classes and zones only tighten, removing the unit's deployment
+    /// row never improves its verdict.
+    #[test]
+    fn removing_a_row_never_improves_a_verdict_when_classes_only_tighten(
+        route in 0u8..3, serial in any::<u16>(),
+        base in (level(), level()), tighten in (any::<bool>(), any::<bool>()),
+        zone in any::<bool>(),
+    ) {
+        let parts = risky_parts(route, 0, serial);
+        let stricter = |l: Option<&str>, t: bool| -> Option<&'static str> {
+            // The rule's default is deny; "tighten" picks a level at least
+            // the base's.
+            match (l.unwrap_or("deny"), t) {
+                (_, false) => None,
+                ("off", true) => Some("warn"),
+                _ => Some("deny"),
+            }
+        };
+        let p = scoped_policy_with(
+            &levels_table(base.0, base.1),
+            &format!(
+                "[classes.periphery.rules]\n{}[zones.z.rules]\n{}",
+                levels_table(stricter(base.0, tighten.0), stricter(base.1, tighten.1)),
+                levels_table(Some("deny"), None),
+            ),
+        );
+        let serial = format!("P-{serial}");
+        let row = format!(
+            "vendor,model,serial,class,zones\naurora-networks,AX-5000,{serial},periphery,{}\n",
+            if zone { "z" } else { "" }
+        );
+        let with_row = deployed(&p, Some(&row), &parts).verdict;
+        let without = deployed(&p, None, &parts).verdict;
+        prop_assert!(rank(with_row) >= rank(without), "{:?} with the row, {:?} without", with_row, without);
+    }
 }
