@@ -742,3 +742,116 @@ fn attack_duplicate_component_in_state_is_an_input_error() {
     assert!(stderr(&o).contains("state.json:4:"), "{}", stderr(&o));
     assert_eq!(env.snapshot(), before);
 }
+
+/// SPEC 9 and 6.3: the state's `class` and `zones` are the operator's facts;
+/// the gate applies that class's levels, signer threshold and required
+/// evaluations. An undeclared class or zone is an input error.
+#[test]
+fn the_states_class_selects_the_threshold_and_levels() {
+    let env = Env::new(
+        "",
+        "[classes.core.rules]\nfirmware_min_signers = 2\n[classes.lab]\n[zones.dmz.rules]\n\"firmware.rollback\" = \"deny\"\n",
+    );
+    let k0 = vendor_key(0);
+    let (img, one) = env.release("one", "2.5.0", 8, "AX-5000", &[&k0], vec![]);
+    let set_scope = |class: Option<&str>, zones: &[&str]| {
+        let mut st: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(env.path("state.json")).unwrap()).unwrap();
+        let o = st.as_object_mut().unwrap();
+        o.remove("class");
+        o.remove("zones");
+        if let Some(c) = class {
+            o.insert("class".into(), c.into());
+        }
+        if !zones.is_empty() {
+            o.insert("zones".into(), zones.to_vec().into());
+        }
+        std::fs::write(env.path("state.json"), serde_json::to_vec(&st).unwrap()).unwrap();
+    };
+    // A core device needs two firmware keys on the release: refused.
+    set_scope(Some("core"), &["dmz"]);
+    env.refused(&img, &one, "firmware.threshold");
+    // The same release for a device of another class: accepted.
+    set_scope(Some("lab"), &[]);
+    let before = std::fs::read(env.path("state.json")).unwrap();
+    let o = env.gate(&img, &one, &[]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    let after: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(env.path("state.json")).unwrap()).unwrap();
+    assert_eq!(
+        after["class"], "lab",
+        "the rewritten state keeps the operator's facts"
+    );
+    assert_ne!(before, std::fs::read(env.path("state.json")).unwrap());
+    // A class or zone the policy does not declare: input error, nothing touched.
+    for (class, zones, want) in [
+        (Some("edge"), &[][..], "class 'edge' is not declared"),
+        (Some("lab"), &["moon"][..], "zone 'moon' is not declared"),
+    ] {
+        set_scope(class, zones);
+        let snap = env.snapshot();
+        let o = env.gate(&img, &one, &[]);
+        assert_eq!(code(&o), 2, "{}", stdout(&o));
+        assert!(stderr(&o).contains(want), "{}", stderr(&o));
+        assert_eq!(env.snapshot(), snap);
+    }
+}
+
+#[test]
+fn state_init_records_the_operators_facts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("s.json");
+    let o = bin()
+        .args([
+            "state",
+            "init",
+            "--vendor",
+            "v",
+            "--model",
+            "m",
+            "--serial",
+            "s",
+            "--component",
+            "U1",
+            "--class",
+            "core",
+            "--zone",
+            "dmz",
+            "--zone",
+            "lab-b",
+            "--installed-at",
+            "2025-03-01T00:00:00Z",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let st: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(st["class"], "core");
+    assert_eq!(st["zones"], serde_json::json!(["dmz", "lab-b"]));
+    assert_eq!(st["installed_at"], "2025-03-01T00:00:00Z");
+    let bad = bin()
+        .args([
+            "state",
+            "init",
+            "--vendor",
+            "v",
+            "--model",
+            "m",
+            "--serial",
+            "s2",
+            "--installed-at",
+            "yesterday",
+            "--out",
+        ])
+        .arg(tmp.path().join("t.json"))
+        .output()
+        .unwrap();
+    assert_eq!(code(&bad), 2);
+    assert!(
+        stderr(&bad).contains("--installed-at 'yesterday'"),
+        "{}",
+        stderr(&bad)
+    );
+}

@@ -108,6 +108,9 @@ pub(crate) fn generate(out: &Path) -> std::io::Result<Vec<PathBuf>> {
             model: clean.model.into(),
             serial: clean.serial.into(),
         },
+        class: None,
+        zones: Vec::new(),
+        installed_at: None,
         installed: [(
             "U1".to_string(),
             hwprov::wire::state::InstalledImage {

@@ -48,6 +48,18 @@ pub(crate) enum StateCommand {
         /// A component ref (repeat for several).
         #[arg(long = "component", value_name = "C")]
         components: Vec<String>,
+        /// The class the operator deploys the device in (a class the policy
+        /// declares; it selects the gate's rule levels, signer threshold and
+        /// required evaluations).
+        #[arg(long, value_name = "CLASS")]
+        class: Option<String>,
+        /// A zone the device is deployed in (repeat for several; each
+        /// declared by the policy; zones only tighten rule levels).
+        #[arg(long = "zone", value_name = "ZONE")]
+        zones: Vec<String>,
+        /// When the device entered service, RFC 3339.
+        #[arg(long, value_name = "TIME")]
+        installed_at: Option<String>,
         /// Where to write the state.
         #[arg(long, value_name = "STATE.json")]
         out: PathBuf,
@@ -103,6 +115,9 @@ pub(crate) fn state(cmd: StateCommand, limits: &Limits) -> Result<u8, Fatal> {
             model,
             serial,
             components,
+            class,
+            zones,
+            installed_at,
             out,
             force,
         } => {
@@ -116,17 +131,28 @@ pub(crate) fn state(cmd: StateCommand, limits: &Limits) -> Result<u8, Fatal> {
                 || model.is_empty()
                 || serial.is_empty()
                 || components.iter().any(String::is_empty)
+                || class.as_deref() == Some("")
+                || zones.iter().any(String::is_empty)
             {
                 return Err(usage(
-                    "vendor, model, serial and component refs must not be empty",
+                    "vendor, model, serial, class, zone and component refs must not be empty",
                 ));
             }
+            let installed_at = installed_at
+                .map(|t| {
+                    hwprov::Timestamp::parse_rfc3339(&t)
+                        .map_err(|e| usage(format!("--installed-at '{t}': {e}")))
+                })
+                .transpose()?;
             let st = State {
                 device: DeviceId {
                     vendor,
                     model,
                     serial,
                 },
+                class,
+                zones,
+                installed_at,
                 installed: components
                     .into_iter()
                     .map(|c| {

@@ -60,6 +60,24 @@ pub fn decide(
     crate::decide::verify::evaluate(policy, bundle, at, limits, Some(&input), None)
 }
 
+/// Checks the operator's facts in a state file against the policy (SPEC
+/// 6.2): its class and zones must be ones the policy declares.
+pub fn check_state_scope(policy: &Policy, state: &State) -> Result<(), String> {
+    if let Some(c) = &state.class
+        && !policy.classes.contains_key(c)
+    {
+        return Err(format!(
+            "class '{c}' is not declared by the policy ([classes.{c}])"
+        ));
+    }
+    if let Some(z) = state.zones.iter().find(|z| !policy.zones.contains_key(*z)) {
+        return Err(format!(
+            "zone '{z}' is not declared by the policy ([zones.{z}])"
+        ));
+    }
+    Ok(())
+}
+
 /// Whether a verdict lets the image in.
 pub fn accepts(verdict: Verdict, deny_warnings: bool) -> bool {
     verdict.exit_code(deny_warnings) == 0

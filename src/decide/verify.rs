@@ -142,12 +142,15 @@ pub(crate) fn evaluate(
                 policy_findings = firmware_rules(policy, &ev, root_v, fw, None, at, None);
             }
             (Body::Firmware(fw), Some(g)) => {
+                // The operator's facts about the device, from its state file.
+                class = g.state.class.clone();
+                zones = g.state.zones.clone();
                 policy_findings = firmware_rules(
                     policy,
                     &ev,
                     root_v,
                     fw,
-                    None,
+                    class.as_deref(),
                     at,
                     Some(Unit::from(&g.state.device)),
                 );

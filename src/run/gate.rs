@@ -101,6 +101,13 @@ pub enum GateError {
     },
     /// The state file is unreadable or invalid, or could not be written.
     State(StateError),
+    /// The state names a class or zone the policy does not declare.
+    StateScope {
+        /// The state file.
+        state: PathBuf,
+        /// What is wrong.
+        problem: String,
+    },
     /// The state changed between the decision and the recording.
     StateChanged {
         /// The state file.
@@ -187,6 +194,9 @@ impl std::fmt::Display for GateError {
                 state.display()
             ),
             GateError::State(e) => write!(f, "{e}"),
+            GateError::StateScope { state, problem } => {
+                write!(f, "{}: {problem}", state.display())
+            }
             GateError::StateChanged { state } => write!(
                 f,
                 "{}: the state changed while it was read; run again",
@@ -274,6 +284,12 @@ impl Gate<'_> {
             source,
         })?;
         let state = State::load(self.state, limits).map_err(GateError::State)?;
+        crate::decide::gate::check_state_scope(self.policy, &state).map_err(|problem| {
+            GateError::StateScope {
+                state: self.state.to_owned(),
+                problem,
+            }
+        })?;
         let bundle_bytes =
             fsutil::read_bounded(self.bundle, limits.max_bundle_bytes).map_err(GateError::File)?;
         // SPEC 9: the root must be a firmware release (else an input

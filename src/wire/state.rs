@@ -1,13 +1,17 @@
 //! The device state file of SPEC section 9: what is installed on one device.
 //!
-//! `{"device": {"vendor", "model", "serial"}, "installed": {"<component>":
-//! {"name", "version", "svn", "image": "sha256:..."}}}`. hwprov also accepts
+//! `{"device": {"vendor", "model", "serial"}, "class": "core", "zones":
+//! ["..."], "installed_at": TIME, "installed": {"<component>": {"name",
+//! "version", "svn", "image": "sha256:..."}}}`; `class`, `zones` and
+//! `installed_at` are optional: the operator's facts about where the device
+//! is deployed (SPEC 6.3), which select the gate's rule levels. hwprov also accepts
 //! `"image": null` for a component whose installed image is not yet known
 //! (as `hwprov state init --component C` writes it); its svn is then 0.
 
 use crate::fsutil::{self, FileError};
 use crate::limits::Limits;
 use crate::wire::digest::Sha256;
+use crate::wire::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -45,6 +49,15 @@ pub struct InstalledImage {
 pub struct State {
     /// The device.
     pub device: DeviceId,
+    /// The class the operator deploys the device in (declared by the policy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<String>,
+    /// The zones the device is deployed in (each declared by the policy).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub zones: Vec<String>,
+    /// When the device entered service (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "rfc3339_opt")]
+    pub installed_at: Option<Timestamp>,
     /// Installed firmware by component ref.
     pub installed: BTreeMap<String, InstalledImage>,
 }
@@ -122,6 +135,14 @@ impl State {
                 problem: "device vendor, model and serial must not be empty".into(),
             });
         }
+        if state.class.as_deref() == Some("") || state.zones.iter().any(String::is_empty) {
+            return Err(StateError::Invalid {
+                path: path.to_owned(),
+                line: 0,
+                column: 0,
+                problem: "class and zone names must not be empty".into(),
+            });
+        }
         if state.installed.keys().any(String::is_empty) {
             return Err(StateError::Invalid {
                 path: path.to_owned(),
@@ -149,5 +170,27 @@ impl State {
     /// commits it only after the image is in place).
     pub(crate) fn prepare(&self, path: &Path) -> Result<fsutil::Pending, StateError> {
         fsutil::Pending::new(path, &self.to_bytes(), 0o644).map_err(StateError::File)
+    }
+}
+
+/// `installed_at` as an RFC 3339 string.
+mod rfc3339_opt {
+    use crate::wire::time::Timestamp;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(t: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => s.collect_str(t),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Timestamp>, D::Error> {
+        let s = String::deserialize(d)?;
+        Timestamp::parse_rfc3339(&s)
+            .map(Some)
+            .map_err(|e| serde::de::Error::custom(format!("installed_at '{s}': {e}")))
     }
 }
