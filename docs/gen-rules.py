@@ -39,6 +39,7 @@ waive = {
  "firmware.image": 'vendor = "aurora-networks"\nserial = "AX5-000123"',
  "fleet.concentration": 'entity = "aurora-networks"',
  "fleet.duplicate-serial": 'vendor = "aurora-networks"\nserial = "AX5-000123"',
+ "entity.unapproved": 'entity = "aurora-networks"          # the issuer without the approval',
  "class.mismatch": 'vendor = "aurora-networks"\nserial = "AX5-000401"               # the unit whose vendor suggests another class',
 }
 out=["# Rules","","<!-- Generated from src/policy/rules.rs and the test-vectors/ outputs; tests/docs.rs checks every rule has a section. -->","",

@@ -987,7 +987,134 @@ pub(crate) fn cases() -> Vec<Case> {
 
     policy_cases(&mut v);
     scope_cases(&mut v);
+    list_cases(&mut v);
     v
+}
+
+/// Declared deny and allow lists, their scope, and dated entries (SPEC 6.6).
+fn list_cases(v: &mut Vec<Case>) {
+    let entity = |name: &str, extra: &str| {
+        (
+            format!("name = \"{name}\"\n"),
+            format!("name = \"{name}\"\n{extra}"),
+        )
+    };
+    // `lists` is appended after the entities' tables, `on` adds lines to an entity.
+    let listed = |lists: &str, on: &[(&str, &str)]| {
+        let mut p = with_rules("", &format!("[classes.core]\n[classes.periphery]\n{lists}"));
+        for (name, extra) in on {
+            let (a, b) = entity(name, extra);
+            p = p.replacen(&a, &b, 1);
+        }
+        p
+    };
+    let aurora = "Aurora Networks AB";
+    let unit = |serial: &'static str| Unit::new(serial).bundle();
+    let periphery_row = |serial: &str| {
+        Some(format!(
+            "vendor,model,serial,class\naurora-networks,AX-5000,{serial},periphery\n"
+        ))
+    };
+    let entity_list = "[[lists]]\nid = \"entity-list\"\nkind = \"deny\"\nsource = \"sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\"\nclasses = [\"core\"]\n";
+    let designated =
+        "designations = [ { list = \"entity-list\", since = 2026-01-01T00:00:00Z } ]\n";
+    v.push(fail(
+        "list-deny-unclassified-in-scope",
+        "A deny list scoped to core judges a unit without a class too (an unknown segment is judged as strictly as any); the finding names the list's source digest.",
+        listed(entity_list, &[(aurora, designated)]),
+        unit("AX5-000500"),
+        vec![("entity.designated", D)],
+    ));
+    v.push(Case {
+        deployment: periphery_row("AX5-000501"),
+        ..pass(
+            "list-deny-out-of-scope",
+            "The same core-scoped deny list does not judge a unit the operator deploys in the periphery.",
+            listed(entity_list, &[(aurora, designated)]),
+            Unit {
+                class: "periphery",
+                ..Unit::new("AX5-000501")
+            }
+            .bundle(),
+        )
+    });
+    v.push(pass(
+        "designation-until-ended",
+        "A designation with `until` before the evaluation time is no longer in force.",
+        listed("", &[(aurora, "designations = [ { list = \"old-list\", since = 2020-01-01T00:00:00Z, until = 2025-01-01T00:00:00Z } ]\n")]),
+        unit("AX5-000502"),
+    ));
+    let trusted = "[[lists]]\nid = \"trusted-5g\"\nkind = \"allow\"\nroles = [\"device\"]\n";
+    v.push(fail(
+        "allow-list-unapproved",
+        "An allow list for device statements: the vendor holds no approval, so its device statement gets entity.unapproved (the chip suppliers are out of the list's role scope).",
+        listed(trusted, &[]),
+        unit("AX5-000503"),
+        vec![("entity.unapproved", D)],
+    ));
+    v.push(pass(
+        "allow-list-approved",
+        "The vendor holds a live approval on the allow list.",
+        listed(
+            trusted,
+            &[(
+                aurora,
+                "approvals = [ { list = \"trusted-5g\", since = 2024-01-01T00:00:00Z } ]\n",
+            )],
+        ),
+        unit("AX5-000504"),
+    ));
+    v.push(fail(
+        "allow-list-approval-ended",
+        "An approval whose `until` has passed no longer counts.",
+        listed(trusted, &[(aurora, "approvals = [ { list = \"trusted-5g\", since = 2024-01-01T00:00:00Z, until = 2026-06-01T00:00:00Z } ]\n")]),
+        unit("AX5-000505"),
+        vec![("entity.unapproved", D)],
+    ));
+    v.push(fail(
+        "allow-list-approval-of-parent-does-not-count",
+        "Attack: only the issuer's own approval counts, not its owner's: a subsidiary does not inherit its parent's approval.",
+        listed(trusted, &[("Dragon Semiconductor Holdings", "approvals = [ { list = \"trusted-5g\", since = 2024-01-01T00:00:00Z } ]\n")])
+            .replacen("name = \"Aurora Networks AB\"\n", "name = \"Aurora Networks AB\"\nparent = \"dragon-holdings\"\n", 1),
+        unit("AX5-000506"),
+        vec![("entity.unapproved", D), ("jurisdiction.control", D)],
+    ));
+    v.push(input_error(
+        "policy-approval-undeclared-list",
+        "An approval on a list the policy does not declare is an invalid policy.",
+        listed(
+            "",
+            &[(
+                aurora,
+                "approvals = [ { list = \"nowhere\", since = 2024-01-01T00:00:00Z } ]\n",
+            )],
+        ),
+        unit("AX5-000507"),
+        "approval on list 'nowhere'",
+    ));
+    v.push(input_error(
+        "policy-designation-on-allow-list",
+        "A designation on an allow list is an invalid policy.",
+        listed(
+            trusted,
+            &[(
+                aurora,
+                "designations = [ { list = \"trusted-5g\", since = 2024-01-01T00:00:00Z } ]\n",
+            )],
+        ),
+        unit("AX5-000508"),
+        "is an allow list",
+    ));
+    v.push(input_error(
+        "policy-list-undeclared-class",
+        "A list scoped to a class the policy does not declare is an invalid policy.",
+        listed(
+            "[[lists]]\nid = \"l\"\nkind = \"deny\"\nclasses = [\"edge\"]\n",
+            &[],
+        ),
+        unit("AX5-000509"),
+        "names class 'edge', which is not declared",
+    ));
 }
 
 /// Roles, classes, zones and the operator's deployment file (SPEC 6.2, 6.3).

@@ -30,7 +30,8 @@ pub(crate) fn device_rules(
             vendor: dev.product.vendor.clone(),
             serial: dev.product.serial.clone(),
         }),
-    );
+    )
+    .in_class(class);
     let mut used: Vec<&Verified> = vec![root];
     let mut used_set: HashSet<Sha256> = HashSet::from([root.digest]);
     let mut missing_reported: HashSet<Sha256> = HashSet::new();

@@ -89,6 +89,8 @@ pub(crate) struct Rules<'a> {
     pub(crate) policy: &'a Policy,
     at: Timestamp,
     unit: Option<Unit>,
+    /// The unit's class, for the scope of lists (SPEC 6.6).
+    class: Option<String>,
     out: Vec<Finding>,
 }
 
@@ -119,8 +121,15 @@ impl<'a> Rules<'a> {
             policy,
             at,
             unit,
+            class: None,
             out: Vec::new(),
         }
+    }
+
+    /// The unit's class, for the scope of lists.
+    pub(crate) fn in_class(mut self, class: Option<&str>) -> Rules<'a> {
+        self.class = class.map(str::to_owned);
+        self
     }
 
     /// The findings collected.
@@ -161,6 +170,7 @@ impl<'a> Rules<'a> {
             Body::Stage(s) => Some(s.part.clone()),
             _ => None,
         };
+        let role = v.statement.role();
         let mut risky = Vec::new();
         let mut designated = Vec::new();
         for id in &entity.chain {
@@ -169,8 +179,18 @@ impl<'a> Rules<'a> {
                     risky.push(format!("{} ({})", e.id, e.country));
                 }
                 for d in &e.designations {
-                    if d.since <= self.at {
-                        designated.push(format!("{} on '{}' since {}", e.id, d.list, d.since));
+                    let list = self.policy.lists.get(&d.list);
+                    if d.live(self.at)
+                        && list.is_none_or(|l| l.in_scope(self.class.as_deref(), Some(role)))
+                    {
+                        let until = d.until.map_or(String::new(), |u| format!(" until {u}"));
+                        let source = list
+                            .and_then(|l| l.source)
+                            .map_or(String::new(), |s| format!(" (list source {s})"));
+                        designated.push(format!(
+                            "{} on '{}' since {}{until}{source}",
+                            e.id, d.list, d.since
+                        ));
                     }
                 }
             }
@@ -201,6 +221,44 @@ impl<'a> Rules<'a> {
                 format!(
                     "the issuer or its owner is designated: {}",
                     designated.join("; ")
+                ),
+            );
+        }
+        // Allow lists in scope: the issuer itself must hold a live approval.
+        let missing: Vec<&crate::policy::List> = self
+            .policy
+            .lists
+            .values()
+            .filter(|l| {
+                l.kind == crate::policy::ListKind::Allow
+                    && l.in_scope(self.class.as_deref(), Some(role))
+                    && !entity
+                        .approvals
+                        .iter()
+                        .any(|a| a.list == l.id && a.live(self.at))
+            })
+            .collect();
+        if !missing.is_empty() {
+            let names: Vec<String> = missing
+                .iter()
+                .map(|l| {
+                    l.source.map_or(format!("'{}'", l.id), |s| {
+                        format!("'{}' (source {s})", l.id)
+                    })
+                })
+                .collect();
+            self.add(
+                Rule::EntityUnapproved,
+                Some(v),
+                part.as_deref(),
+                format!("issuer '{}'", entity.id),
+                format!(
+                    "the issuer holds no approval in force on {}, which applies to {} statements{}",
+                    names.join(", "),
+                    role,
+                    self.class
+                        .as_deref()
+                        .map_or(String::new(), |c| format!(" of class '{c}' units"))
                 ),
             );
         }

@@ -98,7 +98,7 @@ pub(crate) fn firmware_rules(
     unit: Option<Unit>,
 ) -> Vec<Finding> {
     let params = policy.params(class);
-    let mut r = Rules::new(policy, at, unit);
+    let mut r = Rules::new(policy, at, unit).in_class(class);
     let subject = format!(
         "firmware {} {} for {} {}",
         fw.name, fw.version, fw.target.vendor, fw.target.model
@@ -135,7 +135,8 @@ pub(crate) fn install_rules(
     g: &GateInput<'_>,
     at: Timestamp,
 ) -> Vec<Finding> {
-    let mut r = Rules::new(policy, at, Some((&g.state.device).into()));
+    let mut r =
+        Rules::new(policy, at, Some((&g.state.device).into())).in_class(g.state.class.as_deref());
     let d = &g.state.device;
     let subject = format!(
         "firmware {} {} for {} {} component {}",

@@ -2,9 +2,11 @@
 //! countries, rule ids, roles, duplicate keys, parent cycles and incomplete
 //! waivers are input errors that name the file, line and column.
 
+mod ctx;
 pub mod deployment;
 mod parse;
 pub mod rules;
+mod scope;
 mod summary;
 
 use crate::fsutil;
@@ -75,13 +77,66 @@ pub enum Revocation {
     FromTime,
 }
 
-/// A dated designation on a list (e.g. an entity list).
+/// A dated entry on a list: a designation (deny list, e.g. an entity list)
+/// or an approval (allow list, e.g. a trusted-supplier scheme).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Designation {
     /// List name.
     pub list: String,
     /// In force from.
     pub since: Timestamp,
+    /// In force until (exclusive), if it ends.
+    pub until: Option<Timestamp>,
+}
+
+impl Designation {
+    /// Whether it is in force at `at`: `since <= at < until`.
+    pub fn live(&self, at: Timestamp) -> bool {
+        self.since <= at && self.until.is_none_or(|u| at < u)
+    }
+}
+
+/// Whether a list denies (designations) or allows (approvals).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListKind {
+    /// A designation list: `entity.designated` for listed entities and
+    /// their descendants.
+    Deny,
+    /// An approval list: in its scope, an issuer without a live approval
+    /// gets `entity.unapproved`.
+    Allow,
+}
+
+/// A declared list (`[[lists]]`, SPEC 6.6).
+#[derive(Debug, Clone)]
+pub struct List {
+    /// Id designations and approvals name.
+    pub id: String,
+    /// Deny or allow.
+    pub kind: ListKind,
+    /// Digest of the published list this mirrors, if given.
+    pub source: Option<Sha256>,
+    /// The classes it judges (`None`: every class).
+    pub classes: Option<BTreeSet<String>>,
+    /// The statement roles it judges (`None`: every role).
+    pub roles: Option<BTreeSet<String>>,
+}
+
+impl List {
+    /// Whether a finding about a statement of `role` for a unit of `class`
+    /// is in the list's scope. A unit without a class is in the scope of
+    /// every list (an unknown segment is judged as strictly as any).
+    pub fn in_scope(&self, class: Option<&str>, role: Option<&str>) -> bool {
+        let class_ok = match (&self.classes, class) {
+            (None, _) | (Some(_), None) => true,
+            (Some(set), Some(c)) => set.contains(c),
+        };
+        let role_ok = match (&self.roles, role) {
+            (None, _) | (Some(_), None) => true,
+            (Some(set), Some(r)) => set.contains(r),
+        };
+        class_ok && role_ok
+    }
 }
 
 /// An entity of the policy.
@@ -95,8 +150,10 @@ pub struct Entity {
     pub country: Country,
     /// Owner.
     pub parent: Option<String>,
-    /// Designations.
+    /// Designations (entries on deny lists).
     pub designations: Vec<Designation>,
+    /// Approvals (entries on declared allow lists).
+    pub approvals: Vec<Designation>,
     /// Vendors whose device and firmware statements this entity may sign
     /// (SPEC section 3, vendor binding): an OEM or a firmware publisher
     /// acting for them.
@@ -244,6 +301,8 @@ pub struct Policy {
     pub fleet: Fleet,
     /// `[[waivers]]`.
     pub waivers: Vec<Waiver>,
+    /// `[[lists]]` by id.
+    pub lists: BTreeMap<String, List>,
     /// Each `public_key_file` as written, with the file's exact bytes (the
     /// log records them so a decision can be replayed from the record).
     pub key_files: Vec<(String, Vec<u8>)>,

@@ -2,17 +2,17 @@
 //! every problem an error with the file, line and column.
 
 use super::*;
-use crate::policy::rules::{Level, Rule};
-use crate::wire::country::Country;
+use crate::policy::rules::Rule;
 use crate::wire::digest::Sha256;
 use crate::wire::keys::{KeyId, PublicKey};
-use crate::wire::statement::Stage;
-use crate::wire::time::{self, Timestamp};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 use toml::Spanned;
-use toml::value::{Datetime, Offset};
+use toml::value::Datetime;
+
+use super::ctx::Ctx;
+use super::scope::{self, RawLevels, RawList, Table, check_scope_name, rule_table};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -36,6 +36,8 @@ struct RawPolicy {
     fleet: Option<RawFleet>,
     #[serde(default)]
     waivers: Vec<Spanned<RawWaiver>>,
+    #[serde(default)]
+    lists: Vec<RawList>,
 }
 
 #[derive(Deserialize)]
@@ -66,14 +68,18 @@ struct RawEntity {
     #[serde(default)]
     designations: Vec<RawDesignation>,
     #[serde(default)]
+    approvals: Vec<RawDesignation>,
+    #[serde(default)]
     signs_for: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawDesignation {
-    list: String,
+    list: Spanned<String>,
     since: Spanned<Datetime>,
+    #[serde(default)]
+    until: Option<Spanned<Datetime>>,
 }
 
 #[derive(Deserialize)]
@@ -100,14 +106,6 @@ struct RawClass {
     rules: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
     #[serde(default)]
     roles: BTreeMap<Spanned<String>, RawLevels>,
-}
-
-/// `[roles.R]` and `[zones.Z]`: rule levels only.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawLevels {
-    #[serde(default)]
-    rules: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
 }
 
 #[derive(Deserialize)]
@@ -139,85 +137,6 @@ struct RawWaiver {
     reason: Option<String>,
 }
 
-struct Ctx<'a> {
-    path: &'a Path,
-    src: &'a str,
-    /// Offset of the start of every line after the first, found once: a
-    /// line number per waiver must not rescan a 4 MiB file each time.
-    line_starts: Vec<usize>,
-}
-
-impl<'a> Ctx<'a> {
-    fn new(path: &'a Path, src: &'a str) -> Self {
-        let line_starts = src
-            .bytes()
-            .enumerate()
-            .filter(|&(_, b)| b == b'\n')
-            .map(|(i, _)| i + 1)
-            .collect();
-        Ctx {
-            path,
-            src,
-            line_starts,
-        }
-    }
-
-    fn line_col(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.src.len());
-        let before = &self.src.as_bytes()[..offset];
-        // Lines that start at or before `offset`, plus the first.
-        let line = self.line_starts.partition_point(|&s| s <= offset) + 1;
-        let line_start = if line > 1 {
-            self.line_starts.get(line - 2).copied().unwrap_or(0)
-        } else {
-            0
-        };
-        let column = String::from_utf8_lossy(&before[line_start..])
-            .chars()
-            .count()
-            + 1;
-        (line, column)
-    }
-
-    fn err(&self, span: std::ops::Range<usize>, message: impl Into<String>) -> PolicyError {
-        let (line, column) = self.line_col(span.start);
-        PolicyError::At {
-            path: self.path.to_owned(),
-            line,
-            column,
-            message: message.into(),
-        }
-    }
-
-    fn time(&self, dt: &Spanned<Datetime>) -> Result<Timestamp, PolicyError> {
-        let v = dt.get_ref();
-        let (Some(d), Some(t), Some(o)) = (v.date, v.time, v.offset) else {
-            return Err(self.err(
-                dt.span(),
-                format!("'{v}' needs a date, a time and a UTC offset, e.g. 2026-01-01T00:00:00Z"),
-            ));
-        };
-        let offset = match o {
-            Offset::Z => 0,
-            Offset::Custom { minutes } => i64::from(minutes),
-        };
-        time::from_fields(
-            i64::from(d.year),
-            u32::from(d.month),
-            u32::from(d.day),
-            u32::from(t.hour),
-            u32::from(t.minute),
-            u32::from(t.second.unwrap_or(0)),
-            offset,
-        )
-        .map_err(|e| self.err(dt.span(), format!("'{v}': {e}")))
-    }
-
-    fn country(&self, s: &Spanned<String>) -> Result<Country, PolicyError> {
-        Country::new(s.get_ref()).map_err(|e| self.err(s.span(), e.to_string()))
-    }
-}
-
 pub(super) fn parse_with(
     src: &str,
     path: &Path,
@@ -238,6 +157,7 @@ pub(super) fn parse_with(
     let mut entities: BTreeMap<String, Entity> = BTreeMap::new();
     let mut parent_spans = Vec::new();
     let mut signs_for_spans: Vec<(String, Spanned<String>)> = Vec::new();
+    let mut list_refs: Vec<(&'static str, Spanned<String>)> = Vec::new();
     for e in raw.entities {
         let id = e.id.get_ref().clone();
         if id.is_empty() {
@@ -247,13 +167,31 @@ pub(super) fn parse_with(
             return Err(cx.err(e.id.span(), format!("entity '{id}' is declared twice")));
         }
         let country = cx.country(&e.country)?;
-        let mut designations = Vec::new();
-        for d in &e.designations {
-            designations.push(Designation {
-                list: d.list.clone(),
-                since: cx.time(&d.since)?,
-            });
-        }
+        let mut dated = |raw: &[RawDesignation], what: &'static str| {
+            let mut out = Vec::new();
+            for d in raw {
+                let since = cx.time(&d.since)?;
+                let until = d.until.as_ref().map(|u| cx.time(u)).transpose()?;
+                if until.is_some_and(|u| u <= since) {
+                    return Err(cx.err(
+                        d.since.span(),
+                        format!(
+                            "{what} on '{}': until must be later than since",
+                            d.list.get_ref()
+                        ),
+                    ));
+                }
+                list_refs.push((what, d.list.clone()));
+                out.push(Designation {
+                    list: d.list.get_ref().clone(),
+                    since,
+                    until,
+                });
+            }
+            Ok(out)
+        };
+        let designations = dated(&e.designations, "designation")?;
+        let approvals = dated(&e.approvals, "approval")?;
         if let Some(p) = &e.parent {
             parent_spans.push((id.clone(), p.clone()));
         }
@@ -268,6 +206,7 @@ pub(super) fn parse_with(
                 country,
                 parent: e.parent.map(Spanned::into_inner),
                 designations,
+                approvals,
                 signs_for: e.signs_for.into_iter().map(Spanned::into_inner).collect(),
                 chain: Vec::new(),
             },
@@ -458,6 +397,9 @@ pub(super) fn parse_with(
             rule_table(&cx, z.rules, Table::LevelsOnly("a zone"))?,
         );
     }
+    let lists = scope::parse_lists(&cx, raw.lists, &classes)?;
+    scope::check_list_refs(&cx, &list_refs, &lists)?;
+
     let class_from = match &raw.policy.class_from {
         None => ClassFrom::Operator,
         Some(c) => match c.get_ref().as_str() {
@@ -573,132 +515,12 @@ pub(super) fn parse_with(
         classes,
         zones,
         class_from,
+        lists,
         fleet,
         waivers,
         key_files,
         source: src.as_bytes().to_vec(),
     })
-}
-
-/// Which table a rule table is: settings are allowed in `[rules]` and a
-/// class's table; role and zone tables set levels only.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Table {
-    Rules,
-    Class,
-    LevelsOnly(&'static str),
-}
-
-/// Class and zone names: `^[a-z][a-z0-9-]{0,31}$` (SPEC 6.2).
-fn check_scope_name(cx: &Ctx<'_>, name: &Spanned<String>, what: &str) -> Result<(), PolicyError> {
-    let n = name.get_ref();
-    let ok = n.len() <= 32
-        && n.starts_with(|c: char| c.is_ascii_lowercase())
-        && n.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if ok {
-        Ok(())
-    } else {
-        Err(cx.err(
-            name.span(),
-            format!(
-                "{what} name '{n}' must be 1 to 32 characters: a lower-case letter, then lower-case letters, digits or '-'"
-            ),
-        ))
-    }
-}
-
-fn rule_table(
-    cx: &Ctx<'_>,
-    raw: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
-    table: Table,
-) -> Result<RuleTable, PolicyError> {
-    let in_class = table != Table::Rules;
-    let mut t = RuleTable::default();
-    for (k, v) in raw {
-        let span = v.span();
-        let v = v.into_inner();
-        let want = |what: &str| cx.err(span.clone(), format!("'{}' must be {what}", k.get_ref()));
-        if let Table::LevelsOnly(what) = table
-            && matches!(
-                k.get_ref().as_str(),
-                "required_stages" | "firmware_min_signers" | "firmware_evaluations" | "revocation"
-            )
-        {
-            return Err(cx.err(
-                k.span(),
-                format!(
-                    "'{}' is a setting of [rules] or a class; {what} table sets rule levels only",
-                    k.get_ref()
-                ),
-            ));
-        }
-        match k.get_ref().as_str() {
-            "required_stages" => {
-                let arr = v
-                    .as_array()
-                    .ok_or_else(|| want("an array of stage names"))?;
-                let mut stages = Vec::new();
-                for s in arr {
-                    let st = s.as_str().and_then(Stage::parse).ok_or_else(|| {
-                        want("an array of stage names (design, fab, atp, integration, build)")
-                    })?;
-                    if !stages.contains(&st) {
-                        stages.push(st);
-                    }
-                }
-                t.required_stages = Some(stages);
-            }
-            "firmware_min_signers" => {
-                let n = v
-                    .as_integer()
-                    .filter(|n| *n >= 1)
-                    .ok_or_else(|| want("an integer of at least 1"))?;
-                t.firmware_min_signers = Some(n as u64);
-            }
-            "firmware_evaluations" => {
-                let arr = v
-                    .as_array()
-                    .ok_or_else(|| want("an array of scheme names"))?;
-                let schemes = arr
-                    .iter()
-                    .map(|s| s.as_str().filter(|s| !s.is_empty()).map(str::to_owned))
-                    .collect::<Option<Vec<_>>>()
-                    .ok_or_else(|| want("an array of non-empty scheme names"))?;
-                t.firmware_evaluations = Some(schemes);
-            }
-            "revocation" if in_class => {
-                return Err(cx.err(
-                    k.span(),
-                    "revocation applies to every statement and can only be set in [rules]",
-                ));
-            }
-            "revocation" => {
-                t.revocation = Some(match v.as_str() {
-                    Some("all") => Revocation::All,
-                    Some("from-time") => Revocation::FromTime,
-                    _ => return Err(want("\"all\" or \"from-time\"")),
-                });
-            }
-            id => {
-                let rule = Rule::parse(id).ok_or_else(|| {
-                    cx.err(k.span(), format!("unknown rule id or setting '{id}'"))
-                })?;
-                if !rule.is_configurable() {
-                    return Err(cx.err(
-                        k.span(),
-                        format!("'{rule}' is always deny and cannot be configured"),
-                    ));
-                }
-                let level = v
-                    .as_str()
-                    .and_then(Level::parse)
-                    .ok_or_else(|| want("\"deny\", \"warn\" or \"off\""))?;
-                t.levels.insert(rule, level);
-            }
-        }
-    }
-    Ok(t)
 }
 
 #[cfg(test)]

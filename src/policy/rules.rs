@@ -75,6 +75,8 @@ rules! {
     JurisdictionControl = "jurisdiction.control", PolicyDeny;
     /// An issuer or its ancestor is designated.
     EntityDesignated = "entity.designated", PolicyDeny;
+    /// An allow list applies and the issuer holds no approval on it.
+    EntityUnapproved = "entity.unapproved", PolicyDeny;
     /// A required stage is missing from a component's provenance.
     ProvenanceIncomplete = "provenance.incomplete", PolicyDeny;
     /// A provenance statement names another part or lot.
@@ -225,6 +227,9 @@ impl Rule {
             Rule::EntityDesignated => {
                 "An issuer, or an owner along its parent chain, is on a designation list in force at the evaluation time."
             }
+            Rule::EntityUnapproved => {
+                "An allow list ([[lists]] kind = \"allow\") applies to the statement's role and the unit's class, and the issuer itself holds no approval on it in force at the evaluation time."
+            }
             Rule::ProvenanceIncomplete => {
                 "A component's provenance does not reach a verified statement of every required stage."
             }
@@ -304,6 +309,9 @@ impl Rule {
             }
             Rule::EntityDesignated => {
                 "Do not accept equipment from designated entities; a waiver needs an expiry and a documented legal basis."
+            }
+            Rule::EntityUnapproved => {
+                "Source from an approved supplier, or record the supplier's approval (approvals = [ { list = ..., since = ... } ] on its entity) once the scheme grants it."
             }
             Rule::ProvenanceIncomplete => {
                 "Obtain the missing stage statements from the supplier and add them to the bundle, or change required_stages."

@@ -42,12 +42,31 @@ impl Policy {
                 .filter_map(|id| self.entities.get(id))
                 .flat_map(|x| x.designations.iter().map(move |d| (x, d)))
                 .map(|(x, d)| {
-                    let state = if d.since <= at {
+                    let state = if d.live(at) {
+                        "in force"
+                    } else if d.since > at {
+                        "not yet in force"
+                    } else {
+                        "ended"
+                    };
+                    let until = d.until.map_or(String::new(), |u| format!(" until {u}"));
+                    format!(
+                        "{} on '{}' since {}{until} ({state})",
+                        x.id, d.list, d.since
+                    )
+                })
+                .collect();
+            let approved: Vec<String> = e
+                .approvals
+                .iter()
+                .map(|a| {
+                    let until = a.until.map_or(String::new(), |u| format!(" until {u}"));
+                    let state = if a.live(at) {
                         "in force"
                     } else {
-                        "not yet in force"
+                        "not in force"
                     };
-                    format!("{} on '{}' since {} ({state})", x.id, d.list, d.since)
+                    format!("'{}' since {}{until} ({state})", a.list, a.since)
                 })
                 .collect();
             let mut notes = Vec::new();
@@ -56,6 +75,9 @@ impl Policy {
             }
             if !designated.is_empty() {
                 notes.push(format!("designated: {}", designated.join("; ")));
+            }
+            if !approved.is_empty() {
+                notes.push(format!("approved on {}", approved.join("; ")));
             }
             let chain = if e.chain.len() > 1 {
                 format!(" owned via {}", e.chain[1..].join(" -> "))
@@ -96,6 +118,28 @@ impl Policy {
             .count();
         if revoked + ended > 0 {
             let _ = writeln!(o, "  ({revoked} revoked, {ended} past not_after at {at})");
+        }
+        if !self.lists.is_empty() {
+            let _ = writeln!(o, "lists: {}", self.lists.len());
+            for l in self.lists.values() {
+                let set = |s: &Option<BTreeSet<String>>, every: &str| {
+                    s.as_ref().map_or(every.to_owned(), |s| {
+                        s.iter().cloned().collect::<Vec<_>>().join(", ")
+                    })
+                };
+                let _ = writeln!(
+                    o,
+                    "  {:<24} {}, classes: {}; roles: {}; source: {}",
+                    l.id,
+                    match l.kind {
+                        ListKind::Deny => "deny",
+                        ListKind::Allow => "allow",
+                    },
+                    set(&l.classes, "every class"),
+                    set(&l.roles, "every role"),
+                    l.source.map_or("not given".to_owned(), |d| d.to_string())
+                );
+            }
         }
         let _ = writeln!(o, "waivers: {}", self.waivers.len());
         for w in &self.waivers {
