@@ -39,6 +39,7 @@ waive = {
  "firmware.image": 'vendor = "aurora-networks"\nserial = "AX5-000123"',
  "fleet.concentration": 'entity = "aurora-networks"',
  "fleet.duplicate-serial": 'vendor = "aurora-networks"\nserial = "AX5-000123"',
+ "entity.opaque": 'entity = "penang-osat"               # the issuer whose ownership is undisclosed',
  "entity.unapproved": 'entity = "aurora-networks"          # the issuer without the approval',
  "class.mismatch": 'vendor = "aurora-networks"\nserial = "AX5-000401"               # the unit whose vendor suggests another class',
 }

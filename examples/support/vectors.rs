@@ -988,7 +988,83 @@ pub(crate) fn cases() -> Vec<Case> {
     policy_cases(&mut v);
     scope_cases(&mut v);
     list_cases(&mut v);
+    ownership_cases(&mut v);
     v
+}
+
+/// Ownership over time and undisclosed ownership (SPEC 6.7).
+fn ownership_cases(v: &mut Vec<Case>) {
+    let penang = |extra: &str, rules: &str| {
+        with_rules(rules, "").replacen(
+            "name = \"Penang Assembly Sdn Bhd\"\n",
+            &format!("name = \"Penang Assembly Sdn Bhd\"\n{extra}"),
+            1,
+        )
+    };
+    // Statements are issued 2026-03-01; the evaluation is 2026-11-21.
+    let acquired = "parents = [ { entity = \"dragon-holdings\", since = 2026-06-01T00:00:00Z } ]\n";
+    v.push(fail(
+        "ownership-acquired-after-issue",
+        "The packaging site was acquired by a high-risk holding after it signed: with control_at = both (the default) the owners at the evaluation time count, and the finding shows both chains.",
+        penang(acquired, ""),
+        Unit::new("AX5-000600").bundle(),
+        vec![("jurisdiction.control", D)],
+    ));
+    v.push(pass(
+        "ownership-acquired-after-issue-control-at-issued",
+        "With control_at = \"issued\", only the owners when the statement was signed count.",
+        penang(acquired, "control_at = \"issued\"\n"),
+        Unit::new("AX5-000601").bundle(),
+    ));
+    let divested = "parents = [ { entity = \"dragon-holdings\", until = 2026-06-01T00:00:00Z }, { entity = \"nordic-asic\", since = 2026-06-01T00:00:00Z } ]\n";
+    v.push(fail(
+        "ownership-divested-after-issue",
+        "The site was owned from a high-risk country when it signed and sold since: with both, the issue-time owner still counts.",
+        penang(divested, ""),
+        Unit::new("AX5-000602").bundle(),
+        vec![("jurisdiction.control", D)],
+    ));
+    v.push(pass(
+        "ownership-divested-control-at-evaluation",
+        "With control_at = \"evaluation\", only today's owners count: the divested site passes.",
+        penang(divested, "control_at = \"evaluation\"\n"),
+        Unit::new("AX5-000603").bundle(),
+    ));
+    v.push(Case {
+        exit: 0,
+        verdict: Some("warn"),
+        rules: vec![("entity.opaque", "warn")],
+        ..pass(
+            "entity-opaque",
+            "A packaging site that does not disclose its owners: entity.opaque warns by default.",
+            penang("ownership = \"undisclosed\"\n", ""),
+            Unit::new("AX5-000604").bundle(),
+        )
+    });
+    v.push(input_error(
+        "policy-ownership-overlap",
+        "Two owners whose periods overlap are an invalid policy.",
+        penang("parents = [ { entity = \"dragon-holdings\", until = 2026-07-01T00:00:00Z }, { entity = \"nordic-asic\", since = 2026-06-01T00:00:00Z } ]\n", ""),
+        Unit::new("AX5-000605").bundle(),
+        "ownership periods overlap",
+    ));
+    v.push(input_error(
+        "policy-parent-and-parents",
+        "parent and parents together are an invalid policy.",
+        penang(
+            "parent = \"dragon-holdings\"\nparents = [ { entity = \"nordic-asic\" } ]\n",
+            "",
+        ),
+        Unit::new("AX5-000606").bundle(),
+        "both parent and parents",
+    ));
+    v.push(input_error(
+        "policy-control-at-in-class",
+        "control_at applies to every statement: it is refused in a class.",
+        with_rules("", "[classes.core.rules]\ncontrol_at = \"issued\"\n"),
+        Unit::new("AX5-000607").bundle(),
+        "control_at applies to every statement",
+    ));
 }
 
 /// Declared deny and allow lists, their scope, and dated entries (SPEC 6.6).

@@ -171,10 +171,25 @@ impl<'a> Rules<'a> {
             _ => None,
         };
         let role = v.statement.role();
+        // The owners that count (SPEC 6.7): at the evaluation time, at the
+        // statement's issue time, or both.
+        let chains = self
+            .policy
+            .control_chains(&entity.id, self.at, v.statement.issued);
+        let mut owners: Vec<&crate::policy::Entity> = Vec::new();
+        for e in chains.iter().flatten() {
+            if !owners.iter().any(|o| o.id == e.id) {
+                owners.push(e);
+            }
+        }
         let mut risky = Vec::new();
         let mut designated = Vec::new();
-        for id in &entity.chain {
-            if let Some(e) = self.policy.entities.get(id) {
+        let mut opaque = Vec::new();
+        for e in owners {
+            {
+                if e.opaque {
+                    opaque.push(e.id.clone());
+                }
                 if self.policy.high_risk.contains(&e.country) {
                     risky.push(format!("{} ({})", e.id, e.country));
                 }
@@ -195,12 +210,34 @@ impl<'a> Rules<'a> {
                 }
             }
         }
+        let names = |c: &Vec<&crate::policy::Entity>| {
+            c.iter()
+                .map(|e| e.id.as_str())
+                .collect::<Vec<_>>()
+                .join(" -> ")
+        };
+        let via = match chains.as_slice() {
+            [one] if one.len() > 1 => format!(" (ownership chain {})", names(one)),
+            [now, then] => format!(
+                " (ownership chain at the evaluation time {}; when the statement was issued {})",
+                names(now),
+                names(then)
+            ),
+            _ => String::new(),
+        };
+        if !opaque.is_empty() {
+            self.add(
+                Rule::EntityOpaque,
+                Some(v),
+                part.as_deref(),
+                format!("issuer '{}'", entity.id),
+                format!(
+                    "who controls the issuer is not known: the ownership of {} is undisclosed{via}",
+                    opaque.join(", ")
+                ),
+            );
+        }
         if !risky.is_empty() {
-            let via = if entity.chain.len() > 1 {
-                format!(" (ownership chain {})", entity.chain.join(" -> "))
-            } else {
-                String::new()
-            };
             self.add(
                 Rule::JurisdictionControl,
                 Some(v),

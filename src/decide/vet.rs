@@ -575,7 +575,7 @@ fn summarise(policy: &Policy, acc: Acc, at: Timestamp) -> Summary {
                 files.join(", ")
             ),
             About {
-                group: Some(policy.group_of(vendor).to_owned()),
+                group: Some(policy.group_of(vendor, at).to_owned()),
                 vendor: Some(vendor.clone()),
                 serial: Some(serial.clone()),
             },
@@ -595,7 +595,9 @@ fn summarise(policy: &Policy, acc: Acc, at: Timestamp) -> Summary {
         };
         let into = grouped.entry(class).or_default();
         for (vendor, n) in vendors {
-            *into.entry(policy.group_of(vendor).to_owned()).or_insert(0) += n;
+            *into
+                .entry(policy.group_of(vendor, at).to_owned())
+                .or_insert(0) += n;
         }
     }
     let mut classes = BTreeMap::new();

@@ -148,8 +148,12 @@ pub struct Entity {
     pub name: String,
     /// Jurisdiction of incorporation.
     pub country: Country,
-    /// Owner.
-    pub parent: Option<String>,
+    /// Owners over time (`parent`, or dated `parents`; periods never
+    /// overlap, so at most one is in force at a time).
+    pub parents: Vec<Owner>,
+    /// `ownership = "undisclosed"`: the real owners are not known
+    /// (`entity.opaque`).
+    pub opaque: bool,
     /// Designations (entries on deny lists).
     pub designations: Vec<Designation>,
     /// Approvals (entries on declared allow lists).
@@ -158,8 +162,37 @@ pub struct Entity {
     /// (SPEC section 3, vendor binding): an OEM or a firmware publisher
     /// acting for them.
     pub signs_for: BTreeSet<String>,
-    /// This entity then each ancestor, nearest first (computed).
-    pub chain: Vec<String>,
+}
+
+/// One owner of an entity and when it owned it (SPEC 6.7).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Owner {
+    /// The owning entity.
+    pub entity: String,
+    /// Owner from (unbounded if `None`).
+    pub since: Option<Timestamp>,
+    /// Owner until, exclusive (unbounded if `None`).
+    pub until: Option<Timestamp>,
+}
+
+impl Owner {
+    /// Whether this ownership is in force at `t`.
+    pub fn live(&self, t: Timestamp) -> bool {
+        self.since.is_none_or(|s| s <= t) && self.until.is_none_or(|u| t < u)
+    }
+}
+
+/// Which time's ownership counts for control and designations (`[rules]
+/// control_at`, SPEC 6.7).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ControlAt {
+    /// The owners at the evaluation time.
+    Evaluation,
+    /// The owners when the statement was issued.
+    Issued,
+    /// Both (the union): the default.
+    #[default]
+    Both,
 }
 
 /// A key the policy trusts.
@@ -193,6 +226,8 @@ pub struct RuleTable {
     pub firmware_evaluations: Option<Vec<String>>,
     /// Revocation mode.
     pub revocation: Option<Revocation>,
+    /// Which time's ownership counts (`[rules]` only).
+    pub control_at: Option<ControlAt>,
 }
 
 /// A declared class (SPEC 6.2): its rule table and its per-role tables.
@@ -365,13 +400,49 @@ impl Policy {
                     .is_some_and(|e| e.signs_for.contains(vendor)))
     }
 
-    /// A vendor's group: the last entity of its ownership chain (SPEC 3;
-    /// fleet checks count units under it). Unknown ids are their own group.
-    pub fn group_of<'a>(&'a self, vendor: &'a str) -> &'a str {
-        self.entities
-            .get(vendor)
-            .and_then(|e| e.chain.last())
-            .map_or(vendor, String::as_str)
+    /// A vendor's group: the last entity of its ownership chain in force at
+    /// `at` (SPEC 3; fleet checks count units under it). Unknown ids are
+    /// their own group.
+    pub fn group_of<'a>(&'a self, vendor: &'a str, at: Timestamp) -> &'a str {
+        self.chain_at(vendor, at)
+            .last()
+            .map_or(vendor, |e| e.id.as_str())
+    }
+
+    /// An entity, then each owner in force at `t`, nearest first (at most
+    /// 33 entities: the policy refuses deeper chains and cycles).
+    pub fn chain_at(&self, id: &str, t: Timestamp) -> Vec<&Entity> {
+        let mut chain: Vec<&Entity> = Vec::new();
+        let mut cur = self.entities.get(id);
+        while let Some(e) = cur {
+            if chain.len() > MAX_OWNERSHIP_DEPTH || chain.iter().any(|c| c.id == e.id) {
+                break; // cannot happen in a parsed policy; a bound all the same
+            }
+            chain.push(e);
+            cur = e
+                .parents
+                .iter()
+                .find(|p| p.live(t))
+                .and_then(|p| self.entities.get(&p.entity));
+        }
+        chain
+    }
+
+    /// The ownership chains of an issuer that count for a statement issued
+    /// at `issued` and judged at `at` (`[rules] control_at`): one chain, or
+    /// two when `both` and the owners differ between the two times.
+    pub fn control_chains(&self, id: &str, at: Timestamp, issued: Timestamp) -> Vec<Vec<&Entity>> {
+        match self.rules.control_at.unwrap_or_default() {
+            ControlAt::Evaluation => vec![self.chain_at(id, at)],
+            ControlAt::Issued => vec![self.chain_at(id, issued)],
+            ControlAt::Both => {
+                let now = self.chain_at(id, at);
+                let then = self.chain_at(id, issued);
+                let same =
+                    now.len() == then.len() && now.iter().zip(&then).all(|(a, b)| a.id == b.id);
+                if same { vec![now] } else { vec![now, then] }
+            }
+        }
     }
 
     /// The level of a rule in a scope (SPEC 6.2): from the most specific

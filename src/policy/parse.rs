@@ -66,11 +66,25 @@ struct RawEntity {
     #[serde(default)]
     parent: Option<Spanned<String>>,
     #[serde(default)]
+    parents: Option<Vec<Spanned<RawOwner>>>,
+    #[serde(default)]
+    ownership: Option<Spanned<String>>,
+    #[serde(default)]
     designations: Vec<RawDesignation>,
     #[serde(default)]
     approvals: Vec<RawDesignation>,
     #[serde(default)]
     signs_for: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOwner {
+    entity: Spanned<String>,
+    #[serde(default)]
+    since: Option<Spanned<Datetime>>,
+    #[serde(default)]
+    until: Option<Spanned<Datetime>>,
 }
 
 #[derive(Deserialize)]
@@ -192,9 +206,79 @@ pub(super) fn parse_with(
         };
         let designations = dated(&e.designations, "designation")?;
         let approvals = dated(&e.approvals, "approval")?;
-        if let Some(p) = &e.parent {
-            parent_spans.push((id.clone(), p.clone()));
+        let mut parents = Vec::new();
+        match (&e.parent, &e.parents) {
+            (Some(p), Some(_)) => {
+                return Err(cx.err(
+                    p.span(),
+                    format!("entity '{id}' has both parent and parents; use parents for ownership that changed"),
+                ));
+            }
+            (Some(p), None) => {
+                parent_spans.push((id.clone(), p.clone()));
+                parents.push(Owner {
+                    entity: p.get_ref().clone(),
+                    since: None,
+                    until: None,
+                });
+            }
+            (None, Some(list)) => {
+                for o in list {
+                    let span = o.span();
+                    let o = o.get_ref();
+                    let since = o.since.as_ref().map(|t| cx.time(t)).transpose()?;
+                    let until = o.until.as_ref().map(|t| cx.time(t)).transpose()?;
+                    if let (Some(s), Some(u)) = (since, until)
+                        && u <= s
+                    {
+                        return Err(cx.err(
+                            span,
+                            format!("entity '{id}': an owner's until must be later than its since"),
+                        ));
+                    }
+                    parent_spans.push((id.clone(), o.entity.clone()));
+                    parents.push(Owner {
+                        entity: o.entity.get_ref().clone(),
+                        since,
+                        until,
+                    });
+                }
+                // Periods must not overlap: sorted by start, each ends by
+                // the next one's start.
+                let mut sorted: Vec<&Owner> = parents.iter().collect();
+                sorted.sort_by_key(|o| o.since.map_or(0, |s| s.0.saturating_add(1)));
+                for w in sorted.windows(2) {
+                    let ends = w[0].until.map_or(u64::MAX, |u| u.0);
+                    let next = w[1].since.map_or(0, |s| s.0);
+                    if ends > next {
+                        let span = list.first().map_or(0..0, |o| o.span());
+                        return Err(cx.err(
+                            span,
+                            format!(
+                                "entity '{id}': ownership periods overlap ('{}' and '{}'); each owner's since must be at or after the previous owner's until",
+                                w[0].entity, w[1].entity
+                            ),
+                        ));
+                    }
+                }
+            }
+            (None, None) => {}
         }
+        let opaque = match &e.ownership {
+            None => false,
+            Some(o) => match o.get_ref().as_str() {
+                "disclosed" => false,
+                "undisclosed" => true,
+                other => {
+                    return Err(cx.err(
+                        o.span(),
+                        format!(
+                            "ownership must be \"disclosed\" or \"undisclosed\", not '{other}'"
+                        ),
+                    ));
+                }
+            },
+        };
         for v in &e.signs_for {
             signs_for_spans.push((id.clone(), v.clone()));
         }
@@ -204,11 +288,11 @@ pub(super) fn parse_with(
                 name: e.name.unwrap_or_else(|| id.clone()),
                 id,
                 country,
-                parent: e.parent.map(Spanned::into_inner),
+                parents,
+                opaque,
                 designations,
                 approvals,
                 signs_for: e.signs_for.into_iter().map(Spanned::into_inner).collect(),
-                chain: Vec::new(),
             },
         );
     }
@@ -235,44 +319,7 @@ pub(super) fn parse_with(
             ));
         }
     }
-    let ids: Vec<String> = entities.keys().cloned().collect();
-    for id in ids {
-        let mut chain = vec![id.clone()];
-        let mut cur = entities.get(&id).and_then(|e| e.parent.clone());
-        while let Some(p) = cur {
-            let span = || {
-                parent_spans
-                    .iter()
-                    .find(|(c, _)| *c == id)
-                    .map_or(0..0, |(_, s)| s.span())
-            };
-            if chain.contains(&p) {
-                return Err(cx.err(
-                    span(),
-                    format!("ownership cycle: {} -> {p}", chain.join(" -> ")),
-                ));
-            }
-            // Bounds the walk (and each entity's stored chain): a hostile
-            // policy of thousands of chained entities would otherwise
-            // cost quadratic time and memory.
-            if chain.len() > MAX_OWNERSHIP_DEPTH {
-                return Err(cx.err(
-                    span(),
-                    format!(
-                        "the ownership chain of '{id}' is more than {MAX_OWNERSHIP_DEPTH} \
-                         parents long ({} -> {} -> ... -> {p}); no real ownership \
-                         structure is this deep",
-                        chain[0], chain[1]
-                    ),
-                ));
-            }
-            chain.push(p.clone());
-            cur = entities.get(&p).and_then(|e| e.parent.clone());
-        }
-        if let Some(e) = entities.get_mut(&id) {
-            e.chain = chain;
-        }
-    }
+    check_ownership_graph(&cx, &entities, &parent_spans)?;
 
     let mut keys: HashMap<KeyId, KeyEntry> = HashMap::new();
     for k in raw.keys {
@@ -523,6 +570,79 @@ pub(super) fn parse_with(
     })
 }
 
+/// The ownership graph over every period (SPEC 6.7, 6.11): no cycle, and no
+/// chain longer than `MAX_OWNERSHIP_DEPTH` parents, whatever the dates.
+/// Depth-first from each entity in id order, remembering the longest chain
+/// above each finished entity, so the work is linear in the entities and
+/// owner links (a 4 MiB policy of chained entities cannot cost quadratic
+/// time).
+fn check_ownership_graph(
+    cx: &Ctx<'_>,
+    entities: &BTreeMap<String, Entity>,
+    parent_spans: &[(String, Spanned<String>)],
+) -> Result<(), PolicyError> {
+    // Longest chain (in entities) from each finished entity upwards.
+    let mut height: HashMap<&str, usize> = HashMap::new();
+    for root in entities.keys() {
+        if height.contains_key(root.as_str()) {
+            continue;
+        }
+        let span = || {
+            parent_spans
+                .iter()
+                .find(|(c, _)| c == root)
+                .map_or(0..0, |(_, s)| s.span())
+        };
+        // The current path and, for each entity on it, the next owner to visit.
+        let mut path: Vec<(&str, usize)> = vec![(root.as_str(), 0)];
+        while let Some(&(id, next)) = path.last() {
+            let owners = entities.get(id).map_or(&[][..], |e| e.parents.as_slice());
+            let Some(owner) = owners.get(next) else {
+                let h = 1 + owners
+                    .iter()
+                    .filter_map(|o| height.get(o.entity.as_str()))
+                    .max()
+                    .copied()
+                    .unwrap_or(0);
+                height.insert(id, h);
+                path.pop();
+                continue;
+            };
+            if let Some(top) = path.last_mut() {
+                top.1 += 1;
+            }
+            let p = owner.entity.as_str();
+            if path.iter().any(|(q, _)| *q == p) {
+                let names: Vec<&str> = path.iter().map(|(q, _)| *q).collect();
+                return Err(cx.err(
+                    span(),
+                    format!("ownership cycle: {} -> {p}", names.join(" -> ")),
+                ));
+            }
+            let above = height.get(p).copied().unwrap_or(1);
+            if path.len() + above > MAX_OWNERSHIP_DEPTH + 1 {
+                return Err(cx.err(
+                    span(),
+                    format!(
+                        "the ownership chain of '{root}' is more than {MAX_OWNERSHIP_DEPTH} \
+                         parents long ({} -> {} -> ... -> {p}); no real ownership \
+                         structure is this deep",
+                        path[0].0,
+                        path.get(1).map_or(p, |x| x.0)
+                    ),
+                ));
+            }
+            if !entities.contains_key(p) {
+                continue; // reported by the parent check before this
+            }
+            if !height.contains_key(p) {
+                path.push((p, 0));
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -561,7 +681,7 @@ mod tests {
         let parse = |src: &str| Policy::parse(src, Path::new("p.toml"), Path::new("."));
         // 32 parents above e0 is the most allowed.
         let ok = parse(&entities(33, |i| (i < 32).then_some(i + 1))).expect("32 parents");
-        assert_eq!(ok.entities["e0"].chain.len(), 33);
+        assert_eq!(ok.chain_at("e0", Timestamp(0)).len(), 33);
         let err = parse(&entities(34, |i| (i < 33).then_some(i + 1)))
             .map(|_| ())
             .expect_err("33 parents is too deep")

@@ -77,6 +77,8 @@ rules! {
     EntityDesignated = "entity.designated", PolicyDeny;
     /// An allow list applies and the issuer holds no approval on it.
     EntityUnapproved = "entity.unapproved", PolicyDeny;
+    /// An issuer or its owner does not disclose its ownership.
+    EntityOpaque = "entity.opaque", PolicyWarn;
     /// A required stage is missing from a component's provenance.
     ProvenanceIncomplete = "provenance.incomplete", PolicyDeny;
     /// A provenance statement names another part or lot.
@@ -227,6 +229,9 @@ impl Rule {
             Rule::EntityDesignated => {
                 "An issuer, or an owner along its parent chain, is on a designation list in force at the evaluation time."
             }
+            Rule::EntityOpaque => {
+                "An issuer, or an owner along its chain, has ownership = \"undisclosed\": who controls it is not known."
+            }
             Rule::EntityUnapproved => {
                 "An allow list ([[lists]] kind = \"allow\") applies to the statement's role and the unit's class, and the issuer itself holds no approval on it in force at the evaluation time."
             }
@@ -309,6 +314,9 @@ impl Rule {
             }
             Rule::EntityDesignated => {
                 "Do not accept equipment from designated entities; a waiver needs an expiry and a documented legal basis."
+            }
+            Rule::EntityOpaque => {
+                "Ask the supplier to disclose its ultimate owners and record them (parent or parents); until then treat it as a supplier of unknown control."
             }
             Rule::EntityUnapproved => {
                 "Source from an approved supplier, or record the supplier's approval (approvals = [ { list = ..., since = ... } ] on its entity) once the scheme grants it."

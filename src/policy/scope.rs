@@ -203,7 +203,11 @@ pub(super) fn rule_table(
         if let Table::LevelsOnly(what) = table
             && matches!(
                 k.get_ref().as_str(),
-                "required_stages" | "firmware_min_signers" | "firmware_evaluations" | "revocation"
+                "required_stages"
+                    | "firmware_min_signers"
+                    | "firmware_evaluations"
+                    | "revocation"
+                    | "control_at"
             )
         {
             return Err(cx.err(
@@ -253,6 +257,20 @@ pub(super) fn rule_table(
                     k.span(),
                     "revocation applies to every statement and can only be set in [rules]",
                 ));
+            }
+            "control_at" if in_class => {
+                return Err(cx.err(
+                    k.span(),
+                    "control_at applies to every statement and can only be set in [rules]",
+                ));
+            }
+            "control_at" => {
+                t.control_at = Some(match v.as_str() {
+                    Some("evaluation") => ControlAt::Evaluation,
+                    Some("issued") => ControlAt::Issued,
+                    Some("both") => ControlAt::Both,
+                    _ => return Err(want("\"evaluation\", \"issued\" or \"both\"")),
+                });
             }
             "revocation" => {
                 t.revocation = Some(match v.as_str() {

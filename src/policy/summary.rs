@@ -29,17 +29,14 @@ impl Policy {
         );
         let _ = writeln!(o, "entities: {}", self.entities.len());
         for e in self.entities.values() {
-            let controlled: Vec<String> = e
-                .chain
+            let chain = self.chain_at(&e.id, at);
+            let controlled: Vec<String> = chain
                 .iter()
-                .filter_map(|id| self.entities.get(id))
                 .filter(|x| self.high_risk.contains(&x.country))
                 .map(|x| format!("{} ({})", x.id, x.country))
                 .collect();
-            let designated: Vec<String> = e
-                .chain
+            let designated: Vec<String> = chain
                 .iter()
-                .filter_map(|id| self.entities.get(id))
                 .flat_map(|x| x.designations.iter().map(move |d| (x, d)))
                 .map(|(x, d)| {
                     let state = if d.live(at) {
@@ -79,8 +76,25 @@ impl Policy {
             if !approved.is_empty() {
                 notes.push(format!("approved on {}", approved.join("; ")));
             }
-            let chain = if e.chain.len() > 1 {
-                format!(" owned via {}", e.chain[1..].join(" -> "))
+            if e.opaque {
+                notes.push("ownership undisclosed".to_owned());
+            }
+            let dated: Vec<String> = e
+                .parents
+                .iter()
+                .filter(|p| p.since.is_some() || p.until.is_some())
+                .map(|p| {
+                    let since = p.since.map_or("ever".to_owned(), |t| t.to_string());
+                    let until = p.until.map_or("now".to_owned(), |t| t.to_string());
+                    format!("{} from {since} to {until}", p.entity)
+                })
+                .collect();
+            if !dated.is_empty() {
+                notes.push(format!("owners {}", dated.join(", ")));
+            }
+            let chain = if chain.len() > 1 {
+                let ids: Vec<&str> = chain[1..].iter().map(|x| x.id.as_str()).collect();
+                format!(" owned via {}", ids.join(" -> "))
             } else {
                 String::new()
             };
