@@ -989,7 +989,55 @@ pub(crate) fn cases() -> Vec<Case> {
     scope_cases(&mut v);
     list_cases(&mut v);
     ownership_cases(&mut v);
+    evaluation_cases(&mut v);
     v
+}
+
+/// Which evaluations count: accepted labs and maximum age (SPEC 6.8).
+fn evaluation_cases(v: &mut Vec<Case>) {
+    let img = image("bmc", "2.4.1", 64 * 1024);
+    let evaluated = |serial: &'static str| {
+        let mut parts = split(&Unit::new(serial).bundle());
+        parts.push(sign_by(&evaluation(
+            Sha256::of(&img),
+            "binary-equivalence",
+            true,
+        )));
+        hwprov::wire::bundle::encode(&parts)
+    };
+    let scheme = |settings: &str| {
+        with_rules(
+            "firmware_evaluations = [\"binary-equivalence\"]\n",
+            &format!("[evaluations.binary-equivalence]\n{settings}"),
+        )
+    };
+    v.push(fail(
+        "evaluation-lab-not-accepted",
+        "The policy accepts binary-equivalence evaluations from another lab only: rhine-lab's passing evaluation does not count, and the finding says why.",
+        scheme("labs = [\"nordic-asic\"]\n"),
+        evaluated("AX5-000700"),
+        vec![("firmware.unevaluated", D)],
+    ));
+    v.push(pass(
+        "evaluation-lab-accepted",
+        "rhine-lab is an accepted lab for the scheme.",
+        scheme("labs = [\"rhine-lab\"]\nmax_age_days = 365\n"),
+        evaluated("AX5-000701"),
+    ));
+    v.push(fail(
+        "evaluation-too-old",
+        "The evaluation was issued 265 days before the evaluation time; the policy accepts 30 days at most.",
+        scheme("max_age_days = 30\n"),
+        evaluated("AX5-000702"),
+        vec![("firmware.unevaluated", D)],
+    ));
+    v.push(input_error(
+        "policy-evaluation-unknown-lab",
+        "A lab that is not a declared entity is an invalid policy.",
+        scheme("labs = [\"nowhere-lab\"]\n"),
+        evaluated("AX5-000703"),
+        "lab 'nowhere-lab' of [evaluations.binary-equivalence] is not a declared entity",
+    ));
 }
 
 /// Ownership over time and undisclosed ownership (SPEC 6.7).

@@ -87,7 +87,7 @@ impl Evidence {
 /// Collects policy-rule findings before levels and waivers are applied.
 pub(crate) struct Rules<'a> {
     pub(crate) policy: &'a Policy,
-    at: Timestamp,
+    pub(crate) at: Timestamp,
     unit: Option<Unit>,
     /// The unit's class, for the scope of lists (SPEC 6.6).
     class: Option<String>,

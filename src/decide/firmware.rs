@@ -55,7 +55,36 @@ pub(crate) fn firmware_common<'a>(
     }
     let mut used = Vec::new();
     for scheme in &params.firmware_evaluations {
-        let evals = ev.evaluations_of(image, scheme);
+        // Only evaluations by an accepted lab, recent enough, count (SPEC
+        // 6.8); the others are named in the finding with the reason.
+        let accept = r.policy.evaluations.get(scheme);
+        let mut passed_over = Vec::new();
+        let evals: Vec<(&Verified, EvalResult)> = ev
+            .evaluations_of(image, scheme)
+            .into_iter()
+            .filter(|(v, _)| {
+                let issuer = &v.statement.issuer;
+                if let Some(labs) = accept.and_then(|a| a.labs.as_ref())
+                    && !labs.contains(issuer)
+                {
+                    passed_over.push(format!(
+                        "the evaluation by '{issuer}' does not count: not a lab the policy accepts for '{scheme}' ({})",
+                        labs.iter().cloned().collect::<Vec<_>>().join(", ")
+                    ));
+                    return false;
+                }
+                if let Some(days) = accept.and_then(|a| a.max_age_days)
+                    && r.at.0.saturating_sub(v.statement.issued.0) > days.saturating_mul(86_400)
+                {
+                    passed_over.push(format!(
+                        "the evaluation by '{issuer}' issued {} does not count: older than max_age_days {days}",
+                        v.statement.issued
+                    ));
+                    return false;
+                }
+                true
+            })
+            .collect();
         used.extend(evals.iter().map(|(v, _)| *v));
         let failed: Vec<&Verified> = evals
             .iter()
@@ -79,7 +108,14 @@ pub(crate) fn firmware_common<'a>(
                 Some(release),
                 part,
                 subject.to_owned(),
-                format!("no verified passing '{scheme}' evaluation of image {image}; the policy requires one"),
+                if passed_over.is_empty() {
+                    format!("no verified passing '{scheme}' evaluation of image {image}; the policy requires one")
+                } else {
+                    format!(
+                        "no verified passing '{scheme}' evaluation of image {image} that counts; the policy requires one ({})",
+                        passed_over.join("; ")
+                    )
+                },
             );
         }
     }

@@ -164,6 +164,17 @@ pub struct Entity {
     pub signs_for: BTreeSet<String>,
 }
 
+/// What evaluations of one scheme count (`[evaluations.SCHEME]`, SPEC 6.8).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EvaluationScheme {
+    /// Entities whose evaluations count (`None`: any entity with an
+    /// evaluation key).
+    pub labs: Option<BTreeSet<String>>,
+    /// An evaluation issued longer than this before the evaluation time
+    /// does not count.
+    pub max_age_days: Option<u64>,
+}
+
 /// One owner of an entity and when it owned it (SPEC 6.7).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Owner {
@@ -338,6 +349,8 @@ pub struct Policy {
     pub waivers: Vec<Waiver>,
     /// `[[lists]]` by id.
     pub lists: BTreeMap<String, List>,
+    /// `[evaluations.SCHEME]`: which evaluations count (SPEC 6.8).
+    pub evaluations: BTreeMap<String, EvaluationScheme>,
     /// Each `public_key_file` as written, with the file's exact bytes (the
     /// log records them so a decision can be replayed from the record).
     pub key_files: Vec<(String, Vec<u8>)>,

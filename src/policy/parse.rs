@@ -38,6 +38,17 @@ struct RawPolicy {
     waivers: Vec<Spanned<RawWaiver>>,
     #[serde(default)]
     lists: Vec<RawList>,
+    #[serde(default)]
+    evaluations: BTreeMap<Spanned<String>, RawEvaluation>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEvaluation {
+    #[serde(default)]
+    labs: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    max_age_days: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -445,6 +456,40 @@ pub(super) fn parse_with(
         );
     }
     let lists = scope::parse_lists(&cx, raw.lists, &classes)?;
+    let mut evaluations = BTreeMap::new();
+    for (scheme, e) in raw.evaluations {
+        if scheme.get_ref().is_empty() {
+            return Err(cx.err(scheme.span(), "an evaluation scheme name must not be empty"));
+        }
+        let labs = match e.labs {
+            None => None,
+            Some(labs) => {
+                let mut set = BTreeSet::new();
+                for l in labs {
+                    if !entities.contains_key(l.get_ref()) {
+                        return Err(cx.err(
+                            l.span(),
+                            format!(
+                                "lab '{}' of [evaluations.{}] is not a declared entity",
+                                l.get_ref(),
+                                scheme.get_ref()
+                            ),
+                        ));
+                    }
+                    set.insert(l.into_inner());
+                }
+                Some(set)
+            }
+        };
+        let max_age_days = match e.max_age_days {
+            None => None,
+            Some(d) if *d.get_ref() >= 1 => Some(*d.get_ref() as u64),
+            Some(d) => {
+                return Err(cx.err(d.span(), "max_age_days must be at least 1"));
+            }
+        };
+        evaluations.insert(scheme.into_inner(), EvaluationScheme { labs, max_age_days });
+    }
     scope::check_list_refs(&cx, &list_refs, &lists)?;
 
     let class_from = match &raw.policy.class_from {
@@ -563,6 +608,7 @@ pub(super) fn parse_with(
         zones,
         class_from,
         lists,
+        evaluations,
         fleet,
         waivers,
         key_files,
