@@ -98,11 +98,21 @@ pub(crate) fn large_policy(entities: usize, keys: usize, rules_off: bool) -> Str
             "[[entities]]\nid = \"gen-{i:03}\"\nname = \"Generated Supplier {i}\"\ncountry = \"{}\"\n",
             countries[i % countries.len()]
         );
-        if i % 5 == 4 {
+        if i % 10 == 4 {
             extra += &format!("parent = \"gen-{:03}\"\n", i - 1);
+        } else if i % 10 == 9 {
+            // Ownership that changed on a date (SPEC 6.7).
+            extra += &format!(
+                "parents = [ {{ entity = \"gen-{:03}\", until = 2025-01-01T00:00:00Z }}, {{ entity = \"gen-{:03}\", since = 2025-01-01T00:00:00Z }} ]\n",
+                i - 1,
+                i - 2
+            );
         }
         if i % 17 == 0 {
-            extra += "designations = [ { list = \"bench-list\", since = 2020-01-01T00:00:00Z } ]\n";
+            extra += &format!(
+                "designations = [ {{ list = \"bench-list\", since = 2020-01-01T00:00:00Z }}, {{ list = \"deny-{}\", since = 2021-01-01T00:00:00Z, until = 2030-01-01T00:00:00Z }} ]\n",
+                i % 10
+            );
         }
         extra += "\n";
     }
@@ -138,6 +148,55 @@ pub(crate) fn large_policy(entities: usize, keys: usize, rules_off: bool) -> Str
             rules += &format!("\"{r}\" = \"off\"\n");
         }
     }
-    rules += "\n[classes.periphery.rules]\n\"jurisdiction.site\" = \"warn\"\n\n";
-    policy("bench-large", &rules, &extra)
+    // 20 declared lists: 10 deny lists scoped by class, 10 allow lists
+    // every issuer of the bench bundle holds an approval on.
+    for i in 0..10 {
+        extra += &format!(
+            "[[lists]]\nid = \"deny-{i}\"\nkind = \"deny\"\nsource = \"sha256:{}\"\nclasses = [\"core\", \"ran\"]\n\n",
+            Sha256::of(format!("list {i}").as_bytes()).hex()
+        );
+        extra += &format!(
+            "[[lists]]\nid = \"allow-{i}\"\nkind = \"allow\"\nroles = [\"{}\"]\n\n",
+            ["design", "fab", "atp", "device", "firmware"][i % 5]
+        );
+    }
+    rules += "\n[classes.core]\n[classes.ran]\n[classes.periphery.rules]\n\"jurisdiction.site\" = \"warn\"\n\n";
+    if rules_off {
+        rules += "[zones.sensitive]\n[zones.coastal]\n";
+    } else {
+        rules += concat!(
+            "[roles.atp.rules]\n\"jurisdiction.site\" = \"warn\"\n\"jurisdiction.control\" = \"warn\"\n\n",
+            "[classes.core.rules]\nfirmware_min_signers = 1\n\"jurisdiction.site\" = \"deny\"\n\n",
+            "[classes.core.roles.device.rules]\n\"jurisdiction.control\" = \"deny\"\n\n",
+            "[zones.sensitive.rules]\n\"jurisdiction.control\" = \"deny\"\n\n",
+            "[zones.coastal.rules]\n\"entity.opaque\" = \"deny\"\n\n",
+        );
+    }
+    let approvals: String = (0..10)
+        .map(|i| format!("{{ list = \"allow-{i}\", since = 2024-01-01T00:00:00Z }}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut p = policy("bench-large", &rules, &extra);
+    for a in ACTORS {
+        p = p.replacen(
+            &format!("name = \"{}\"\n", a.name),
+            &format!("name = \"{}\"\napprovals = [ {approvals} ]\n", a.name),
+            1,
+        );
+    }
+    p
+}
+
+/// An operator's deployment file of `rows` units across the bench
+/// policy's classes and zones (SPEC 6.3).
+pub(crate) fn deployment_csv(rows: usize) -> String {
+    let mut csv = String::from("vendor,model,serial,class,zones,installed\n");
+    for i in 0..rows {
+        let class = ["core", "ran", "periphery"][i % 3];
+        let zones = ["", "sensitive", "sensitive;coastal"][i % 3];
+        csv.push_str(&format!(
+            "aurora-networks,AX-5000,AX5-{i:07},{class},{zones},2025-03-01T00:00:00Z\n"
+        ));
+    }
+    csv
 }
