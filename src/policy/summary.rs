@@ -191,40 +191,46 @@ impl Policy {
         classes.extend(self.classes.keys().map(|c| Some(c.as_str())));
         let _ = writeln!(
             o,
-            "rules in force: (per class; then each role whose levels differ; zones only tighten)"
+            "rules in force: the level of each rule per class; below, each role whose levels differ; zones only tighten"
         );
         let configurable: Vec<Rule> = Rule::ALL
             .iter()
             .copied()
             .filter(|r| r.is_configurable())
             .collect();
-        for class in classes {
-            let p = self.params(class);
+        let heads: Vec<String> = classes
+            .iter()
+            .map(|c| c.map_or("(no class)".to_owned(), str::to_owned))
+            .collect();
+        let width = heads.iter().map(String::len).max().unwrap_or(4).max(4) + 2;
+        let _ = writeln!(
+            o,
+            "  {:<24}{}",
+            "rule",
+            heads
+                .iter()
+                .map(|h| format!("{h:<width$}"))
+                .collect::<String>()
+                .trim_end()
+        );
+        for r in &configurable {
+            let cells: String = classes
+                .iter()
+                .map(|c| {
+                    let scope = Scope {
+                        class: *c,
+                        ..Scope::default()
+                    };
+                    format!("{:<width$}", self.level(*r, &scope).as_str())
+                })
+                .collect();
+            let _ = writeln!(o, "  {:<24}{}", r.as_str(), cells.trim_end());
+        }
+        for class in &classes {
             let base = Scope {
-                class,
+                class: *class,
                 ..Scope::default()
             };
-            let levels: Vec<String> = configurable
-                .iter()
-                .map(|r| format!("{r}={}", self.level(*r, &base).as_str()))
-                .collect();
-            let _ = writeln!(
-                o,
-                "  {}: required_stages [{}], firmware_min_signers {}, firmware_evaluations [{}], revocation {}",
-                class.map_or("no class".to_owned(), |c| format!("class {c}")),
-                p.required_stages
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                p.firmware_min_signers,
-                p.firmware_evaluations.join(", "),
-                match p.revocation {
-                    Revocation::All => "all",
-                    Revocation::FromTime => "from-time",
-                }
-            );
-            let _ = writeln!(o, "    {}", levels.join(" "));
             for role in ROLES {
                 let scope = Scope {
                     role: Some(role),
@@ -236,9 +242,38 @@ impl Policy {
                     .map(|r| format!("{r}={}", self.level(*r, &scope).as_str()))
                     .collect();
                 if !differ.is_empty() {
-                    let _ = writeln!(o, "    role {role}: {}", differ.join(" "));
+                    let _ = writeln!(
+                        o,
+                        "  {} role {role}: {}",
+                        class.map_or("(no class)".to_owned(), |c| format!("class {c}")),
+                        differ.join(" ")
+                    );
                 }
             }
+        }
+        for class in &classes {
+            let p = self.params(*class);
+            let _ = writeln!(
+                o,
+                "  {}: required_stages [{}], firmware_min_signers {}, firmware_evaluations [{}], revocation {}, control_at {}",
+                class.map_or("(no class)".to_owned(), |c| format!("class {c}")),
+                p.required_stages
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                p.firmware_min_signers,
+                p.firmware_evaluations.join(", "),
+                match p.revocation {
+                    Revocation::All => "all",
+                    Revocation::FromTime => "from-time",
+                },
+                match self.rules.control_at.unwrap_or_default() {
+                    ControlAt::Evaluation => "evaluation",
+                    ControlAt::Issued => "issued",
+                    ControlAt::Both => "both",
+                }
+            );
         }
         for (zone, t) in &self.zones {
             let set: Vec<String> = t
