@@ -73,14 +73,19 @@ fn policy_test_reports_a_wrong_expectation() {
     let tmp = tempfile::tempdir().unwrap();
     let src = root().join("policies/eu-5g-toolbox-core");
     std::fs::copy(src.join("policy.toml"), tmp.path().join("policy.toml")).unwrap();
-    for case in ["core-clean", "core-high-risk-packaging"] {
+    std::fs::copy(
+        src.join("deployment.csv"),
+        tmp.path().join("deployment.csv"),
+    )
+    .unwrap();
+    for case in ["core-clean", "core-high-risk-vendor"] {
         std::fs::create_dir(tmp.path().join(case)).unwrap();
         for f in ["bundle.cbor", "case.json"] {
             std::fs::copy(src.join(case).join(f), tmp.path().join(case).join(f)).unwrap();
         }
     }
     // Claim the high-risk unit passes.
-    let cj = tmp.path().join("core-high-risk-packaging/case.json");
+    let cj = tmp.path().join("core-high-risk-vendor/case.json");
     let text = std::fs::read_to_string(&cj)
         .unwrap()
         .replace("\"verdict\": \"fail\"", "\"verdict\": \"pass\"");
@@ -89,7 +94,7 @@ fn policy_test_reports_a_wrong_expectation() {
     assert_eq!(code(&o), 1);
     let out = stdout(&o);
     assert!(out.contains("ok    core-clean: pass"), "{out}");
-    assert!(out.contains("FAIL  core-high-risk-packaging"), "{out}");
+    assert!(out.contains("FAIL  core-high-risk-vendor"), "{out}");
     assert!(out.contains("verdict fail, expected pass"), "{out}");
     assert!(out.trim_end().ends_with("1 passed, 1 failed"), "{out}");
     // An empty directory is an input error.

@@ -15,25 +15,6 @@ pub(crate) struct ExamplePolicy {
     pub deployment: Option<String>,
 }
 
-/// The operator's deployment file for some cases: each device unit whose
-/// statement suggests a class the policy declares is deployed in that class
-/// (the cases model an operator who agrees with the vendor, except where a
-/// case says otherwise).
-pub(crate) fn deployment_of(policy: &str, cases: &[Case]) -> Option<String> {
-    let mut rows = Vec::new();
-    for c in cases {
-        if let Some((vendor, model, serial, class)) = device_class(&c.bundle)
-            && policy.contains(&format!("[classes.{class}"))
-        {
-            let row = format!("{vendor},{model},{serial},{class}\n");
-            if !rows.contains(&row) {
-                rows.push(row);
-            }
-        }
-    }
-    (!rows.is_empty()).then(|| format!("vendor,model,serial,class\n{}", rows.concat()))
-}
-
 /// Vendor, model, serial and suggested class of a bundle's device root.
 pub(crate) fn device_class(bundle: &[u8]) -> Option<(String, String, String, String)> {
     use hwprov::wire::envelope::Envelope as Env;
@@ -75,11 +56,6 @@ fn case(
     }
 }
 
-fn with_deployment(mut p: ExamplePolicy) -> ExamplePolicy {
-    p.deployment = deployment_of(&p.policy, &p.cases);
-    p
-}
-
 fn header(name: &str, comment: &str) -> String {
     format!(
         "{comment}\
@@ -102,125 +78,217 @@ fn header(name: &str, comment: &str) -> String {
 
 const AT: &str = super::AT;
 
+/// The operator's deployment file: one row per unit.
+fn rows(units: &[(&str, &str, &str, &str, &str)]) -> Option<String> {
+    let mut csv = String::from("vendor,model,serial,class,zones\n");
+    for (vendor, model, serial, class, zones) in units {
+        csv.push_str(&format!("{vendor},{model},{serial},{class},{zones}\n"));
+    }
+    Some(csv)
+}
+
+/// The entity list the designated vendor is on, declared with the digest
+/// of the published list it mirrors (illustrative).
+const ENTITY_LIST: &str = "[[lists]]\n\
+     # A designation list the operator mirrors; the digest names the exact\n\
+     # published version (illustrative here).\n\
+     id = \"example-entity-list\"\n\
+     kind = \"deny\"\n\
+     source = \"sha256:5d41402abc4b2a76b9719d911017c592ae1e6b3a1b2c3d4e5f60718293a4b5c6\"\n\n";
+
+/// The packaging site penang-osat is acquired by a high-risk holding on
+/// 2026-06-01 (a dated owner, SPEC 6.7).
+fn acquired(policy: String) -> String {
+    policy.replacen(
+        "name = \"Penang Assembly Sdn Bhd\"\n",
+        "name = \"Penang Assembly Sdn Bhd\"\n\
+         # Acquired by a high-risk holding on 2026-06-01: from then on its\n\
+         # statements are controlled from CN (control_at = both: a statement it\n\
+         # signed before counts the owner at the evaluation time too).\n\
+         parents = [ { entity = \"dragon-holdings\", since = 2026-06-01T00:00:00Z } ]\n",
+        1,
+    )
+}
+
 fn eu() -> ExamplePolicy {
     let policy = format!(
-        "{}{}{}",
+        "{}{ENTITY_LIST}{}{}",
         header(
             "eu-5g-toolbox-core",
             "# EU 5G Toolbox style policy for a mobile operator.\n\
              #\n\
              # Models the EU \"Cybersecurity of 5G networks - EU Toolbox of risk mitigating\n\
-             # measures\" (NIS Cooperation Group, January 2020): restrictions on high-risk\n\
-             # suppliers for critical and sensitive assets, the core first (SM03), and a\n\
-             # multi-vendor strategy against single-supplier dependency (SM05, SM06).\n\
-             # Belgium's implementation excluded high-risk suppliers from the core and\n\
-             # capped them at 35% of the non-core network: here they are denied in the\n\
-             # core, warned in the RAN and at the periphery, and capped by [fleet].\n",
+             # measures\" (NIS Cooperation Group, January 2020) as Belgium implemented it:\n\
+             # the measures target the equipment SUPPLIER per network segment.\n\
+             # - SM03 (restrictions for high-risk suppliers on critical assets) and\n\
+             #   Belgium's exclusion of high-risk suppliers from the core:\n\
+             #   [classes.core.roles.device.rules] denies jurisdiction.control for the\n\
+             #   vendor of a core unit.\n\
+             # - Outside the core, high-risk suppliers are allowed under a cap (Belgium:\n\
+             #   35% of the non-core network): the vendor's control warns in ran,\n\
+             #   transport and periphery, and [fleet] caps the high-risk share.\n\
+             # - Component sites are not suppliers: most chip packaging capacity is in a\n\
+             #   few countries, so a chip's design, fab and packaging sites and their\n\
+             #   owners warn in every class ([roles.*.rules]) rather than deny. This is\n\
+             #   the policy's reading of the Toolbox, which names no component rule.\n\
+             # - Sensitive sites (SM03's \"critical and sensitive assets\"): units\n\
+             #   deployed in zone critical-site deny any high-risk control, whatever\n\
+             #   their class (zones only tighten).\n\
+             # - Designations on the entity list deny everywhere (a legal bar, not a risk\n\
+             #   weighting).\n\
+             # Illustrative numbers: the 35% and 50% caps. The class of each unit comes\n\
+             # from the operator's deployment.csv, never from the vendor's statement.\n",
         ),
-        trust_toml(),
+        acquired(trust_toml()),
         "[rules]\n\
-         # Every chip must show where it was designed, fabricated and packaged:\n\
-         # packaging is where extra function is most easily added (DOMAIN.md).\n\
+         # Every chip must show where it was designed, fabricated and packaged.\n\
          required_stages = [\"design\", \"fab\", \"atp\"]\n\
          firmware_min_signers = 1\n\
          revocation = \"all\"\n\
+         control_at = \"both\"\n\
          \n\
-         # Non-core segments: high-risk jurisdictions are visible, not blocking.\n\
-         # Designations (entity lists) stay deny everywhere.\n\
+         # Component suppliers (sites and their owners) warn in every class.\n\
+         [roles.design.rules]\n\
+         \"jurisdiction.site\" = \"warn\"\n\
+         \"jurisdiction.control\" = \"warn\"\n\
+         [roles.fab.rules]\n\
+         \"jurisdiction.site\" = \"warn\"\n\
+         \"jurisdiction.control\" = \"warn\"\n\
+         [roles.atp.rules]\n\
+         \"jurisdiction.site\" = \"warn\"\n\
+         \"jurisdiction.control\" = \"warn\"\n\
+         \n\
+         # The network segments. The vendor of a core unit is denied; elsewhere\n\
+         # the vendor's high-risk control warns (and counts towards the cap).\n\
+         [classes.core]\n\
+         [classes.core.roles.device.rules]\n\
+         \"jurisdiction.control\" = \"deny\"\n\
+         [classes.core.roles.firmware.rules]\n\
+         \"jurisdiction.control\" = \"deny\"\n\
+         \n\
          [classes.ran.rules]\n\
-         \"jurisdiction.site\" = \"warn\"\n\
+         \"jurisdiction.control\" = \"warn\"\n\
+         [classes.transport.rules]\n\
+         \"jurisdiction.control\" = \"warn\"\n\
+         [classes.periphery.rules]\n\
          \"jurisdiction.control\" = \"warn\"\n\
          \n\
-         [classes.periphery.rules]\n\
-         \"jurisdiction.site\" = \"warn\"\n\
-         \"jurisdiction.control\" = \"warn\"\n\
+         # Sensitive locations: no high-risk control at all.\n\
+         [zones.critical-site.rules]\n\
+         \"jurisdiction.control\" = \"deny\"\n\
+         \"jurisdiction.site\" = \"deny\"\n\
          \n\
          [fleet]\n\
-         # Multi-vendor strategy: no vendor above half of a class.\n\
+         # Multi-vendor strategy (SM05, SM06): no vendor above half of a class.\n\
          max_vendor_share = 0.5\n\
          # Belgium: high-risk suppliers at most 35% of the non-core network.\n\
          max_high_risk_share = 0.35\n",
     );
-    let d = "deny";
-    let w = "warn";
-    with_deployment(ExamplePolicy {
-        deployment: None,
+    let (d, w) = ("deny", "warn");
+    let aurora = |serial| Unit::new(serial);
+    let eastwind = |serial| Unit {
+        vendor: "eastwind-telecom",
+        model: "EW-9",
+        ..Unit::new(serial)
+    };
+    ExamplePolicy {
+        deployment: rows(&[
+            ("aurora-networks", "AX-5000", "AX5-100001", "core", ""),
+            ("aurora-networks", "AX-5000", "AX5-100002", "core", ""),
+            ("eastwind-telecom", "EW-9", "EW9-100003", "core", ""),
+            ("eastwind-telecom", "EW-9", "EW9-100004", "periphery", ""),
+            (
+                "aurora-networks",
+                "AX-5000",
+                "AX5-100005",
+                "periphery",
+                "critical-site",
+            ),
+            ("aurora-networks", "AX-5000", "AX5-100006", "core", ""),
+            ("aurora-networks", "AX-5000", "AX5-100007", "core", ""),
+        ]),
         name: "eu-5g-toolbox-core",
         policy,
         cases: vec![
             case(
                 "core-clean",
-                "Core router, chips designed FI, fabricated TW, packaged MY.",
-                AT,
-                Unit::new("AX5-100001").bundle(),
+                "Core router from a vendor outside the high-risk jurisdictions; chips designed FI, fabricated TW, packaged MY.",
+                "2026-05-01T00:00:00Z",
+                aurora("AX5-100001").bundle(),
                 "pass",
                 vec![],
             ),
             case(
-                "core-high-risk-packaging",
-                "Core router whose chip is packaged at a CN site: denied.",
+                "core-western-vendor-chip-packaged-high-risk",
+                "A Western vendor's core router with a chip packaged at a CN site: the component site warns, the vendor is not excluded.",
                 AT,
                 Unit {
                     route: HIGH_RISK_ATP,
-                    ..Unit::new("AX5-100002")
-                }
-                .bundle(),
-                "fail",
-                vec![("jurisdiction.site", d), ("jurisdiction.control", d)],
-            ),
-            case(
-                "ran-high-risk-packaging",
-                "The same chip in a RAN unit: warned, not blocked.",
-                AT,
-                Unit {
-                    route: HIGH_RISK_ATP,
-                    class: "ran",
-                    ..Unit::new("AX5-100003")
+                    ..aurora("AX5-100002")
                 }
                 .bundle(),
                 "warn",
                 vec![("jurisdiction.site", w), ("jurisdiction.control", w)],
             ),
             case(
-                "core-fab-owned-from-high-risk",
-                "Core router whose wafers come from a GB fab owned from CN: control denied.",
+                "core-high-risk-vendor",
+                "A high-risk (and designated) vendor's unit in the core: excluded (its chip's packaging site, acquired in June, warns as well).",
                 AT,
-                Unit {
-                    route: OWNED_FAB,
-                    ..Unit::new("AX5-100004")
-                }
-                .bundle(),
+                eastwind("EW9-100003").bundle(),
                 "fail",
-                vec![("jurisdiction.control", d)],
+                vec![
+                    ("jurisdiction.control", d),
+                    ("entity.designated", d),
+                    ("jurisdiction.control", w),
+                ],
             ),
             case(
-                "periphery-designated-vendor",
-                "A designated vendor's unit at the periphery: the designation still denies.",
+                "periphery-high-risk-vendor",
+                "The same vendor's unit at the periphery: its control only warns there, but its designation on the entity list still denies.",
                 AT,
                 Unit {
-                    vendor: "eastwind-telecom",
-                    model: "EW-9",
                     class: "periphery",
-                    ..Unit::new("EW9-100005")
+                    ..eastwind("EW9-100004")
                 }
                 .bundle(),
                 "fail",
                 vec![("jurisdiction.control", w), ("entity.designated", d)],
             ),
             case(
-                "core-unsigned-firmware",
-                "Core router running an image with no signed release.",
+                "sensitive-zone",
+                "A periphery unit deployed at a critical site, with a chip packaged at a CN site: the zone denies what the class would only warn.",
                 AT,
                 Unit {
+                    route: HIGH_RISK_ATP,
+                    class: "periphery",
+                    ..aurora("AX5-100005")
+                }
+                .bundle(),
+                "fail",
+                vec![("jurisdiction.site", d), ("jurisdiction.control", d)],
+            ),
+            case(
+                "acquisition-changes-control",
+                "The chip's packaging site was acquired by a CN holding on 2026-06-01: a core router's clean chain warns after that date.",
+                AT,
+                aurora("AX5-100006").bundle(),
+                "warn",
+                vec![("jurisdiction.control", w)],
+            ),
+            case(
+                "core-unsigned-firmware",
+                "Core router running an image with no signed release.",
+                "2026-05-01T00:00:00Z",
+                Unit {
                     signed_firmware: false,
-                    ..Unit::new("AX5-100006")
+                    ..aurora("AX5-100007")
                 }
                 .bundle(),
                 "fail",
                 vec![("firmware.unsigned", d)],
             ),
         ],
-    })
+    }
 }
 
 fn uk() -> ExamplePolicy {
@@ -239,46 +307,73 @@ fn uk() -> ExamplePolicy {
         }
     }
     let policy = format!(
-        "{}{}{}{}",
+        "{}{ENTITY_LIST}{}{}{}",
         header(
             "uk-2020-phase-out",
             "# UK-2020-style policy for a mobile operator.\n\
              #\n\
-             # Models the UK's January 2020 decision on high-risk vendors (excluded from\n\
-             # the core, allowed at the periphery and in the RAN under a 35% cap) and the\n\
-             # July 2020 decision, later made binding under the Telecommunications\n\
-             # (Security) Act 2021, to remove them from 5G networks by the end of 2027.\n\
-             # The phase-out is expressed as dated waivers with a written reason, so it is\n\
-             # neither silent nor open-ended: from 90 days before the deadline every\n\
-             # verdict mentions it, and after it the findings deny again.\n",
+             # - January 2020 (NCSC advice, Government decision): high-risk vendors are\n\
+             #   excluded from the core and from sensitive locations, allowed at the\n\
+             #   periphery (RAN) under a 35% market-share cap: the vendor's control\n\
+             #   denies in class core and in zone sensitive-site, warns in ran and\n\
+             #   periphery; [fleet] caps the high-risk share at 35%.\n\
+             # - July 2020, binding under the Telecommunications (Security) Act 2021 and\n\
+             #   the Designated Vendor Direction: remove them from 5G networks by the end\n\
+             #   of 2027. The phase-out is written as dated waivers for each legacy unit\n\
+             #   with the reason: from 90 days before the deadline every verdict mentions\n\
+             #   it, and after it the findings deny again.\n\
+             # - The measures target suppliers: a chip's packaging site or owner in a\n\
+             #   high-risk country warns ([roles.atp.rules]), never excludes the vendor.\n\
+             # Illustrative: the 35% cap as a share of units rather than of the market.\n",
         ),
         trust_toml(),
         "[rules]\n\
          required_stages = [\"design\", \"fab\", \"atp\"]\n\
          firmware_min_signers = 1\n\
          \n\
-         [classes.ran.rules]\n\
+         [roles.atp.rules]\n\
          \"jurisdiction.site\" = \"warn\"\n\
+         \"jurisdiction.control\" = \"warn\"\n\
          \n\
+         [classes.core]\n\
+         [classes.ran.rules]\n\
+         \"jurisdiction.control\" = \"warn\"\n\
          [classes.periphery.rules]\n\
-         \"jurisdiction.site\" = \"warn\"\n\
+         \"jurisdiction.control\" = \"warn\"\n\
+         \n\
+         [zones.sensitive-site.rules]\n\
+         \"jurisdiction.control\" = \"deny\"\n\
          \n\
          [fleet]\n\
          max_high_risk_share = 0.35\n\n",
         waivers,
     );
     let d = "deny";
-    let legacy_unit = |serial| {
+    let eastwind = |serial, class| {
         Unit {
             vendor: "eastwind-telecom",
             model: "EW-9",
-            class: "ran",
+            class,
             ..Unit::new(serial)
         }
         .bundle()
     };
-    with_deployment(ExamplePolicy {
-        deployment: None,
+    ExamplePolicy {
+        deployment: rows(&[
+            ("eastwind-telecom", "EW-9", "EW9-200001", "ran", ""),
+            ("eastwind-telecom", "EW-9", "EW9-200002", "ran", ""),
+            ("eastwind-telecom", "EW-9", "EW9-299999", "ran", ""),
+            ("eastwind-telecom", "EW-9", "EW9-200003", "core", ""),
+            (
+                "eastwind-telecom",
+                "EW-9",
+                "EW9-200004",
+                "ran",
+                "sensitive-site",
+            ),
+            ("aurora-networks", "AX-5000", "AX5-200010", "core", ""),
+            ("aurora-networks", "AX-5000", "AX5-200011", "core", ""),
+        ]),
         name: "uk-2020-phase-out",
         policy,
         cases: vec![
@@ -286,7 +381,7 @@ fn uk() -> ExamplePolicy {
                 "legacy-ran-unit-waived",
                 "A listed legacy RAN unit of the designated vendor, before the deadline: waived.",
                 AT,
-                legacy_unit(legacy[0]),
+                eastwind(legacy[0], "ran"),
                 "pass",
                 vec![
                     ("jurisdiction.control", "waived"),
@@ -297,7 +392,7 @@ fn uk() -> ExamplePolicy {
                 "legacy-ran-unit-deadline-near",
                 "The same unit 61 days before the deadline: still waived, and the deadline is reported.",
                 "2027-11-01T00:00:00Z",
-                legacy_unit(legacy[0]),
+                eastwind(legacy[0], "ran"),
                 "pass",
                 vec![
                     ("jurisdiction.control", "waived"),
@@ -307,12 +402,12 @@ fn uk() -> ExamplePolicy {
             ),
             case(
                 "legacy-ran-unit-after-deadline",
-                "After 31 December 2027 the waiver has expired: the findings deny again.",
+                "After 31 December 2027 the waiver has expired: the findings count again (the designation denies).",
                 "2028-01-15T00:00:00Z",
-                legacy_unit(legacy[1]),
+                eastwind(legacy[1], "ran"),
                 "fail",
                 vec![
-                    ("jurisdiction.control", d),
+                    ("jurisdiction.control", "warn"),
                     ("entity.designated", d),
                     ("waiver.expired", "warn"),
                 ],
@@ -321,7 +416,23 @@ fn uk() -> ExamplePolicy {
                 "new-unit-of-designated-vendor",
                 "A unit of the designated vendor that is not on the legacy list: denied.",
                 AT,
-                legacy_unit("EW9-299999"),
+                eastwind("EW9-299999", "ran"),
+                "fail",
+                vec![("jurisdiction.control", "warn"), ("entity.designated", d)],
+            ),
+            case(
+                "high-risk-vendor-in-core",
+                "A high-risk vendor's unit in the core: excluded since January 2020.",
+                AT,
+                eastwind("EW9-200003", "core"),
+                "fail",
+                vec![("jurisdiction.control", d), ("entity.designated", d)],
+            ),
+            case(
+                "high-risk-vendor-at-sensitive-site",
+                "A RAN unit of a high-risk vendor at a sensitive location: the zone denies its control.",
+                AT,
+                eastwind("EW9-200004", "ran"),
                 "fail",
                 vec![("jurisdiction.control", d), ("entity.designated", d)],
             ),
@@ -333,25 +444,53 @@ fn uk() -> ExamplePolicy {
                 "pass",
                 vec![],
             ),
+            case(
+                "core-western-vendor-chip-packaged-high-risk",
+                "A Western vendor's core router with a chip packaged at a CN site: warned, not excluded.",
+                AT,
+                Unit {
+                    route: HIGH_RISK_ATP,
+                    ..Unit::new("AX5-200011")
+                }
+                .bundle(),
+                "warn",
+                vec![
+                    ("jurisdiction.site", "warn"),
+                    ("jurisdiction.control", "warn"),
+                ],
+            ),
         ],
-    })
+    }
 }
 
 fn gov() -> ExamplePolicy {
     let policy = format!(
-        "{}{}{}",
+        "{}{ENTITY_LIST}{}{}",
         header(
             "government-no-high-risk",
-            "# Government and defence network policy: no high-risk stage anywhere.\n\
+            "# Government and defence network policy: no high-risk stage anywhere, and only\n\
+             # approved suppliers.\n\
              #\n\
-             # DOMAIN.md: \"Government and defence networks must not rely on them at all.\"\n\
-             # Every jurisdiction rule is deny in every class (no class relaxes it), no\n\
-             # waivers, two distinct firmware keys per release, and an independent\n\
-             # binary-equivalence evaluation of every image, as the UK's oversight of\n\
-             # vendor software (HCSEC, from 2010) asks of the exact binaries shipped.\n",
+             # - Government and defence networks must not rely on high-risk suppliers at\n\
+             #   all: every jurisdiction rule is deny in every class and role, no waivers.\n\
+             # - Only trusted suppliers (Poland's model of admitting trusted suppliers\n\
+             #   only): the allow list trusted-suppliers judges the equipment vendor and\n\
+             #   the firmware publisher; an issuer without an approval in force gets\n\
+             #   entity.unapproved (deny).\n\
+             # - Two distinct firmware keys per release, and an independent\n\
+             #   binary-equivalence evaluation of every image by an accepted lab within a\n\
+             #   year, as the UK's oversight of vendor software (HCSEC, from 2010) asks\n\
+             #   of the exact binaries shipped.\n\
+             # - Suppliers that hide their owners are refused (entity.opaque = deny).\n\
+             # Illustrative: the list of approved suppliers and the 365-day window.\n",
         ),
-        trust_toml(),
-        "[rules]\n\
+        approved(trust_toml()),
+        "[[lists]]\n\
+         id = \"trusted-suppliers\"\n\
+         kind = \"allow\"\n\
+         roles = [\"device\", \"firmware\"]\n\
+         \n\
+         [rules]\n\
          required_stages = [\"design\", \"fab\", \"atp\"]\n\
          firmware_min_signers = 2\n\
          firmware_evaluations = [\"binary-equivalence\"]\n\
@@ -359,7 +498,13 @@ fn gov() -> ExamplePolicy {
          \"jurisdiction.site\" = \"deny\"\n\
          \"jurisdiction.control\" = \"deny\"\n\
          \"entity.designated\" = \"deny\"\n\
-         \"provenance.incomplete\" = \"deny\"\n",
+         \"entity.unapproved\" = \"deny\"\n\
+         \"entity.opaque\" = \"deny\"\n\
+         \"provenance.incomplete\" = \"deny\"\n\
+         \n\
+         [evaluations.binary-equivalence]\n\
+         labs = [\"rhine-lab\"]\n\
+         max_age_days = 365\n",
     );
     let d = "deny";
     let assured = |serial| Unit {
@@ -367,14 +512,14 @@ fn gov() -> ExamplePolicy {
         evaluation: Some(true),
         ..Unit::new(serial)
     };
-    with_deployment(ExamplePolicy {
+    ExamplePolicy {
         deployment: None,
         name: "government-no-high-risk",
         policy,
         cases: vec![
             case(
                 "assured-device",
-                "Clean chain, release signed by two firmware keys, image evaluated.",
+                "Clean chain, approved vendor, release signed by two firmware keys, image evaluated by an accepted lab.",
                 AT,
                 assured("AX5-300001").bundle(),
                 "pass",
@@ -417,12 +562,11 @@ fn gov() -> ExamplePolicy {
                 vec![("firmware.unevaluated", d)],
             ),
             case(
-                "periphery-high-risk-packaging",
-                "Even at the periphery, high-risk packaging is denied.",
+                "high-risk-packaging",
+                "High-risk packaging is denied wherever the unit is deployed.",
                 AT,
                 Unit {
                     route: HIGH_RISK_ATP,
-                    class: "periphery",
                     ..assured("AX5-300005")
                 }
                 .bundle(),
@@ -441,8 +585,33 @@ fn gov() -> ExamplePolicy {
                 "fail",
                 vec![("jurisdiction.control", d)],
             ),
+            case(
+                "unapproved-vendor",
+                "A clean vendor that holds no approval on trusted-suppliers: its device and firmware statements are unapproved.",
+                AT,
+                Unit {
+                    vendor: "boreal-radio",
+                    model: "BR-200",
+                    release_keys: &[0, 1],
+                    evaluation: Some(true),
+                    ..Unit::new("BR2-300007")
+                }
+                .bundle(),
+                "fail",
+                vec![("entity.unapproved", d)],
+            ),
         ],
-    })
+    }
+}
+
+/// aurora-networks holds an approval on the trusted-suppliers list.
+fn approved(policy: String) -> String {
+    policy.replacen(
+        "name = \"Aurora Networks AB\"\n",
+        "name = \"Aurora Networks AB\"\n\
+         approvals = [ { list = \"trusted-suppliers\", since = 2024-01-01T00:00:00Z } ]\n",
+        1,
+    )
 }
 
 pub(crate) fn all() -> Vec<ExamplePolicy> {
