@@ -272,6 +272,7 @@ pub(crate) fn release(
             svn,
             image: Sha256::of(img),
             size: img.len() as u64,
+            provenance: Vec::new(),
         }),
     }
 }

@@ -990,7 +990,89 @@ pub(crate) fn cases() -> Vec<Case> {
     list_cases(&mut v);
     ownership_cases(&mut v);
     evaluation_cases(&mut v);
+    build_cases(&mut v);
     v
+}
+
+/// A release's provenance: the build stage statements of its image (SPEC 3).
+fn build_cases(v: &mut Vec<Case>) {
+    // aurora-networks' key may sign build statements too.
+    let policy = base_policy().replacen(
+        "roles = [\"device\", \"firmware\", \"integration\"]",
+        "roles = [\"device\", \"firmware\", \"integration\", \"build\"]",
+        1,
+    );
+    let img = image("bmc", "2.6.0", 4096);
+    let built = |site: &str, country: &str| {
+        sign_by(&stage(
+            "aurora-networks",
+            Stage::Build,
+            "bmc-2.6.0",
+            "build-2026-03",
+            site,
+            country,
+            vec![],
+        ))
+    };
+    let released = |provenance: Vec<Sha256>, evidence: Vec<Vec<u8>>| {
+        let mut rel = release(
+            "aurora-networks",
+            "aurora-networks",
+            "AX-5000",
+            "U1",
+            "bmc",
+            "2.6.0",
+            9,
+            &img,
+        );
+        if let Body::Firmware(f) = &mut rel.body {
+            f.provenance = provenance;
+        }
+        let mut parts = vec![sign_by(&rel)];
+        parts.extend(evidence);
+        hwprov::wire::bundle::encode(&parts)
+    };
+    let clean = built("Stockholm build farm", "SE");
+    v.push(pass(
+        "release-provenance-build",
+        "A firmware release whose provenance cites the build stage statement of its image, built in SE.",
+        policy.clone(),
+        released(vec![Sha256::of(&clean)], vec![clean]),
+    ));
+    let risky = built("Shenzhen build farm", "CN");
+    v.push(fail(
+        "release-provenance-build-site-high-risk",
+        "The image was built at a site in a high-risk jurisdiction: jurisdiction.site on the build statement.",
+        policy.clone(),
+        released(vec![Sha256::of(&risky)], vec![risky]),
+        vec![("jurisdiction.site", D)],
+    ));
+    v.push(fail(
+        "release-provenance-missing",
+        "The release's provenance cites a build statement that is not in the bundle.",
+        policy.clone(),
+        released(
+            vec![Sha256::of(b"a build statement nobody shipped")],
+            vec![],
+        ),
+        vec![("reference.missing", D)],
+    ));
+    let atp = sign_by(&stage(
+        "penang-osat",
+        Stage::Atp,
+        "AXC-100",
+        "L-1",
+        "Penang",
+        "MY",
+        vec![],
+    ));
+    v.push(fail(
+        "release-provenance-not-build",
+        "The release's provenance cites a packaging (atp) statement, not a build statement.",
+        policy,
+        released(vec![Sha256::of(&atp)], vec![atp]),
+        vec![("provenance.mismatch", D)],
+    ));
 }
 
 /// Which evaluations count: accepted labs and maximum age (SPEC 6.8).

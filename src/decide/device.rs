@@ -254,6 +254,7 @@ pub(crate) fn device_rules(
             part.as_deref(),
             &subject,
         );
+        always.append(&mut r.always);
         for v in evaluated {
             if used_set.insert(v.digest) {
                 used.push(v);

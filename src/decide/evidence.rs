@@ -92,6 +92,8 @@ pub(crate) struct Rules<'a> {
     /// The unit's class, for the scope of lists (SPEC 6.6).
     class: Option<String>,
     out: Vec<Finding>,
+    /// Always-deny findings met on the way (a missing reference).
+    pub(crate) always: Vec<Finding>,
 }
 
 /// The device a decision is about, for waivers (`vendor` + `serial`).
@@ -123,6 +125,7 @@ impl<'a> Rules<'a> {
             unit,
             class: None,
             out: Vec::new(),
+            always: Vec::new(),
         }
     }
 

@@ -54,6 +54,37 @@ pub(crate) fn firmware_common<'a>(
         );
     }
     let mut used = Vec::new();
+    // The release's provenance (SPEC 3): the build stage statements of the
+    // image, judged like any stage (site, issuer) when present.
+    if let crate::wire::statement::Body::Firmware(fw) = &release.statement.body {
+        for d in &fw.provenance {
+            if !ev.present.contains(d) {
+                r.always.push(crate::decide::check::deny(
+                    Rule::ReferenceMissing,
+                    Some(release.digest),
+                    format!("reference {d}"),
+                    "the release's provenance references a statement that is not in the bundle; add it to the bundle",
+                ));
+                continue;
+            }
+            match ev.verified.get(d) {
+                Some(b) if matches!(&b.statement.body, crate::wire::statement::Body::Stage(s) if s.stage == crate::wire::statement::Stage::Build) => {
+                    used.push(b);
+                }
+                Some(other) => r.add(
+                    Rule::ProvenanceMismatch,
+                    Some(release),
+                    part,
+                    subject.to_owned(),
+                    format!(
+                        "the release's provenance cites {d}, a {} statement, not a build stage statement",
+                        other.statement.role()
+                    ),
+                ),
+                None => {} // present but not verified: its own findings say why
+            }
+        }
+    }
     for scheme in &params.firmware_evaluations {
         // Only evaluations by an accepted lab, recent enough, count (SPEC
         // 6.8); the others are named in the finding with the reason.
@@ -132,7 +163,7 @@ pub(crate) fn firmware_rules(
     class: Option<&str>,
     at: Timestamp,
     unit: Option<Unit>,
-) -> Vec<Finding> {
+) -> (Vec<Finding>, Vec<Finding>) {
     let params = policy.params(class);
     let mut r = Rules::new(policy, at, unit).in_class(class);
     let subject = format!(
@@ -148,9 +179,22 @@ pub(crate) fn firmware_rules(
         }
     }
     for v in used {
+        // A build site in a high-risk jurisdiction (the release's provenance).
+        if let crate::wire::statement::Body::Stage(s) = &v.statement.body
+            && policy.high_risk.contains(&s.site.country)
+        {
+            r.add(
+                Rule::JurisdictionSite,
+                Some(v),
+                Some(&s.part),
+                format!("{} site '{}' ({})", s.stage, s.site.name, s.site.country),
+                format!("{} was built at a site in a high-risk jurisdiction", s.part),
+            );
+        }
         r.issuer_checks(v);
     }
-    r.into_findings()
+    let always = std::mem::take(&mut r.always);
+    (r.into_findings(), always)
 }
 
 /// What the gate decides on besides the bundle.

@@ -139,13 +139,15 @@ pub(crate) fn evaluate(
                 });
             }
             (Body::Firmware(fw), None) => {
-                policy_findings = firmware_rules(policy, &ev, root_v, fw, None, at, None);
+                let (f, always) = firmware_rules(policy, &ev, root_v, fw, None, at, None);
+                policy_findings = f;
+                findings.extend(always);
             }
             (Body::Firmware(fw), Some(g)) => {
                 // The operator's facts about the device, from its state file.
                 class = g.state.class.clone();
                 zones = g.state.zones.clone();
-                policy_findings = firmware_rules(
+                let (f, always) = firmware_rules(
                     policy,
                     &ev,
                     root_v,
@@ -154,6 +156,8 @@ pub(crate) fn evaluate(
                     at,
                     Some(Unit::from(&g.state.device)),
                 );
+                policy_findings = f;
+                findings.extend(always);
                 policy_findings.extend(crate::decide::firmware::install_rules(policy, root_v, fw, g, at));
             }
             (Body::Device(_), Some(_)) => findings.push(deny(

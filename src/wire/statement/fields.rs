@@ -241,6 +241,16 @@ impl Fields {
         Ok(out)
     }
 
+    /// An optional array of digests: empty when the field is absent.
+    pub(super) fn opt_digests(&mut self, name: &str) -> Result<Vec<Sha256>, StatementError> {
+        if self.entries.iter().any(|(k, _)| k == name) {
+            self.digests(name)
+        } else {
+            self.asked.push(name.to_owned());
+            Ok(Vec::new())
+        }
+    }
+
     pub(super) fn finish(self) -> Result<(), StatementError> {
         match self.entries.first() {
             None => Ok(()),

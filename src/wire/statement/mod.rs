@@ -163,6 +163,9 @@ pub struct FirmwareBody {
     pub image: Sha256,
     /// Image length in bytes.
     pub size: u64,
+    /// The `build` stage statements of this image (where and by whom it
+    /// was built; optional, empty when absent).
+    pub provenance: Vec<Sha256>,
 }
 
 /// Outcome of an evaluation.
@@ -363,6 +366,7 @@ impl Statement {
                     svn: f.uint("svn")?,
                     image: f.digest("image")?,
                     size: f.uint("size")?,
+                    provenance: f.opt_digests("provenance")?,
                 })
             }
             "evaluation" => {
@@ -524,6 +528,9 @@ impl Statement {
                 m.push((t("svn"), Value::Uint(fw.svn)));
                 m.push((t("image"), fw.image.to_cbor()));
                 m.push((t("size"), Value::Uint(fw.size)));
+                if !fw.provenance.is_empty() {
+                    m.push((t("provenance"), digests(&fw.provenance)));
+                }
             }
             Body::Evaluation(e) => {
                 m.push((t("subject"), e.subject.to_cbor()));
