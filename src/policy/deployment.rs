@@ -72,6 +72,12 @@ impl std::error::Error for DeploymentError {
 
 /// The columns a deployment file may have.
 const COLUMNS: [&str; 6] = ["vendor", "model", "serial", "class", "zones", "installed"];
+const VENDOR: usize = 0;
+const MODEL: usize = 1;
+const SERIAL: usize = 2;
+const CLASS: usize = 3;
+const ZONES: usize = 4;
+const INSTALLED: usize = 5;
 
 /// A loaded, checked deployment file.
 #[derive(Debug, Clone)]
@@ -111,9 +117,10 @@ impl Deployment {
             .headers()
             .map_err(|e| err(csv_line(&e).unwrap_or(1), e.to_string()))?
             .clone();
-        let mut col = HashMap::new();
+        // Each known column's position in the header, resolved once.
+        let mut col: [Option<usize>; COLUMNS.len()] = [None; COLUMNS.len()];
         for (i, name) in header.iter().enumerate() {
-            if !COLUMNS.contains(&name) {
+            let Some(c) = COLUMNS.iter().position(|k| *k == name) else {
                 return Err(err(
                     1,
                     format!(
@@ -121,26 +128,28 @@ impl Deployment {
                         COLUMNS.join(", ")
                     ),
                 ));
-            }
-            if col.insert(name.to_owned(), i).is_some() {
+            };
+            if col[c].replace(i).is_some() {
                 return Err(err(1, format!("column '{name}' appears twice")));
             }
         }
-        for required in ["vendor", "class"] {
-            if !col.contains_key(required) {
+        for (c, required) in [(VENDOR, "vendor"), (CLASS, "class")] {
+            if col[c].is_none() {
                 return Err(err(1, format!("the header has no '{required}' column")));
             }
         }
         let mut rows: HashMap<(String, String, String), (u64, Placement)> = HashMap::new();
-        for record in reader.records() {
-            let record = record.map_err(|e| err(csv_line(&e).unwrap_or(0), e.to_string()))?;
+        let mut record = csv::StringRecord::new();
+        loop {
+            match reader.read_record(&mut record) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => return Err(err(csv_line(&e).unwrap_or(0), e.to_string())),
+            }
             let line = record.position().map_or(0, |p| p.line());
-            let field = |name: &str| -> &str {
-                col.get(name)
-                    .and_then(|&i| record.get(i))
-                    .unwrap_or_default()
-            };
-            let vendor = field("vendor");
+            let field =
+                |c: usize| -> &str { col[c].and_then(|i| record.get(i)).unwrap_or_default() };
+            let vendor = field(VENDOR);
             if vendor.is_empty() {
                 return Err(err(line, "the vendor is empty".into()));
             }
@@ -150,7 +159,7 @@ impl Deployment {
                     format!("vendor '{vendor}' is not an entity of the policy"),
                 ));
             }
-            let class = field("class");
+            let class = field(CLASS);
             if !policy.classes.contains_key(class) {
                 return Err(err(
                     line,
@@ -162,7 +171,7 @@ impl Deployment {
                 ));
             }
             let mut zones: Vec<String> = Vec::new();
-            for z in field("zones").split(';').filter(|z| !z.is_empty()) {
+            for z in field(ZONES).split(';').filter(|z| !z.is_empty()) {
                 if !policy.zones.contains_key(z) {
                     return Err(err(
                         line,
@@ -173,7 +182,7 @@ impl Deployment {
                     zones.push(z.to_owned());
                 }
             }
-            let installed = match field("installed") {
+            let installed = match field(INSTALLED) {
                 "" => None,
                 t => Some(Timestamp::parse_rfc3339(t).map_err(|e| {
                     err(
@@ -184,8 +193,8 @@ impl Deployment {
             };
             let key = (
                 vendor.to_owned(),
-                field("model").to_owned(),
-                field("serial").to_owned(),
+                field(MODEL).to_owned(),
+                field(SERIAL).to_owned(),
             );
             let placement = Placement {
                 class: Some(class.to_owned()),
