@@ -272,20 +272,7 @@ pub(crate) fn device_rules(
         }
     }
     for v in &used {
-        if let Body::Stage(s) = &v.statement.body
-            && policy.high_risk.contains(&s.site.country)
-        {
-            r.add(
-                Rule::JurisdictionSite,
-                Some(v),
-                Some(&s.part),
-                format!("{} site '{}' ({})", s.stage, s.site.name, s.site.country),
-                format!(
-                    "part {} lot {} went through its {} step in a high-risk jurisdiction; a clean earlier or later stage does not clear it",
-                    s.part, s.lot, s.stage
-                ),
-            );
-        }
+        r.site_check(v);
     }
     // Issuers: control jurisdiction and designations of everyone whose
     // statement the verdict rests on.

@@ -164,6 +164,32 @@ impl<'a> Rules<'a> {
         });
     }
 
+    /// `jurisdiction.site` for a stage statement whose site is in a
+    /// high-risk jurisdiction (a chip's step, or an image's build).
+    pub(crate) fn site_check(&mut self, v: &Verified) {
+        let Body::Stage(s) = &v.statement.body else {
+            return;
+        };
+        if !self.policy.high_risk.contains(&s.site.country) {
+            return;
+        }
+        let message = if s.stage == Stage::Build {
+            format!("{} was built at a site in a high-risk jurisdiction", s.part)
+        } else {
+            format!(
+                "part {} lot {} went through its {} step in a high-risk jurisdiction; a clean earlier or later stage does not clear it",
+                s.part, s.lot, s.stage
+            )
+        };
+        self.add(
+            Rule::JurisdictionSite,
+            Some(v),
+            Some(&s.part),
+            format!("{} site '{}' ({})", s.stage, s.site.name, s.site.country),
+            message,
+        );
+    }
+
     /// `jurisdiction.control` and `entity.designated` for a statement's issuer.
     pub(crate) fn issuer_checks(&mut self, v: &Verified) {
         let Some(entity) = self.policy.entities.get(&v.statement.issuer) else {
@@ -265,6 +291,14 @@ impl<'a> Rules<'a> {
             );
         }
         // Allow lists in scope: the issuer itself must hold a live approval.
+        // Its live approvals are gathered once, so the work is linear in
+        // the lists and approvals, not their product.
+        let approved: HashSet<&str> = entity
+            .approvals
+            .iter()
+            .filter(|a| a.live(self.at))
+            .map(|a| a.list.as_str())
+            .collect();
         let missing: Vec<&crate::policy::List> = self
             .policy
             .lists
@@ -272,10 +306,7 @@ impl<'a> Rules<'a> {
             .filter(|l| {
                 l.kind == crate::policy::ListKind::Allow
                     && l.in_scope(self.class.as_deref(), Some(role))
-                    && !entity
-                        .approvals
-                        .iter()
-                        .any(|a| a.list == l.id && a.live(self.at))
+                    && !approved.contains(l.id.as_str())
             })
             .collect();
         if !missing.is_empty() {

@@ -180,17 +180,7 @@ pub(crate) fn firmware_rules(
     }
     for v in used {
         // A build site in a high-risk jurisdiction (the release's provenance).
-        if let crate::wire::statement::Body::Stage(s) = &v.statement.body
-            && policy.high_risk.contains(&s.site.country)
-        {
-            r.add(
-                Rule::JurisdictionSite,
-                Some(v),
-                Some(&s.part),
-                format!("{} site '{}' ({})", s.stage, s.site.name, s.site.country),
-                format!("{} was built at a site in a high-risk jurisdiction", s.part),
-            );
-        }
+        r.site_check(v);
         r.issuer_checks(v);
     }
     let always = std::mem::take(&mut r.always);

@@ -171,6 +171,8 @@ impl Deployment {
                 ));
             }
             let mut zones: Vec<String> = Vec::new();
+            // Each zone once, in file order, in time linear in the field.
+            let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
             for z in field(ZONES).split(';').filter(|z| !z.is_empty()) {
                 if !policy.zones.contains_key(z) {
                     return Err(err(
@@ -178,7 +180,7 @@ impl Deployment {
                         format!("zone '{z}' is not declared by the policy ([zones.{z}])"),
                     ));
                 }
-                if !zones.iter().any(|have| have == z) {
+                if seen.insert(z) {
                     zones.push(z.to_owned());
                 }
             }

@@ -12,7 +12,7 @@ use toml::Spanned;
 use toml::value::Datetime;
 
 use super::ctx::Ctx;
-use super::scope::{self, RawLevels, RawList, Table, check_scope_name, rule_table};
+use super::scope::{self, RawLevels, RawList, Table, check_role, check_scope_name, rule_table};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -420,16 +420,7 @@ pub(super) fn parse_with(
     let role_tables = |raw: BTreeMap<Spanned<String>, RawLevels>, within: &str| {
         let mut out = BTreeMap::new();
         for (name, t) in raw {
-            if !ROLES.contains(&name.get_ref().as_str()) {
-                return Err(cx.err(
-                    name.span(),
-                    format!(
-                        "unknown role '{}' in {within}; roles are {}",
-                        name.get_ref(),
-                        ROLES.join(", ")
-                    ),
-                ));
-            }
+            check_role(&cx, &name, within)?;
             out.insert(
                 name.into_inner(),
                 rule_table(&cx, t.rules, Table::LevelsOnly("a role"))?,

@@ -95,16 +95,7 @@ pub(super) fn parse_lists(
             Some(rs) => {
                 let mut set = BTreeSet::new();
                 for r in rs {
-                    if !ROLES.contains(&r.get_ref().as_str()) {
-                        return Err(cx.err(
-                            r.span(),
-                            format!(
-                                "unknown role '{}' in list '{id}'; roles are {}",
-                                r.get_ref(),
-                                ROLES.join(", ")
-                            ),
-                        ));
-                    }
+                    check_role(cx, &r, &format!("list '{id}'"))?;
                     set.insert(r.into_inner());
                 }
                 Some(set)
@@ -164,6 +155,25 @@ pub(super) enum Table {
     Rules,
     Class,
     LevelsOnly(&'static str),
+}
+
+/// A role named in a table or a list scope must be one of [`ROLES`].
+pub(super) fn check_role(
+    cx: &Ctx<'_>,
+    name: &Spanned<String>,
+    within: &str,
+) -> Result<(), PolicyError> {
+    if ROLES.contains(&name.get_ref().as_str()) {
+        return Ok(());
+    }
+    Err(cx.err(
+        name.span(),
+        format!(
+            "unknown role '{}' in {within}; roles are {}",
+            name.get_ref(),
+            ROLES.join(", ")
+        ),
+    ))
 }
 
 /// Class and zone names: `^[a-z][a-z0-9-]{0,31}$` (SPEC 6.2).
