@@ -24,7 +24,7 @@ helpt=arms(src[src.index('pub fn help'):])
 kinds={m.group(2):m.group(3) for m in re.finditer(r'(\w+) = "([a-z.-]+)", (\w+);', src)}
 order=[m.group(2) for m in re.finditer(r'(\w+) = "([a-z.-]+)", (\w+);', src)]
 sevname={'AlwaysDeny':'always deny','PolicyDeny':'deny','PolicyWarn':'warn','Info':'info'}
-where={'firmware.rollback':'gate','firmware.image':'gate','fleet.concentration':'vet','fleet.duplicate-serial':'vet'}
+where={'firmware.rollback':'gate','firmware.image':'gate','fleet.concentration':'vet','fleet.diversity':'vet','fleet.duplicate-serial':'vet'}
 waive = {
  "jurisdiction.site": 'entity = "pearl-river-osat"          # the site operator (issuer of the stage statement)',
  "jurisdiction.control": 'entity = "severn-wafer"             # the issuer whose ownership chain is high-risk',
@@ -37,7 +37,10 @@ waive = {
  "firmware.unevaluated": 'part = "AXC-100"                    # the component running the image',
  "firmware.rollback": 'vendor = "aurora-networks"\nserial = "AX5-000123"',
  "firmware.image": 'vendor = "aurora-networks"\nserial = "AX5-000123"',
- "fleet.concentration": 'entity = "aurora-networks"',
+ "fleet.concentration": 'entity = "aurora-networks"          # the vendor group over its cap',
+ "fleet.diversity": 'entity = "aurora-networks"          # the one vendor group of the class',
+ "phaseout.new-unit": 'vendor = "eastwind-telecom"\nserial = "EW9-299999"               # one unit installed after the cut-off',
+ "phaseout.overdue": 'vendor = "eastwind-telecom"\nserial = "EW9-200001"               # one unit kept past the deadline, with a new date',
  "fleet.duplicate-serial": 'vendor = "aurora-networks"\nserial = "AX5-000123"',
  "entity.opaque": 'entity = "penang-osat"               # the issuer whose ownership is undisclosed',
  "entity.unapproved": 'entity = "aurora-networks"          # the issuer without the approval',

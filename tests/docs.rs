@@ -60,7 +60,7 @@ fn policy_reference_and_schema_cover_every_key_the_parser_accepts() {
     .unwrap();
     let head = "[policy]\nname = \"p\"\nversion = \"1\"\n";
     let entity = "[[entities]]\nid = \"a\"\ncountry = \"FI\"\n";
-    let tables: [(&str, String, &serde_json::Value); 8] = [
+    let tables: [(&str, String, &serde_json::Value); 11] = [
         (
             "top level",
             format!("zzz = 1\n{head}"),
@@ -101,7 +101,22 @@ fn policy_reference_and_schema_cover_every_key_the_parser_accepts() {
         (
             "[fleet]",
             format!("{head}[fleet]\nzzz = 1\n"),
-            &schema["properties"]["fleet"]["properties"],
+            &schema["$defs"]["fleet"]["properties"],
+        ),
+        (
+            "[classes.NAME.fleet]",
+            format!("{head}[classes.core.fleet]\nzzz = 1\n"),
+            &schema["$defs"]["fleet"]["properties"],
+        ),
+        (
+            "fleet steps",
+            format!("{head}[[fleet.steps]]\nfrom = 2027-01-01T00:00:00Z\nzzz = 1\n"),
+            &schema["$defs"]["fleet"]["properties"]["steps"]["items"]["properties"],
+        ),
+        (
+            "[[phaseouts]]",
+            format!("{head}{entity}[[phaseouts]]\nid = \"p\"\nzzz = 1\n"),
+            &schema["properties"]["phaseouts"]["items"]["properties"],
         ),
     ];
     let mut all = Vec::new();

@@ -125,7 +125,7 @@ fn a_vendor_over_its_cap_and_the_high_risk_share() {
         support::policy(
             "vet-test",
             "required_stages = [\"design\", \"fab\", \"atp\"]\n",
-            &format!("[classes.core]\n{warn_class}[fleet]\nmax_vendor_share = 0.6\nmax_high_risk_share = 0.1\n"),
+            &format!("[classes.core]\n{warn_class}[fleet]\nmax_vendor_share = 0.6\nmax_high_risk_share = 0.1\nhigh_risk_basis = \"any-stage\"\n"),
         ),
     )
     .unwrap();
@@ -158,7 +158,7 @@ fn a_vendor_over_its_cap_and_the_high_risk_share() {
         "{fleet:?}"
     );
     assert!(
-        fleet.contains(&"high-risk share of the shipment".to_string()),
+        fleet.contains(&"high-risk share of class 'ran' (any-stage basis)".to_string()),
         "{fleet:?}"
     );
     let core = &summary["classes"]["core"];

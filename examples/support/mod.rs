@@ -145,6 +145,23 @@ pub(crate) fn trust_toml() -> String {
     s
 }
 
+/// A vendor group with two subsidiaries (SPEC 6.4 counts them as one
+/// supplier): `[[entities]]` and `[[keys]]` to add to a policy whose
+/// inventory has their units. Their keys come from public seeds like the
+/// other actors'.
+pub(crate) fn group_toml() -> String {
+    let mut s = String::from(
+        "# A vendor group with two subsidiaries: shares count them as one supplier.\n\
+         [[entities]]\nid = \"polaris-group\"\nname = \"Polaris Group Holdings\"\ncountry = \"KR\"\n\n\
+         [[entities]]\nid = \"polaris-radio\"\nname = \"Polaris Radio GmbH\"\ncountry = \"DE\"\nparent = \"polaris-group\"\n\n\
+         [[entities]]\nid = \"polaris-optical\"\nname = \"Polaris Optical KK\"\ncountry = \"JP\"\nparent = \"polaris-group\"\n\n",
+    );
+    for v in ["polaris-radio", "polaris-optical"] {
+        s += &key_toml(v, 0, &["device", "firmware", "integration"], "");
+    }
+    s
+}
+
 /// One `[[keys]]` entry.
 pub(crate) fn key_toml(id: &str, n: u32, roles: &[&str], extra: &str) -> String {
     let roles: Vec<String> = roles.iter().map(|r| format!("\"{r}\"")).collect();

@@ -1,7 +1,7 @@
 //! `hwprov vet`: the run is [`hwprov::run::vet`]; this draws the progress
 //! bar and prints units and the summary.
 
-use super::{Fatal, outln, parse_at};
+use super::{Fatal, out, outln, parse_at};
 use clap::{Args, ValueEnum};
 use hwprov::audit::log::Log;
 use hwprov::decide::vet::{Summary, Unit};
@@ -239,22 +239,14 @@ fn print_summary(summary: &Summary, a: &VetArgs) {
         );
     }
     outln!(
-        "  high-risk jurisdiction findings: {:.1}% of device units",
+        "  high-risk units: {:.1}% of verified device units (each on its class's high_risk_basis)",
         summary.high_risk_share * 100.0
     );
     for (class, c) in &summary.classes {
-        let shares: Vec<String> = c
-            .vendors
-            .iter()
-            .map(|(v, s)| format!("{} {:.1}%", Escaped(v), s * 100.0))
-            .collect();
-        outln!(
-            "  class {}: {} units, HHI {:.0}: {}",
-            Escaped(class),
-            c.units,
-            c.hhi,
-            shares.join(", ")
-        );
+        out!("{}", c.to_text(class));
+    }
+    for p in &summary.phaseouts {
+        out!("{}", p.to_text());
     }
     for (stage, countries) in &summary.stages {
         let mut v: Vec<(&String, &f64)> = countries.iter().collect();

@@ -1,18 +1,21 @@
 //! Rule levels and waivers (SPEC section 6.6): a policy-rule finding gets
 //! its severity from `[rules]` or its class, then a live waiver may waive it.
 
-use crate::policy::Policy;
 use crate::policy::rules::{Level, Rule};
+use crate::policy::{Phaseout, Policy};
 use crate::policy::{Scope, WAIVER_NOTICE_SECS};
 use crate::report::{Finding, Severity};
 use crate::wire::time::Timestamp;
 
-/// Applies `[rules]`/class levels and waivers to policy-rule findings.
+/// Applies `[rules]`/class levels and waivers to policy-rule findings; a
+/// finding about the vendor of a legacy unit under one of `waiving` (phase-out
+/// plans before their deadline, SPEC 6.5) is waived by the plan.
 pub(crate) fn apply_policy_levels(
     policy: &Policy,
     raw: Vec<Finding>,
     class: Option<&str>,
     zones: &[String],
+    waiving: &[&Phaseout],
     at: Timestamp,
 ) -> Vec<Finding> {
     let mut out = Vec::with_capacity(raw.len());
@@ -26,6 +29,15 @@ pub(crate) fn apply_policy_levels(
             Level::Off => continue,
             Level::Deny => f.severity = Severity::Deny,
             Level::Warn => f.severity = Severity::Warn,
+        }
+        if let Some(p) = crate::decide::phaseout::waived_by(policy, waiving, &f, at) {
+            f.severity = Severity::Waived;
+            f.message = format!(
+                "{} [legacy unit under phase-out plan '{}': waived until {}: {}]",
+                f.message, p.id, p.deadline, p.reason
+            );
+            out.push(f);
+            continue;
         }
         let matching: Vec<&crate::policy::Waiver> = policy
             .waivers

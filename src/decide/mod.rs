@@ -7,9 +7,11 @@ pub mod check;
 mod device;
 pub mod evidence;
 mod firmware;
+pub mod fleet;
 pub mod gate;
 pub mod image;
 mod levels;
+mod phaseout;
 pub mod verify;
 pub mod vet;
 

@@ -7,6 +7,7 @@ use crate::decide::device::device_rules;
 use crate::decide::evidence::{Evidence, Rules, Unit};
 use crate::decide::firmware::{GateInput, firmware_rules};
 use crate::decide::levels::apply_policy_levels;
+use crate::decide::phaseout::{PlanUnit, unit_plans};
 use crate::limits::{Budget, Limits};
 use crate::policy::ClassFrom;
 use crate::policy::Policy;
@@ -114,6 +115,7 @@ pub(crate) fn evaluate(
     let mut zones: Vec<String> = Vec::new();
     let mut unit = None;
     let mut policy_findings = Vec::new();
+    let mut waiving = Vec::new();
     if let Some((root_entry, Some(root_digest))) = &root
         && let Some(root_v) = ev.verified.get(root_digest)
     {
@@ -130,12 +132,28 @@ pub(crate) fn evaluate(
                 {
                     policy_findings.push(class_mismatch(policy, root_v, dev, operator, suggested, c, at));
                 }
+                let plans = unit_plans(
+                    policy,
+                    &PlanUnit {
+                        vendor: &p.vendor,
+                        model: &p.model,
+                        serial: &p.serial,
+                        class: c,
+                        installed: row.and_then(|r| r.installed),
+                        statement: Some(root_v.digest),
+                    },
+                    at,
+                );
+                policy_findings.extend(plans.findings);
+                findings.extend(plans.notices);
+                waiving = plans.waiving;
                 class = c.map(str::to_owned);
                 zones = z.to_vec();
                 unit = Some(crate::report::UnitFacts {
                     product: dev.product.clone(),
                     class: class.clone(),
                     sites,
+                    plans: plans.matches,
                 });
             }
             (Body::Firmware(fw), None) => {
@@ -159,6 +177,23 @@ pub(crate) fn evaluate(
                 policy_findings = f;
                 findings.extend(always);
                 policy_findings.extend(crate::decide::firmware::install_rules(policy, root_v, fw, g, at));
+                // The operator's phase-out plans for the device (SPEC 6.5).
+                let d = &g.state.device;
+                let plans = unit_plans(
+                    policy,
+                    &PlanUnit {
+                        vendor: &d.vendor,
+                        model: &d.model,
+                        serial: &d.serial,
+                        class: class.as_deref(),
+                        installed: g.state.installed_at,
+                        statement: None,
+                    },
+                    at,
+                );
+                policy_findings.extend(plans.findings);
+                findings.extend(plans.notices);
+                waiving = plans.waiving;
             }
             (Body::Device(_), Some(_)) => findings.push(deny(
                 Rule::StatementMalformed,
@@ -182,6 +217,7 @@ pub(crate) fn evaluate(
         policy_findings,
         class.as_deref(),
         &zones,
+        &waiving,
         at,
     ));
     sort_findings(&mut findings, &entries);

@@ -5,20 +5,17 @@
 //! reported in path order, so output does not depend on the number of
 //! threads and memory holds a small summary per unit plus the window.
 
+pub use crate::decide::fleet::{Fleet, UNCLASSIFIED, Unit};
 use crate::fsutil;
 use crate::limits::Limits;
 use crate::policy::Policy;
 use crate::policy::deployment::Deployment;
-use crate::policy::rules::Rule;
 pub use crate::report::shipment::{
     ClassSummary, FailingUnit, MAX_LISTED_FAILURES, MAX_LISTED_REASONS, MAX_LISTED_SKIPPED,
-    Skipped, Summary,
+    PhaseoutSummary, Skipped, Summary,
 };
-use crate::report::{Context, Finding, Report, Severity, Verdict};
-use crate::wire::country::Country;
-use crate::wire::statement::Stage;
 use crate::wire::time::Timestamp;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -146,16 +143,6 @@ pub fn collect(paths: &[PathBuf]) -> Result<Collected, VetError> {
     Ok(out)
 }
 
-/// One unit's outcome.
-pub struct Unit {
-    /// The bundle file.
-    pub path: PathBuf,
-    /// SHA-256 of the bytes verified, when they could be read.
-    pub digest: Option<crate::wire::digest::Sha256>,
-    /// Its report, or why it could not be read.
-    pub outcome: Result<Report, String>,
-}
-
 fn verify_file(
     policy: &Policy,
     deployment: Option<&Deployment>,
@@ -177,105 +164,6 @@ fn verify_file(
         path: path.to_owned(),
         digest,
         outcome,
-    }
-}
-
-/// Vendor, model and serial of a unit.
-type SerialKey = (String, String, String);
-
-#[derive(Default)]
-struct Acc {
-    units: u64,
-    counts: [u64; 4],
-    rules: BTreeMap<String, u64>,
-    class_vendor: BTreeMap<String, BTreeMap<String, u64>>,
-    stage_country: BTreeMap<Stage, BTreeMap<Country, u64>>,
-    serials: HashMap<SerialKey, Vec<u32>>,
-    paths: Vec<String>,
-    device_units: u64,
-    high_risk_units: u64,
-    failing: Vec<FailingUnit>,
-    failing_not_listed: u64,
-}
-
-impl Acc {
-    fn add(&mut self, u: &Unit) {
-        let idx = self.units as u32;
-        self.units += 1;
-        self.paths.push(u.path.display().to_string());
-        match &u.outcome {
-            Err(e) => {
-                self.counts[3] += 1;
-                self.fail(FailingUnit {
-                    unit: u.path.display().to_string(),
-                    serial: None,
-                    verdict: "error",
-                    reasons: vec![e.clone()],
-                    reasons_not_listed: 0,
-                });
-            }
-            Ok(r) => {
-                self.counts[r.verdict as usize] += 1;
-                for f in &r.findings {
-                    *self
-                        .rules
-                        .entry(format!("{}/{}", f.rule, f.severity.as_str()))
-                        .or_insert(0) += 1;
-                }
-                if let Some(facts) = &r.unit {
-                    self.device_units += 1;
-                    *self
-                        .class_vendor
-                        .entry(facts.class.clone().unwrap_or_default())
-                        .or_default()
-                        .entry(facts.product.vendor.clone())
-                        .or_insert(0) += 1;
-                    for (stage, country) in &facts.sites {
-                        *self
-                            .stage_country
-                            .entry(*stage)
-                            .or_default()
-                            .entry(*country)
-                            .or_insert(0) += 1;
-                    }
-                    let p = &facts.product;
-                    self.serials
-                        .entry((p.vendor.clone(), p.model.clone(), p.serial.clone()))
-                        .or_default()
-                        .push(idx);
-                    if r.findings.iter().any(|f| {
-                        matches!(f.rule, Rule::JurisdictionSite | Rule::JurisdictionControl)
-                    }) {
-                        self.high_risk_units += 1;
-                    }
-                }
-                if r.verdict == Verdict::Fail {
-                    let mut seen = std::collections::HashSet::new();
-                    let reasons: Vec<String> = r
-                        .findings
-                        .iter()
-                        .filter(|f| f.severity == Severity::Deny)
-                        .map(|f| format!("{}: {}", f.rule, f.subject))
-                        .filter(|x| seen.insert(x.clone()))
-                        .collect();
-                    self.fail(FailingUnit {
-                        unit: u.path.display().to_string(),
-                        serial: r.unit.as_ref().map(|f| f.product.serial.clone()),
-                        verdict: "fail",
-                        reasons: reasons.iter().take(MAX_LISTED_REASONS).cloned().collect(),
-                        reasons_not_listed: reasons.len().saturating_sub(MAX_LISTED_REASONS),
-                    });
-                }
-            }
-        }
-    }
-
-    fn fail(&mut self, f: FailingUnit) {
-        if self.failing.len() < MAX_LISTED_FAILURES {
-            self.failing.push(f);
-        } else {
-            self.failing_not_listed += 1;
-        }
     }
 }
 
@@ -347,7 +235,7 @@ fn run_with<T: Sync>(
     // window, so it and the workers wake each other about once per batch
     // rather than once per unit.
     let batch = (window / 2).max(1);
-    let mut acc = Acc::default();
+    let mut acc = Fleet::new();
     // `jobs` workers take units in path order, but never more than `window`
     // ahead of the last one reported; this thread reports them in order.
     // Memory holds at most `window` reports, however large each one is (a
@@ -449,78 +337,7 @@ fn run_with<T: Sync>(
         }
         Ok(())
     })?;
-    Ok(summarise(policy, acc, at))
-}
-
-fn share(n: u64, total: u64) -> f64 {
-    if total == 0 {
-        0.0
-    } else {
-        n as f64 / total as f64
-    }
-}
-
-/// What a fleet finding concerns, for its `entity` and for waivers.
-#[derive(Default)]
-struct About {
-    /// The vendor group (the finding's entity).
-    group: Option<String>,
-    /// The unit's vendor and serial (duplicate serials).
-    vendor: Option<String>,
-    serial: Option<String>,
-}
-
-fn level_finding(
-    policy: &Policy,
-    rule: Rule,
-    subject: String,
-    message: String,
-    about: About,
-    at: Timestamp,
-) -> Option<Finding> {
-    let f = Finding {
-        rule,
-        severity: Severity::Deny,
-        statement: None,
-        subject,
-        message,
-        entity: about.group,
-        context: Context {
-            part: None,
-            vendor: about.vendor,
-            serial: about.serial,
-            role: None,
-        },
-    };
-    let mut out = crate::decide::levels::apply_policy_levels(policy, vec![f], None, &[], at);
-    if out.is_empty() {
-        None
-    } else {
-        Some(out.remove(0))
-    }
-}
-
-/// The shipment-level state of a vet, fed one unit at a time in path order
-/// (what [`run`] does internally); `replay` uses it to rebuild a logged
-/// shipment decision from the unit decisions it has just replayed.
-#[derive(Default)]
-pub struct Fleet(Acc);
-
-impl Fleet {
-    /// An empty shipment.
-    pub fn new() -> Fleet {
-        Fleet::default()
-    }
-
-    /// Adds the next unit in path order.
-    pub fn add(&mut self, u: &Unit) {
-        self.0.add(u);
-    }
-
-    /// The fleet checks and the summary, as [`run`] gives them.
-    pub fn finish(self, policy: &Policy, at: Timestamp) -> Summary {
-        summarise(policy, self.0, at)
-    }
+    Ok(acc.finish(policy, at))
 }
 
 /// A stored unit re-verified as `vet` verified it (`None`: unreadable when
@@ -547,166 +364,6 @@ pub fn stored_unit(
             digest: None,
             outcome: Err("unreadable when vetted".into()),
         },
-    }
-}
-
-/// The class name of units without a class the policy declares.
-pub const UNCLASSIFIED: &str = "(unclassified)";
-
-fn summarise(policy: &Policy, acc: Acc, at: Timestamp) -> Summary {
-    let mut fleet = Vec::new();
-    // Clones or replays: two units claiming one vendor + model + serial.
-    let mut dups: Vec<(&SerialKey, &Vec<u32>)> =
-        acc.serials.iter().filter(|(_, v)| v.len() > 1).collect();
-    dups.sort();
-    for ((vendor, model, serial), idx) in dups {
-        let files: Vec<&str> = idx
-            .iter()
-            .filter_map(|i| acc.paths.get(*i as usize))
-            .map(String::as_str)
-            .collect();
-        fleet.extend(level_finding(
-            policy,
-            Rule::FleetDuplicateSerial,
-            format!("{vendor} {model} serial {serial}"),
-            format!(
-                "{} units claim this serial: {}; at most one is genuine",
-                idx.len(),
-                files.join(", ")
-            ),
-            About {
-                group: Some(policy.group_of(vendor, at).to_owned()),
-                vendor: Some(vendor.clone()),
-                serial: Some(serial.clone()),
-            },
-            at,
-        ));
-    }
-    // Concentration: vendor-group share per class, and high-risk share
-    // overall. No free-text string decides a share: the vendor is a policy
-    // entity (vendor binding) counted under its group, and a class the
-    // policy does not declare counts as unclassified.
-    let mut grouped: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
-    for (class, vendors) in &acc.class_vendor {
-        let class = if policy.classes.contains_key(class) {
-            class.clone()
-        } else {
-            UNCLASSIFIED.to_owned()
-        };
-        let into = grouped.entry(class).or_default();
-        for (vendor, n) in vendors {
-            *into
-                .entry(policy.group_of(vendor, at).to_owned())
-                .or_insert(0) += n;
-        }
-    }
-    let mut classes = BTreeMap::new();
-    for (class, vendors) in &grouped {
-        let total: u64 = vendors.values().sum();
-        let shares: BTreeMap<String, f64> = vendors
-            .iter()
-            .map(|(v, n)| (v.clone(), share(*n, total)))
-            .collect();
-        let hhi = shares.values().map(|s| (s * 100.0).powi(2)).sum();
-        if let Some(cap) = policy.fleet.max_vendor_share {
-            for (v, s) in &shares {
-                if *s > cap {
-                    fleet.extend(level_finding(
-                        policy,
-                        Rule::FleetConcentration,
-                        format!("vendor group '{v}' in class '{class}'"),
-                        format!("{v} supplies {:.1}% of the {total} {class} units, over the cap of {:.1}% (HHI {hhi:.0})", s * 100.0, cap * 100.0),
-                        About {
-                            group: Some(v.clone()),
-                            ..About::default()
-                        },
-                        at,
-                    ));
-                }
-            }
-        }
-        classes.insert(
-            class.clone(),
-            ClassSummary {
-                units: total,
-                vendors: shares,
-                hhi,
-            },
-        );
-    }
-    let high_risk_share = share(acc.high_risk_units, acc.device_units);
-    if let Some(cap) = policy.fleet.max_high_risk_share
-        && high_risk_share > cap
-    {
-        fleet.extend(level_finding(
-            policy,
-            Rule::FleetConcentration,
-            "high-risk share of the shipment".into(),
-            format!(
-                "{} of {} units ({:.1}%) have a high-risk jurisdiction finding, over the cap of {:.1}%",
-                acc.high_risk_units,
-                acc.device_units,
-                high_risk_share * 100.0,
-                cap * 100.0
-            ),
-            About::default(),
-            at,
-        ));
-    }
-    let stages = acc
-        .stage_country
-        .iter()
-        .map(|(st, countries)| {
-            let total: u64 = countries.values().sum();
-            (
-                st.as_str(),
-                countries
-                    .iter()
-                    .map(|(c, n)| (c.as_str().to_owned(), share(*n, total)))
-                    .collect(),
-            )
-        })
-        .collect();
-    let mut rules = acc.rules;
-    for f in &fleet {
-        *rules
-            .entry(format!("{}/{}", f.rule, f.severity.as_str()))
-            .or_insert(0) += 1;
-    }
-    let fleet_verdict = Verdict::of(&fleet);
-    let verdict = if acc.counts[2] > 0 || acc.counts[3] > 0 || fleet_verdict == Verdict::Fail {
-        Verdict::Fail
-    } else if acc.counts[1] > 0 || fleet_verdict == Verdict::Warn {
-        Verdict::Warn
-    } else {
-        Verdict::Pass
-    };
-    Summary {
-        format: "hwprov-vet/1",
-        verdict,
-        at,
-        policy: crate::report::PolicyRef {
-            name: policy.name.clone(),
-            version: policy.version.clone(),
-            sha256: policy.sha256.hex(),
-        },
-        units: acc.units,
-        counts: [
-            ("pass", acc.counts[0]),
-            ("warn", acc.counts[1]),
-            ("fail", acc.counts[2]),
-            ("error", acc.counts[3]),
-        ]
-        .into_iter()
-        .collect(),
-        rules,
-        fleet_findings: fleet,
-        high_risk_share,
-        classes,
-        stages,
-        failing: acc.failing,
-        failing_not_listed: acc.failing_not_listed,
-        skipped: Skipped::default(),
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod ctx;
 pub mod deployment;
+mod fleet;
 mod parse;
 pub mod rules;
 mod scope;
@@ -248,6 +249,8 @@ pub struct Class {
     pub rules: RuleTable,
     /// `[classes.C.roles.R.rules]`: levels for findings about role `R`.
     pub roles: BTreeMap<String, RuleTable>,
+    /// `[classes.C.fleet]`: caps overriding `[fleet]` for the class.
+    pub fleet: Option<FleetTable>,
 }
 
 /// Where the class that selects a unit's rules comes from (`[policy]
@@ -286,14 +289,9 @@ pub struct Params {
     pub revocation: Revocation,
 }
 
-/// Fleet caps for `vet`.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Fleet {
-    /// Largest share of a class one vendor may hold.
-    pub max_vendor_share: Option<f64>,
-    /// Largest share of units with a high-risk jurisdiction finding.
-    pub max_high_risk_share: Option<f64>,
-}
+pub use fleet::{
+    Caps, FleetTable, HighRiskBasis, InForce, PHASEOUT_NOTICE_SECS, Phaseout, PlanStatus, Step,
+};
 
 /// A waiver.
 #[derive(Debug, Clone)]
@@ -343,8 +341,10 @@ pub struct Policy {
     pub zones: BTreeMap<String, RuleTable>,
     /// `[policy] class_from`.
     pub class_from: ClassFrom,
-    /// `[fleet]`.
-    pub fleet: Fleet,
+    /// `[fleet]`: the fleet caps of every class (SPEC 6.4).
+    pub fleet: FleetTable,
+    /// `[[phaseouts]]` in file order (SPEC 6.5).
+    pub phaseouts: Vec<Phaseout>,
     /// `[[waivers]]`.
     pub waivers: Vec<Waiver>,
     /// `[[lists]]` by id.

@@ -12,6 +12,7 @@ use toml::Spanned;
 use toml::value::Datetime;
 
 use super::ctx::Ctx;
+use super::fleet::{RawFleet, RawPhaseout, parse_fleet, parse_phaseouts};
 use super::scope::{self, RawLevels, RawList, Table, check_role, check_scope_name, rule_table};
 
 #[derive(Deserialize)]
@@ -34,6 +35,8 @@ struct RawPolicy {
     zones: BTreeMap<Spanned<String>, RawLevels>,
     #[serde(default)]
     fleet: Option<RawFleet>,
+    #[serde(default)]
+    phaseouts: Vec<Spanned<RawPhaseout>>,
     #[serde(default)]
     waivers: Vec<Spanned<RawWaiver>>,
     #[serde(default)]
@@ -131,15 +134,8 @@ struct RawClass {
     rules: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
     #[serde(default)]
     roles: BTreeMap<Spanned<String>, RawLevels>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawFleet {
     #[serde(default)]
-    max_vendor_share: Option<Spanned<f64>>,
-    #[serde(default)]
-    max_high_risk_share: Option<Spanned<f64>>,
+    fleet: Option<RawFleet>,
 }
 
 #[derive(Deserialize)]
@@ -432,9 +428,11 @@ pub(super) fn parse_with(
     let mut classes = BTreeMap::new();
     for (name, c) in raw.classes {
         check_scope_name(&cx, &name, "class")?;
+        let header = format!("[classes.{}.fleet]", name.get_ref());
         let class = Class {
             rules: rule_table(&cx, c.rules, Table::Class)?,
             roles: role_tables(c.roles, &format!("[classes.{}.roles]", name.get_ref()))?,
+            fleet: c.fleet.map(|f| parse_fleet(&cx, f, &header)).transpose()?,
         };
         classes.insert(name.into_inner(), class);
     }
@@ -497,20 +495,11 @@ pub(super) fn parse_with(
         },
     };
 
-    let mut fleet = Fleet::default();
-    if let Some(f) = raw.fleet {
-        let share = |s: Option<Spanned<f64>>| -> Result<Option<f64>, PolicyError> {
-            match s {
-                Some(v) if !(0.0..=1.0).contains(v.get_ref()) => {
-                    Err(cx.err(v.span(), "a share must be between 0.0 and 1.0"))
-                }
-                Some(v) => Ok(Some(v.into_inner())),
-                None => Ok(None),
-            }
-        };
-        fleet.max_vendor_share = share(f.max_vendor_share)?;
-        fleet.max_high_risk_share = share(f.max_high_risk_share)?;
-    }
+    let fleet = match raw.fleet {
+        Some(f) => parse_fleet(&cx, f, "[fleet]")?,
+        None => FleetTable::default(),
+    };
+    let phaseouts = parse_phaseouts(&cx, raw.phaseouts, &entities, &classes)?;
 
     let mut waivers = Vec::new();
     for w in raw.waivers {
@@ -601,6 +590,7 @@ pub(super) fn parse_with(
         lists,
         evaluations,
         fleet,
+        phaseouts,
         waivers,
         key_files,
         source: src.as_bytes().to_vec(),

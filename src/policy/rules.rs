@@ -97,10 +97,18 @@ rules! {
     FirmwareRollback = "firmware.rollback", PolicyDeny;
     /// (gate) The image bytes do not match the release.
     FirmwareImage = "firmware.image", PolicyDeny;
-    /// (vet) A vendor or high-risk share is over the cap.
+    /// (vet) A vendor group's or the high-risk share of a class is over its cap.
     FleetConcentration = "fleet.concentration", PolicyWarn;
+    /// (vet) A class has fewer vendor groups than `min_vendors`.
+    FleetDiversity = "fleet.diversity", PolicyWarn;
     /// (vet) Two units claim one vendor+model+serial.
     FleetDuplicateSerial = "fleet.duplicate-serial", PolicyDeny;
+    /// A unit a phase-out plan covers entered service after its cut-off (or when is not known).
+    PhaseoutNewUnit = "phaseout.new-unit", PolicyDeny;
+    /// A legacy unit is still in service after its plan's deadline.
+    PhaseoutOverdue = "phaseout.overdue", PolicyDeny;
+    /// A legacy unit's plan deadline is within 90 days.
+    PhaseoutExpiring = "phaseout.expiring", Info;
     /// A waiver matched a finding but has expired.
     WaiverExpired = "waiver.expired", PolicyWarn;
     /// A live waiver expires within 90 days (hwprov addition, info only).
@@ -261,10 +269,22 @@ impl Rule {
             }
             Rule::FirmwareImage => "The image bytes do not match the release's digest or size.",
             Rule::FleetConcentration => {
-                "One vendor's share of a class, or the share of units with a high-risk jurisdiction finding, is over the policy's cap."
+                "One vendor group's share of a class, or the class's share of high-risk units (on the policy's high_risk_basis), is over the cap in force."
+            }
+            Rule::FleetDiversity => {
+                "A class has fewer vendor groups than min_vendors: the operator depends on too few suppliers."
             }
             Rule::FleetDuplicateSerial => {
                 "Two units claim the same vendor, model and serial (clones or replays)."
+            }
+            Rule::PhaseoutNewUnit => {
+                "A unit of a vendor under a phase-out plan entered service on or after the plan's installed_before date, or the deployment file gives no date: only legacy units may stay until the deadline."
+            }
+            Rule::PhaseoutOverdue => {
+                "A legacy unit of a phase-out plan is still in service at or after the plan's deadline; its vendor findings are no longer waived."
+            }
+            Rule::PhaseoutExpiring => {
+                "A legacy unit's phase-out deadline is less than 90 days away; until then its vendor findings are waived."
             }
             Rule::WaiverExpired => {
                 "A waiver matched a finding but has expired; the finding stands."
@@ -345,8 +365,16 @@ impl Rule {
                 "The image is not the one the publisher signed: obtain it again from the publisher."
             }
             Rule::FleetConcentration => {
-                "Diversify suppliers for the class, or raise the cap in [fleet] if the risk is accepted."
+                "Diversify suppliers for the class, or raise the cap in [fleet] or [classes.C.fleet] if the risk is accepted."
             }
+            Rule::FleetDiversity => {
+                "Qualify another vendor group for the class, or lower min_vendors if the dependency is accepted."
+            }
+            Rule::PhaseoutNewUnit => {
+                "Remove the unit, or record when it entered service (the deployment file's installed column) if it is legacy."
+            }
+            Rule::PhaseoutOverdue => "Remove the unit: the plan's deadline has passed.",
+            Rule::PhaseoutExpiring => "Schedule the unit's removal before the deadline.",
             Rule::FleetDuplicateSerial => {
                 "Quarantine both units and ask the vendor which one is genuine."
             }

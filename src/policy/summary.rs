@@ -283,11 +283,36 @@ impl Policy {
                 .collect();
             let _ = writeln!(o, "  zone {zone} tightens to at least: {}", set.join(" "));
         }
-        if let Some(v) = self.fleet.max_vendor_share {
-            let _ = writeln!(o, "fleet: max_vendor_share {v}");
+        for class in &classes {
+            let _ = writeln!(
+                o,
+                "fleet {}: {}",
+                class.map_or("(unclassified)".to_owned(), |c| format!("class {c}")),
+                self.fleet_at(*class, at).describe()
+            );
         }
-        if let Some(v) = self.fleet.max_high_risk_share {
-            let _ = writeln!(o, "fleet: max_high_risk_share {v}");
+        for p in &self.phaseouts {
+            let state = if at >= p.deadline {
+                "deadline passed: legacy units get phaseout.overdue".to_owned()
+            } else {
+                format!(
+                    "{} days to the deadline",
+                    (p.deadline.0 - at.0).div_ceil(86_400)
+                )
+            };
+            let _ = writeln!(
+                o,
+                "phase-out '{}': units of {} and its subsidiaries{} installed before {} are legacy until {} ({state}); later units get phaseout.new-unit. Reason: {}",
+                p.id,
+                p.entity,
+                p.classes.as_ref().map_or(String::new(), |c| format!(
+                    " in {}",
+                    c.iter().map(String::as_str).collect::<Vec<_>>().join(", ")
+                )),
+                p.installed_before,
+                p.deadline,
+                p.reason
+            );
         }
         o
     }

@@ -20,7 +20,27 @@ pub fn esc(s: &str) -> String {
     o
 }
 
-const PALETTE: [&str; 8] = [
+/// The start of a report page: the document head with its inline style,
+/// up to and including `<body>`.
+pub(crate) fn page_head(title: &str) -> String {
+    format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{}</title><style>\
+         body{{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem;color:#1a202c;max-width:70rem}}\
+         h1{{font-size:1.5rem}} h2{{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #e2e8f0}}\
+         .cards{{display:flex;gap:1rem;flex-wrap:wrap}} .card{{border:1px solid #e2e8f0;border-radius:6px;padding:.6rem 1rem;min-width:7rem}}\
+         .card b{{display:block;font-size:1.6rem}} .pass b{{color:#2f855a}} .warn b{{color:#b7791f}} .fail b,.error b{{color:#c53030}}\
+         .verdict-fail{{color:#c53030}} .verdict-warn{{color:#b7791f}} .verdict-pass{{color:#2f855a}} .over{{color:#c53030;font-weight:600}}\
+         table{{border-collapse:collapse;width:100%;font-size:.9rem}} th,td{{border-bottom:1px solid #e2e8f0;text-align:left;padding:.3rem .5rem;vertical-align:top}}\
+         svg.chart text{{font-size:12px;fill:#1a202c}} svg.chart .ct{{font-weight:600}} .charts{{display:flex;flex-wrap:wrap;gap:1.5rem}}\
+         code{{font-size:.85rem}}</style></head><body>",
+        esc(title)
+    )
+}
+
+/// Colours of chart series, in order.
+pub(crate) const PALETTE: [&str; 8] = [
     "#2b6cb0", "#2f855a", "#b7791f", "#c53030", "#6b46c1", "#2c7a7b", "#975a16", "#4a5568",
 ];
 
@@ -66,20 +86,7 @@ fn bars(
 pub fn render(summary: &Summary, high_risk: &[String]) -> String {
     let hr = |c: &str| high_risk.iter().any(|h| h == c);
     let mut o = String::new();
-    let _ = write!(
-        o,
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>hwprov shipment report</title><style>\
-         body{{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem;color:#1a202c;max-width:70rem}}\
-         h1{{font-size:1.5rem}} h2{{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #e2e8f0}}\
-         .cards{{display:flex;gap:1rem;flex-wrap:wrap}} .card{{border:1px solid #e2e8f0;border-radius:6px;padding:.6rem 1rem;min-width:7rem}}\
-         .card b{{display:block;font-size:1.6rem}} .pass b{{color:#2f855a}} .warn b{{color:#b7791f}} .fail b,.error b{{color:#c53030}}\
-         .verdict-fail{{color:#c53030}} .verdict-warn{{color:#b7791f}} .verdict-pass{{color:#2f855a}}\
-         table{{border-collapse:collapse;width:100%;font-size:.9rem}} th,td{{border-bottom:1px solid #e2e8f0;text-align:left;padding:.3rem .5rem;vertical-align:top}}\
-         svg.chart text{{font-size:12px;fill:#1a202c}} svg.chart .ct{{font-weight:600}} .charts{{display:flex;flex-wrap:wrap;gap:1.5rem}}\
-         code{{font-size:.85rem}}</style></head><body>"
-    );
+    o.push_str(&page_head("hwprov shipment report"));
     let _ = write!(
         o,
         "<h1>Shipment report: <span id=\"verdict\" class=\"verdict-{v}\">{V}</span></h1>\
@@ -102,7 +109,7 @@ pub fn render(summary: &Summary, high_risk: &[String]) -> String {
     }
     let _ = write!(
         o,
-        "</div><p>High-risk jurisdiction findings in {:.1}% of device units.</p>",
+        "</div><p>High-risk units: {:.1}% of verified device units (each on its class's high-risk basis).</p>",
         summary.high_risk_share * 100.0
     );
     o.push_str("<h2>Where the supply chain runs: site countries per stage</h2><div class=\"charts\" id=\"stages\">");
@@ -145,6 +152,8 @@ pub fn render(summary: &Summary, high_risk: &[String]) -> String {
         ));
     }
     o.push_str("</div>");
+    o.push_str(&caps_table(summary));
+    o.push_str(&phaseout_table(&summary.phaseouts));
     if !summary.fleet_findings.is_empty() {
         // Grouped by rule: a few hundred duplicate serials must not push
         // everything else out of sight. Each group folds (no script needed).
@@ -209,5 +218,122 @@ pub fn render(summary: &Summary, high_risk: &[String]) -> String {
         );
     }
     o.push_str("<p><small>Made by hwprov. This file is self-contained: no scripts, fonts or network.</small></p></body></html>\n");
+    o
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1}%", x * 100.0)
+}
+
+/// A cell showing `value` against `cap`, marked when over it.
+fn against(value: String, over: bool, cap: String) -> String {
+    format!(
+        "<td{}>{value}{}</td>",
+        if over { " class=\"over\"" } else { "" },
+        if cap.is_empty() {
+            String::new()
+        } else {
+            format!(" <small>(cap {cap})</small>")
+        }
+    )
+}
+
+/// Per class: the largest vendor group, the high-risk share and the vendor
+/// groups against the caps in force, and the next step.
+pub(crate) fn caps_table(summary: &Summary) -> String {
+    let mut o = String::from(
+        "<h2>Caps in force per class</h2><table id=\"caps\"><tr><th>class</th><th>units</th>\
+         <th>largest vendor group</th><th>high-risk share</th><th>vendor groups</th><th>next step</th></tr>",
+    );
+    for (class, c) in &summary.classes {
+        let caps = &c.caps.caps;
+        let top = c
+            .vendors
+            .iter()
+            .max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(a.0)));
+        let top_cell = top.map_or("<td></td>".to_owned(), |(g, s)| {
+            against(
+                format!("{} {}", esc(g), pct(*s)),
+                caps.max_vendor_share.is_some_and(|m| *s > m),
+                caps.max_vendor_share.map_or(String::new(), pct),
+            )
+        });
+        let _ = write!(
+            o,
+            "<tr class=\"class-caps\" data-class=\"{}\"><td>{}</td><td>{}</td>{top_cell}{}{}<td>{}</td></tr>",
+            esc(class),
+            esc(class),
+            c.units,
+            against(
+                format!(
+                    "{} ({} units, {} basis)",
+                    pct(c.high_risk.share),
+                    c.high_risk.units,
+                    c.high_risk.basis
+                ),
+                caps.max_high_risk_share
+                    .is_some_and(|m| c.high_risk.share > m),
+                caps.max_high_risk_share.map_or(String::new(), pct),
+            ),
+            against(
+                c.vendor_groups.to_string(),
+                caps.min_vendors.is_some_and(|m| c.vendor_groups < m),
+                caps.min_vendors
+                    .map_or(String::new(), |m| format!("min {m}")),
+            ),
+            c.caps.next_step.as_ref().map_or(String::new(), |n| format!(
+                "{}: {}",
+                esc(&n.from),
+                esc(&n.caps.describe())
+            ))
+        );
+    }
+    o.push_str("</table>");
+    o
+}
+
+/// Per phase-out plan and class: legacy units remaining, new units, days
+/// to the deadline.
+pub(crate) fn phaseout_table(plans: &[crate::report::shipment::PhaseoutSummary]) -> String {
+    if plans.is_empty() {
+        return String::new();
+    }
+    let mut o = String::from(
+        "<h2>Phase-out plans</h2><table id=\"phaseouts\"><tr><th>plan</th><th>vendor</th><th>deadline</th>\
+         <th>days left</th><th>class</th><th>legacy units remaining</th><th>new units</th></tr>",
+    );
+    for p in plans {
+        let rows: Vec<(String, crate::report::shipment::PlanCounts)> = if p.classes.is_empty() {
+            vec![("(none in this inventory)".to_owned(), Default::default())]
+        } else {
+            p.classes.iter().map(|(c, n)| (c.clone(), *n)).collect()
+        };
+        for (class, n) in rows {
+            let _ = write!(
+                o,
+                "<tr class=\"phaseout\" data-plan=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td{}>{}</td><td>{}</td><td{}>{}</td><td{}>{}</td></tr>",
+                esc(&p.id),
+                esc(&p.id),
+                esc(&p.entity),
+                esc(&p.deadline),
+                if p.days_left <= 0 {
+                    " class=\"over\""
+                } else {
+                    ""
+                },
+                p.days_left,
+                esc(&class),
+                if p.days_left <= 0 && n.legacy > 0 {
+                    " class=\"over\""
+                } else {
+                    ""
+                },
+                n.legacy,
+                if n.new > 0 { " class=\"over\"" } else { "" },
+                n.new
+            );
+        }
+    }
+    o.push_str("</table>");
     o
 }

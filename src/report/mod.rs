@@ -214,6 +214,9 @@ pub struct UnitFacts {
     /// Stage and site country of every verified stage statement reached
     /// through the components' provenance (each distinct pair once).
     pub sites: Vec<(crate::wire::statement::Stage, crate::wire::country::Country)>,
+    /// The phase-out plans covering the unit (index in the policy) and
+    /// whether it is legacy or new under each (SPEC 6.5).
+    pub plans: Vec<(usize, crate::policy::PlanStatus)>,
 }
 
 /// The `format` value of the JSON report.
