@@ -642,3 +642,217 @@ fn mistakes_in_fleet_tables_and_plans_are_input_errors_naming_the_line() {
         );
     }
 }
+
+/// Runs `hwprov log report` on `log` with `extra` arguments.
+fn report(log: &Path, extra: &[&str]) -> (i32, String, String) {
+    let l = p(log);
+    let mut args = vec!["log", "report", &l];
+    args.extend_from_slice(extra);
+    let o = run(&args);
+    (code(&o), stdout(&o), stderr(&o))
+}
+
+/// Two inventories logged six months apart, eight legacy units removed in
+/// between; returns the log directory and the vet summaries as printed.
+fn logged_inventories(inv: &Inventory) -> (PathBuf, Vec<Value>) {
+    let log = inv.root.join("log");
+    let key = p(&inv.root.join("log.pem"));
+    assert_eq!(code(&run(&["key", "generate", "--out", &key])), 0);
+    assert_eq!(
+        code(&run(&[
+            "log",
+            "init",
+            &p(&log),
+            "--key",
+            &key,
+            "--origin",
+            "operator.example/inventory"
+        ])),
+        0
+    );
+    let l = p(&log);
+    let (_, _, first) = vet(inv, "2026-05-21T00:00:00Z", &["--log", &l]);
+    for n in 0..8 {
+        std::fs::remove_file(inv.ship.join(format!("u{n:03}.cbor"))).unwrap();
+    }
+    let (_, _, second) = vet(inv, AT, &["--log", &l]);
+    (log, vec![first, second])
+}
+
+#[test]
+fn the_regulator_report_rebuilds_logged_inventories_and_shows_removal_progress() {
+    let inv = inventory("");
+    let (log, summaries) = logged_inventories(&inv);
+    let (c, json, err) = report(&log, &["--format", "json"]);
+    assert_eq!(c, 0, "{err}");
+    let r: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(r["format"], "hwprov-log-report/1");
+    assert_eq!(r["log"]["origin"], "operator.example/inventory");
+    let invs = r["inventories"].as_array().unwrap();
+    assert_eq!(invs.len(), 2);
+    // Each inventory's figures are the ones vet printed when it decided.
+    for (i, s) in invs.iter().zip(&summaries) {
+        assert_eq!(i["classes"], s["classes"]);
+        assert_eq!(i["phaseouts"], s["phaseouts"]);
+        assert_eq!(i["fleet_findings"], s["fleet_findings"]);
+        assert_eq!(i["verdict"], s["verdict"]);
+        assert_eq!(i["units"], s["units"]);
+    }
+    assert_eq!(invs[0]["at"], "2026-05-21T00:00:00Z");
+    // Before the 2026-06-01 step the RAN cap was 35%, after it 25%.
+    assert!(close(
+        &invs[0]["classes"]["ran"]["caps"]["max_high_risk_share"],
+        0.35
+    ));
+    assert!(close(
+        &invs[1]["classes"]["ran"]["caps"]["max_high_risk_share"],
+        0.25
+    ));
+    // The legacy waivers show as waived findings.
+    assert!(
+        invs[1]["waived_findings"]["entity.designated"]
+            .as_u64()
+            .unwrap()
+            >= 12
+    );
+    let progress = r["progress"].as_array().unwrap();
+    assert_eq!(progress.len(), 1);
+    assert_eq!(progress[0]["plan"], "hrv-removal");
+    assert_eq!(progress[0]["class"], "ran");
+    assert_eq!(progress[0]["removed"], 8);
+    let legacy: Vec<u64> = progress[0]["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["legacy"].as_u64().unwrap())
+        .collect();
+    assert_eq!(legacy, [20, 12]);
+    // The schema accepts it, and shares its definitions with vet's.
+    let schema: Value = serde_json::from_slice(
+        &std::fs::read(root().join("schemas/log-report.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let vet_schema: Value =
+        serde_json::from_slice(&std::fs::read(root().join("schemas/vet.schema.json")).unwrap())
+            .unwrap();
+    for def in ["class", "phaseout", "finding", "digest"] {
+        assert_eq!(schema["$defs"][def], vet_schema["$defs"][def], "{def}");
+    }
+    let v = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = v.iter_errors(&r).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+
+    // Text for people.
+    let (_, text, _) = report(&log, &[]);
+    assert!(
+        text.contains("hrv-removal ran: legacy units 2026-05-21 20 -> 2026-11-21 12 (8 removed), deadline 2027-12-31T00:00:00Z"),
+        "{text}"
+    );
+    assert!(text.contains("inventory at 2026-05-21T00:00:00Z"), "{text}");
+
+    // The window selects by evaluation time.
+    let (_, json, _) = report(
+        &log,
+        &["--format", "json", "--from", "2026-06-01T00:00:00Z"],
+    );
+    let r2: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(r2["inventories"].as_array().unwrap().len(), 1);
+    assert_eq!(r2["inventories"][0]["at"], AT);
+    assert_eq!(r2["from"], "2026-06-01T00:00:00Z");
+    let (_, json, _) = report(&log, &["--format", "json", "--to", "2026-01-01T00:00:00Z"]);
+    let r3: Value = serde_json::from_str(&json).unwrap();
+    assert!(r3["inventories"].as_array().unwrap().is_empty());
+    let (c, _, err) = report(
+        &log,
+        &[
+            "--from",
+            "2027-01-01T00:00:00Z",
+            "--to",
+            "2026-01-01T00:00:00Z",
+        ],
+    );
+    assert_eq!(c, 2, "{err}");
+    assert!(err.contains("is after --to"), "{err}");
+}
+
+#[test]
+fn a_copy_of_the_log_gives_the_same_report_byte_for_byte_and_a_tampered_one_none() {
+    let inv = inventory("");
+    let (log, _) = logged_inventories(&inv);
+    let html = inv.root.join("report.html");
+    let (c, text, err) = report(&log, &["--html", &p(&html)]);
+    assert_eq!(c, 0, "{err}");
+    let (_, json, _) = report(&log, &["--format", "json"]);
+    // The regulator's copy, elsewhere, with the unit bundles removed from
+    // the shipment directory: the report comes from the log alone.
+    let copy = tempfile::tempdir().unwrap();
+    let theirs = copy.path().join("log");
+    std::fs::create_dir_all(theirs.join("objects")).unwrap();
+    for e in walk(&log) {
+        let rel = e.strip_prefix(&log).unwrap();
+        std::fs::create_dir_all(theirs.join(rel).parent().unwrap()).unwrap();
+        std::fs::copy(&e, theirs.join(rel)).unwrap();
+    }
+    std::fs::remove_dir_all(&inv.ship).unwrap();
+    let their_html = copy.path().join("report.html");
+    let (c, their_text, _) = report(&theirs, &["--html", &p(&their_html)]);
+    assert_eq!(c, 0);
+    assert_eq!(their_text, text);
+    assert_eq!(report(&theirs, &["--format", "json"]).1, json);
+    assert_eq!(
+        std::fs::read(&their_html).unwrap(),
+        std::fs::read(&html).unwrap()
+    );
+    // The HTML has the two charts: the high-risk share per class with its
+    // cap, and the legacy units per plan, one point per inventory.
+    let h = std::fs::read_to_string(&html).unwrap();
+    assert!(h.contains("id=\"chart-high-risk\""), "{h}");
+    assert!(h.contains("<g class=\"series\" data-name=\"ran\">"));
+    assert!(h.contains("class=\"cap\" data-name=\"ran cap\""));
+    let legacy = &h[h.find("id=\"chart-legacy\"").unwrap()..];
+    let legacy = &legacy[..legacy.find("</svg>").unwrap()];
+    let points: Vec<&str> = legacy
+        .split("data-value=\"")
+        .skip(1)
+        .map(|x| x.split('"').next().unwrap())
+        .collect();
+    assert_eq!(points, ["20.0000", "12.0000"], "{legacy}");
+    assert!(!h.contains("<script"));
+    // And replay re-runs every decision the report was made from.
+    let o = run(&["replay", &p(&theirs)]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains(" 0 different, 0 log problem(s)"),
+        "{}",
+        stdout(&o)
+    );
+
+    // One stored unit altered: the log no longer verifies, no report.
+    let objects: Vec<PathBuf> = walk(&theirs.join("objects"));
+    let victim = objects
+        .iter()
+        .max_by_key(|o| std::fs::metadata(o).unwrap().len())
+        .unwrap();
+    let mut bytes = std::fs::read(victim).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(victim, bytes).unwrap();
+    let (c, out, err) = report(&theirs, &[]);
+    assert_eq!(c, 1, "{out}{err}");
+    assert!(err.contains("no report is made"), "{err}");
+    assert!(out.is_empty(), "{out}");
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let path = e.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}

@@ -128,7 +128,10 @@ fn commands() -> Vec<Vec<&'static str>> {
     for (top, subs) in [
         ("key", &["generate", "show"][..]),
         ("state", &["init", "show"]),
-        ("log", &["init", "verify", "prove", "consistency", "show"]),
+        (
+            "log",
+            &["init", "verify", "prove", "consistency", "report", "show"],
+        ),
         ("policy", &["check", "test"]),
     ] {
         for s in subs {

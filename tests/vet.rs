@@ -605,7 +605,7 @@ fn text_output_summarises_and_verbose_lists_everything() {
         .unwrap_or_else(|| panic!("{out}"));
     assert!(
         eastwind.ends_with(
-            ": deny entity.designated x2 (issuer 'eastwind-telecom'); warn jurisdiction.control x2 (issuer 'eastwind-telecom')"
+            ": deny entity.designated x2 (issuer 'eastwind-telecom'); deny phaseout.new-unit (phase-out plan 'hrv-5g-removal'); warn jurisdiction.control x2 (issuer 'eastwind-telecom')"
         ),
         "{eastwind}"
     );

@@ -15,8 +15,8 @@ const POLICY_RULES: &str = r#"required_stages = ["design", "fab", "atp"]
 firmware_min_signers = 1
 revocation = "all"
 
-# The network segments this operator knows. Fleet shares count units per
-# declared class; a class a device names that is not declared counts as
+# The network segments this operator knows (the deployment file puts each
+# unit in one). A class a device names that is not declared counts as
 # "(unclassified)".
 [classes.core]
 [classes.transport]
@@ -29,12 +29,51 @@ revocation = "all"
 [classes.periphery.rules]
 "jurisdiction.site" = "warn"
 "jurisdiction.control" = "warn"
+"#;
 
-# For `vet`: multi-vendor strategy and a cap on high-risk equipment.
+/// The fleet caps and the phase-out plan of the example policy: last in the
+/// file, so a benchmark can cut them off to measure what they cost.
+const FLEET_RULES: &str = r#"
+# Fleet caps and phase-out plans (vet; SPEC 6.4, 6.5)
+# A multi-vendor strategy everywhere: no vendor group above half of a
+# class, at least two groups; high-risk vendors at most 35% of a class.
 [fleet]
 max_vendor_share = 0.5
+min_vendors = 2
 max_high_risk_share = 0.35
+
+# Excluded from the core.
+[classes.core.fleet]
+max_high_risk_share = 0.0
+
+# Allowed in the RAN under the cap until the end of 2027, then not at all.
+[classes.ran.fleet]
+max_high_risk_share = 0.35
+[[classes.ran.fleet.steps]]
+from = 2028-01-01T00:00:00Z
+max_high_risk_share = 0.0
+
+# Legacy units of the designated vendor may stay until the deadline (their
+# vendor findings are waived until then); units installed after the
+# cut-off may not.
+[[phaseouts]]
+id = "hrv-5g-removal"
+entity = "eastwind-telecom"
+classes = ["ran", "periphery"]
+installed_before = 2020-07-14T00:00:00Z
+deadline = 2027-12-31T00:00:00Z
+reason = "removal of high-risk vendors from 5G networks by the end of 2027"
 "#;
+
+/// The example policy: the fictional parties, the vendor group, the rules,
+/// then the fleet caps and phase-out plan.
+pub(crate) fn example_policy() -> String {
+    policy(
+        "example-core-network",
+        POLICY_RULES,
+        &format!("{}{FLEET_RULES}", group_toml()),
+    )
+}
 
 /// Writes the example data under `out`; returns the files written.
 pub(crate) fn generate(out: &Path) -> std::io::Result<Vec<PathBuf>> {
@@ -45,10 +84,7 @@ pub(crate) fn generate(out: &Path) -> std::io::Result<Vec<PathBuf>> {
         written.push(p);
         Ok(())
     };
-    put(
-        "policy.toml",
-        policy("example-core-network", POLICY_RULES, "").as_bytes(),
-    )?;
+    put("policy.toml", example_policy().as_bytes())?;
     for a in ACTORS.iter().filter(|a| !a.roles.is_empty()) {
         let k = key(a.id, 0);
         put(
@@ -153,44 +189,53 @@ pub(crate) fn generate(out: &Path) -> std::io::Result<Vec<PathBuf>> {
 
 /// Writes a realistic shipment of `units` devices under `out` (files
 /// `batch-NNNN/unit-NNNNNN.cbor`, 1,000 per batch) and returns how many
-/// files it wrote. Deterministic. Three vendors (SE, FI, CN), four classes,
-/// chips from two fabs (TW; GB owned from CN) and two packaging sites (MY,
-/// CN); every 500th unit is a clone of the one before (same serial), every
-/// 200th runs an unsigned image. Chip-lot statements and firmware releases
-/// are shared by many units, as in a real supply chain, so only the device
-/// statement is signed per unit. Beside `out`, `deployment.csv` is the
-/// operator's record of where each unit is deployed (its class), one row per
-/// serial: the operator agrees with the class each vendor suggests.
+/// files it wrote. Deterministic. Four classes, each with its own mix of
+/// vendors: aurora-networks (SE), boreal-radio (FI), eastwind-telecom (CN,
+/// designated; RAN and periphery only) and two subsidiaries of one group,
+/// polaris-radio (DE) and polaris-optical (JP), which count as one
+/// supplier. Chips come from two fabs (TW; GB owned from CN) and two
+/// packaging sites (MY, CN); every 500th unit is a clone of the one before
+/// (same serial), every 200th runs an unsigned image. Chip-lot statements
+/// and firmware releases are shared by many units, as in a real supply
+/// chain, so only the device statement is signed per unit. Beside `out`,
+/// `deployment.csv` is the operator's inventory: each serial's class and
+/// when it entered service (eight in ten eastwind units before the
+/// phase-out's cut-off of 2020-07-14, the rest after it).
 pub(crate) fn shipment(out: &Path, units: usize) -> std::io::Result<usize> {
     use rayon::prelude::*;
     use std::collections::HashMap;
-    const VENDORS: [(&str, &str); 3] = [
+    const VENDORS: [(&str, &str); 5] = [
         ("aurora-networks", "AX-5000"),
         ("boreal-radio", "BR-200"),
         ("eastwind-telecom", "EW-9"),
+        ("polaris-radio", "PR-7"),
+        ("polaris-optical", "PO-3"),
     ];
-    const CLASSES: [&str; 4] = ["core", "ran", "transport", "periphery"];
     const LOT: usize = 250;
     let pick = |i: usize, salt: &str| -> u32 {
         let h = Sha256::of(format!("{salt} {i}").as_bytes()).0;
         u32::from_le_bytes([h[0], h[1], h[2], h[3]]) % 100
     };
-    // Per unit: vendor, class, route, flags.
+    // Per unit: vendor, class, lot, route. Each class has its own vendors
+    // (percent): the core is dual-sourced, the RAN has the high-risk vendor
+    // under its cap, transport comes mostly from the one group's two
+    // subsidiaries, the periphery mostly from the high-risk vendor.
     let plan = |i: usize| {
-        let v = match pick(i, "vendor") {
-            0..=44 => 0,
-            45..=84 => 1,
-            _ => 2,
+        let (class, mix): (&str, &[(usize, u32)]) = match pick(i, "class") {
+            0..=24 => ("core", &[(0, 48), (1, 40), (4, 12)]),
+            25..=59 => ("ran", &[(0, 25), (1, 12), (2, 30), (3, 18), (4, 15)]),
+            60..=79 => ("transport", &[(0, 30), (3, 35), (4, 35)]),
+            _ => ("periphery", &[(2, 70), (1, 30)]),
         };
-        let class = if v == 2 {
-            if pick(i, "class") < 70 {
-                "ran"
-            } else {
-                "periphery"
-            }
-        } else {
-            CLASSES[(pick(i, "class") % 4) as usize]
-        };
+        let r = pick(i, "vendor");
+        let mut acc = 0;
+        let v = mix
+            .iter()
+            .find(|(_, p)| {
+                acc += p;
+                r < acc
+            })
+            .map_or(0, |(v, _)| *v);
         let lot = i / LOT;
         let route = match pick(lot, "route") {
             0..=79 => CLEAN,
@@ -198,6 +243,26 @@ pub(crate) fn shipment(out: &Path, units: usize) -> std::io::Result<usize> {
             _ => OWNED_FAB,
         };
         (v, class, lot, route)
+    };
+    // When a unit entered service: eastwind's mostly before the cut-off.
+    let installed = |i: usize, v: usize| -> String {
+        let day = |from: u64, span: u64| {
+            let h = Sha256::of(format!("installed {i}").as_bytes()).0;
+            let d = u64::from(u32::from_le_bytes([h[4], h[5], h[6], h[7]])) % span;
+            Timestamp(from + d * 86_400).to_string()
+        };
+        const Y2016: u64 = 1_451_606_400; // 2016-01-01
+        const CUTOFF: u64 = 1_594_684_800; // 2020-07-14
+        const LATE: u64 = 1_609_459_200; // 2021-01-01
+        if v == 2 {
+            if pick(i, "legacy") < 80 {
+                day(Y2016, (CUTOFF - Y2016) / 86_400)
+            } else {
+                day(LATE, 5 * 365)
+            }
+        } else {
+            day(Y2016, 10 * 365)
+        }
     };
     // Shared evidence: one chip chain per lot, one release per vendor.
     let lots = units.div_ceil(LOT);
@@ -305,7 +370,7 @@ pub(crate) fn shipment(out: &Path, units: usize) -> std::io::Result<usize> {
                 hwprov::wire::bundle::encode(&parts),
             )
         })?;
-    let mut csv = String::from("vendor,model,serial,class\n");
+    let mut csv = String::from("vendor,model,serial,class,installed\n");
     for i in 0..units {
         if i > 0 && i % 500 == 0 {
             continue; // a clone: its serial already has its row
@@ -313,8 +378,9 @@ pub(crate) fn shipment(out: &Path, units: usize) -> std::io::Result<usize> {
         let (v, class, _, _) = plan(i);
         let (vendor, model) = VENDORS[v];
         csv.push_str(&format!(
-            "{vendor},{model},{}-{i:07},{class}\n",
-            &model[..2]
+            "{vendor},{model},{}-{i:07},{class},{}\n",
+            &model[..2],
+            installed(i, v)
         ));
     }
     std::fs::write(out.with_file_name("deployment.csv"), csv)?;

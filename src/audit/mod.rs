@@ -8,3 +8,4 @@ pub mod merkle;
 pub mod note;
 pub mod record;
 pub mod replay;
+pub mod report;

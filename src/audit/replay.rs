@@ -228,7 +228,7 @@ pub fn replay(
 
 /// What a decision was judged under, from the record: the policy (with the
 /// key files it names) and the deployment file, if one was given.
-struct Recorded {
+pub(crate) struct Recorded {
     policy: Policy,
     deployment: Option<Deployment>,
 }
@@ -430,6 +430,35 @@ impl Shipment {
             None => Ok(self.fleet.finish(&rec.policy, self.at)),
         }
     }
+}
+
+/// A logged shipment decision (a `vet` entry with a `units` input) rebuilt
+/// from its stored units, policy and deployment file, and compared with the
+/// entry: its summary if it reproduces the recorded verdict and fleet
+/// findings, else why not. `policies` caches parsed policies by their
+/// recorded inputs.
+pub(crate) fn shipment_summary(
+    log: &Log,
+    e: &Entry,
+    limits: &Limits,
+    policies: &mut PolicyCache,
+) -> Result<Summary, String> {
+    let rec = replay_policy_of(log, e, policies)?;
+    let summary = Shipment::of(log, e)?.finish(log, rec, limits)?;
+    compare(summary.verdict, &summary.fleet_findings, e)?;
+    Ok(summary)
+}
+
+/// Parsed policies (with their deployment files) by recorded inputs.
+pub(crate) type PolicyCache = HashMap<Sha256, Result<Recorded, String>>;
+
+/// The policy a decision was recorded under, from the cache or the log.
+pub(crate) fn recorded_policy<'p>(
+    log: &Log,
+    e: &Entry,
+    policies: &'p mut PolicyCache,
+) -> Result<&'p Policy, String> {
+    replay_policy_of(log, e, policies).map(|r| &r.policy)
 }
 
 /// Deepest nesting of a stored unit list: the array and a digest in it.

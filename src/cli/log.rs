@@ -5,6 +5,7 @@ use clap::{Args, Subcommand};
 use hwprov::audit::entry::Entry;
 use hwprov::audit::log::{Log, LogError};
 use hwprov::audit::replay::{self, Event, Range};
+use hwprov::audit::report::{self, ReportError, Window};
 use hwprov::text::Escaped;
 use hwprov::{Limits, SecretKey};
 use serde_json::json;
@@ -56,6 +57,32 @@ pub(crate) enum LogCommand {
         #[arg(long, value_name = "N")]
         size: Option<u64>,
     },
+    /// A report for a regulator: the logged inventory decisions (vet runs
+    /// with --log) whose evaluation time is in a window, each rebuilt from
+    /// its stored inputs and checked against its entry, with every class's
+    /// vendor-group and high-risk shares against the caps in force, phase-out
+    /// progress between inventories, and the waivers in force and expiring.
+    ///
+    /// The log is verified first (exit 1 if it does not verify, or if a
+    /// decision does not reproduce). The report holds only what the log
+    /// holds, so anyone with a copy of the log makes the same bytes.
+    Report {
+        /// The log directory.
+        dir: PathBuf,
+        /// Only decisions evaluated at or after this time (RFC 3339).
+        #[arg(long, value_name = "TIME")]
+        from: Option<String>,
+        /// Only decisions evaluated at or before this time (RFC 3339).
+        #[arg(long, value_name = "TIME")]
+        to: Option<String>,
+        /// Output format on stdout.
+        #[arg(long, value_enum, default_value = "text")]
+        format: ReportFormat,
+        /// Also write the report as one self-contained HTML file (charts of
+        /// the shares and legacy units over time), written atomically.
+        #[arg(long, value_name = "REPORT.html")]
+        html: Option<PathBuf>,
+    },
     /// Print entries as JSON lines.
     Show {
         /// The log directory.
@@ -64,6 +91,14 @@ pub(crate) enum LogCommand {
         #[arg(long, value_name = "N")]
         index: Option<u64>,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ReportFormat {
+    /// Readable text.
+    Text,
+    /// One JSON object (format hwprov-log-report/1).
+    Json,
 }
 
 #[derive(Args)]
@@ -86,7 +121,7 @@ fn b64(h: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(h)
 }
 
-pub(crate) fn log(cmd: LogCommand) -> Result<u8, Fatal> {
+pub(crate) fn log(cmd: LogCommand, limits: &Limits) -> Result<u8, Fatal> {
     match cmd {
         LogCommand::Init { dir, key, origin } => {
             let key = SecretKey::load(&key)?;
@@ -180,6 +215,50 @@ pub(crate) fn log(cmd: LogCommand) -> Result<u8, Fatal> {
                 "{}",
                 json!({"old_size": old_size, "size": size, "old_root_hash": b64(&old_root), "root_hash": b64(&root), "proof": proof})
             );
+            Ok(0)
+        }
+        LogCommand::Report {
+            dir,
+            from,
+            to,
+            format,
+            html,
+        } => {
+            let time = |flag: &str, t: &Option<String>| {
+                t.as_deref()
+                    .map(|s| {
+                        hwprov::Timestamp::parse_rfc3339(s)
+                            .map_err(|e| usage(format!("{flag} '{s}': {e}")))
+                    })
+                    .transpose()
+            };
+            let window = Window {
+                from: time("--from", &from)?,
+                to: time("--to", &to)?,
+            };
+            let log = Log::open(&dir)?;
+            let built = report::build(&log, window, limits, |i, e| {
+                eprintln!("rebuilding inventory of entry {i} (at {})", e.at);
+            });
+            let r = match built {
+                Ok(r) => r,
+                Err(e @ (ReportError::Unsound { .. } | ReportError::Different { .. })) => {
+                    eprintln!("hwprov: error: {}: {}", Escaped(dir.display()), Escaped(&e));
+                    return Ok(1);
+                }
+                Err(ReportError::Reversed { from, to }) => {
+                    return Err(usage(format!("--from {from} is after --to {to}")));
+                }
+                Err(e) => return Err(e.into()),
+            };
+            if let Some(h) = &html {
+                hwprov::write_atomic(h, r.to_html().as_bytes(), 0o644)?;
+                eprintln!("wrote {}", Escaped(h.display()));
+            }
+            match format {
+                ReportFormat::Json => outln!("{}", r.to_json()),
+                ReportFormat::Text => super::out!("{}", r.to_text()),
+            }
             Ok(0)
         }
         LogCommand::Show { dir, index } => {

@@ -61,6 +61,13 @@ enum Command {
     /// check the set for clones and concentration and summarise where its
     /// supply chain runs.
     ///
+    /// With --deployment over a whole inventory, it measures the installed
+    /// base: per class, each vendor group's share, the HHI, the high-risk
+    /// share on the policy's basis and the fleet caps in force at --at (with
+    /// the date of the next step), and per phase-out plan the legacy units
+    /// remaining, the new units and the days to the deadline. With --log,
+    /// `hwprov log report` later shows these over time.
+    ///
     /// PATH is bundle files or directories (searched recursively for *.cbor
     /// and *.cose; hidden entries skipped). A unit that cannot be read, or is
     /// not a regular file (a pipe, a device, a link loop), is an error for
@@ -167,7 +174,7 @@ pub(crate) fn main() -> ExitCode {
         Command::Gate(a) => gate::gate(&a, &limits),
         Command::Vet(a) => vet::vet(&a, &limits),
         Command::State(cmd) => policy::state(cmd, &limits),
-        Command::Log(cmd) => log::log(cmd),
+        Command::Log(cmd) => log::log(cmd, &limits),
         Command::Replay(a) => log::replay(&a, &limits),
         Command::Policy(cmd) => policy::policy(cmd, &limits),
         Command::Completions(a) => docs::completions(&a),

@@ -23,7 +23,9 @@ struct CommonArgs {
     policy: PathBuf,
     /// The operator's deployment file (CSV: vendor, model, serial, class,
     /// zones, installed; see docs/policy.md): each unit's class and zones,
-    /// which select its rule levels. Without it no unit has a class.
+    /// which select its rule levels, and when it entered service, which
+    /// decides whether a phase-out plan counts it as legacy. Without it no
+    /// unit has a class or an installed date.
     #[arg(long, value_name = "FILE.csv")]
     deployment: Option<PathBuf>,
     /// Evaluation time, RFC 3339 (default: now). Use a fixed time to reproduce a decision.

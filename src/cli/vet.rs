@@ -21,7 +21,9 @@ pub(crate) struct VetArgs {
     policy: PathBuf,
     /// The operator's deployment file (CSV: vendor, model, serial, class,
     /// zones, installed; see docs/policy.md): each unit's class and zones,
-    /// which select its rule levels. Without it no unit has a class.
+    /// which select its rule levels, and when it entered service, which
+    /// decides whether a phase-out plan counts it as legacy. Without it no
+    /// unit has a class or an installed date.
     #[arg(long, value_name = "FILE.csv")]
     deployment: Option<PathBuf>,
     /// Evaluation time, RFC 3339 (default: now).
@@ -35,13 +37,15 @@ pub(crate) struct VetArgs {
     /// (one object per unit, then one summary object).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
-    /// Also write a self-contained HTML report (charts and failing units).
+    /// Also write a self-contained HTML report (charts, caps in force per
+    /// class, phase-out plans, failing units).
     #[arg(long, value_name = "REPORT.html")]
     html: Option<PathBuf>,
     /// Exit 1 on a `warn` verdict too.
     #[arg(long)]
     deny_warnings: bool,
-    /// Record one entry per unit in this log, as one batch.
+    /// Record one entry per unit and one for the shipment in this log, as
+    /// one batch (`hwprov log report` summarises the logged inventories).
     #[arg(long, value_name = "DIR")]
     log: Option<PathBuf>,
     /// Text output: list every unit that did not pass (by default the

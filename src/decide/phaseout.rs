@@ -10,9 +10,8 @@ use crate::wire::time::Timestamp;
 
 /// The unit a plan is applied to.
 pub(crate) struct PlanUnit<'a> {
-    /// Vendor entity, model and serial.
+    /// Vendor entity and serial.
     pub(crate) vendor: &'a str,
-    pub(crate) model: &'a str,
     pub(crate) serial: &'a str,
     /// The class whose rules apply.
     pub(crate) class: Option<&'a str>,
@@ -57,10 +56,7 @@ pub(crate) fn unit_plans<'p>(policy: &'p Policy, u: &PlanUnit<'_>, at: Timestamp
             rule,
             severity,
             statement: u.statement,
-            subject: format!(
-                "phase-out plan '{}' ({} serial {})",
-                p.id, u.model, u.serial
-            ),
+            subject: format!("phase-out plan '{}'", p.id),
             message,
             entity: Some(u.vendor.to_owned()),
             context: Context {

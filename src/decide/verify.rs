@@ -136,7 +136,6 @@ pub(crate) fn evaluate(
                     policy,
                     &PlanUnit {
                         vendor: &p.vendor,
-                        model: &p.model,
                         serial: &p.serial,
                         class: c,
                         installed: row.and_then(|r| r.installed),
@@ -183,7 +182,6 @@ pub(crate) fn evaluate(
                     policy,
                     &PlanUnit {
                         vendor: &d.vendor,
-                        model: &d.model,
                         serial: &d.serial,
                         class: class.as_deref(),
                         installed: g.state.installed_at,

@@ -152,7 +152,7 @@ pub fn render(summary: &Summary, high_risk: &[String]) -> String {
         ));
     }
     o.push_str("</div>");
-    o.push_str(&caps_table(summary));
+    o.push_str(&caps_table(&summary.classes));
     o.push_str(&phaseout_table(&summary.phaseouts));
     if !summary.fleet_findings.is_empty() {
         // Grouped by rule: a few hundred duplicate serials must not push
@@ -240,12 +240,14 @@ fn against(value: String, over: bool, cap: String) -> String {
 
 /// Per class: the largest vendor group, the high-risk share and the vendor
 /// groups against the caps in force, and the next step.
-pub(crate) fn caps_table(summary: &Summary) -> String {
+pub(crate) fn caps_table(
+    classes: &std::collections::BTreeMap<String, crate::report::shipment::ClassSummary>,
+) -> String {
     let mut o = String::from(
         "<h2>Caps in force per class</h2><table id=\"caps\"><tr><th>class</th><th>units</th>\
          <th>largest vendor group</th><th>high-risk share</th><th>vendor groups</th><th>next step</th></tr>",
     );
-    for (class, c) in &summary.classes {
+    for (class, c) in classes {
         let caps = &c.caps.caps;
         let top = c
             .vendors

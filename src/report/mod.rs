@@ -1,6 +1,7 @@
 //! Findings, verdicts and the report of SPEC section 8, in text, JSON and SARIF.
 
 pub mod html;
+pub mod regulator;
 pub mod shipment;
 
 use crate::policy::rules::Rule;
