@@ -988,6 +988,7 @@ pub(crate) fn cases() -> Vec<Case> {
     policy_cases(&mut v);
     scope_cases(&mut v);
     list_cases(&mut v);
+    phaseout_cases(&mut v);
     ownership_cases(&mut v);
     evaluation_cases(&mut v);
     build_cases(&mut v);
@@ -1783,6 +1784,173 @@ fn policy_cases(v: &mut Vec<Case>) {
 /// `test-vectors/hostile/`: inputs built to break parsers and limits. Each
 /// must end in the stated outcome without a panic or an allocation beyond
 /// the limits.
+/// Phase-out plans (SPEC 6.5): a legacy unit's vendor findings waived until
+/// the deadline, the notice before it, overdue after it, new units, units
+/// with no installed date, the class scope, a subsidiary of the plan's
+/// entity, and the findings a plan does not waive.
+fn phaseout_cases(v: &mut Vec<Case>) {
+    const PLAN: &str = "[classes.ran.rules]\n\"jurisdiction.control\" = \"warn\"\n\
+        [classes.core]\n\n\
+        [[phaseouts]]\nid = \"hrv-removal\"\nentity = \"eastwind-telecom\"\nclasses = [\"ran\"]\n\
+        installed_before = 2020-07-14T00:00:00Z\ndeadline = 2027-12-31T00:00:00Z\n\
+        reason = \"removal of high-risk vendors from 5G by the end of 2027\"\n";
+    let plan = || with_rules("", PLAN);
+    let eastwind = |serial: &'static str, route: Route| {
+        Unit {
+            vendor: "eastwind-telecom",
+            model: "EW-9",
+            class: "ran",
+            route,
+            ..Unit::new(serial)
+        }
+        .bundle()
+    };
+    let row = |serial: &str, class: &str, installed: &str| {
+        Some(format!(
+            "vendor,model,serial,class,installed\neastwind-telecom,EW-9,{serial},{class},{installed}\n"
+        ))
+    };
+    let w = "warn";
+    let legacy = vec![
+        ("jurisdiction.control", "waived"),
+        ("entity.designated", "waived"),
+    ];
+    v.push(Case {
+        rules: legacy.clone(),
+        deployment: row("EW9-500001", "ran", "2019-03-01T00:00:00Z"),
+        ..pass(
+            "phaseout-legacy-waived",
+            "A unit of the plan's vendor installed before installed_before, before the deadline: its vendor findings (device and firmware statements) are waived by the plan.",
+            plan(),
+            eastwind("EW9-500001", CLEAN),
+        )
+    });
+    v.push(Case {
+        at: "2027-10-02T00:00:00Z",
+        rules: [legacy.clone(), vec![("phaseout.expiring", "info")]].concat(),
+        deployment: row("EW9-500001", "ran", "2019-03-01T00:00:00Z"),
+        ..pass(
+            "phaseout-legacy-expiring",
+            "The same unit 90 days before the deadline: still waived, and phaseout.expiring (info).",
+            plan(),
+            eastwind("EW9-500001", CLEAN),
+        )
+    });
+    v.push(Case {
+        at: "2027-10-01T00:00:00Z",
+        rules: legacy.clone(),
+        deployment: row("EW9-500001", "ran", "2019-03-01T00:00:00Z"),
+        ..pass(
+            "phaseout-legacy-before-notice",
+            "91 days before the deadline: waived, no notice yet.",
+            plan(),
+            eastwind("EW9-500001", CLEAN),
+        )
+    });
+    v.push(Case {
+        at: "2027-12-31T00:00:00Z",
+        deployment: row("EW9-500001", "ran", "2019-03-01T00:00:00Z"),
+        ..fail(
+            "phaseout-legacy-overdue",
+            "At the deadline the legacy unit is overdue (deny) and its findings stand.",
+            plan(),
+            eastwind("EW9-500001", CLEAN),
+            vec![
+                ("jurisdiction.control", w),
+                ("entity.designated", D),
+                ("phaseout.overdue", D),
+            ],
+        )
+    });
+    v.push(Case {
+        deployment: row("EW9-500002", "ran", "2020-07-14T00:00:00Z"),
+        ..fail(
+            "phaseout-new-unit",
+            "Installed exactly at installed_before (not before it): a new unit, denied, nothing waived.",
+            plan(),
+            eastwind("EW9-500002", CLEAN),
+            vec![
+                ("jurisdiction.control", w),
+                ("entity.designated", D),
+                ("phaseout.new-unit", D),
+            ],
+        )
+    });
+    v.push(Case {
+        deployment: row("EW9-500003", "ran", ""),
+        ..fail(
+            "phaseout-no-installed-date",
+            "A covered unit whose deployment row gives no installed date is a new unit.",
+            plan(),
+            eastwind("EW9-500003", CLEAN),
+            vec![
+                ("jurisdiction.control", w),
+                ("entity.designated", D),
+                ("phaseout.new-unit", D),
+            ],
+        )
+    });
+    v.push(Case {
+        deployment: row("EW9-500004", "core", "2019-03-01T00:00:00Z"),
+        ..fail(
+            "phaseout-other-class",
+            "A legacy unit the operator deploys in a class the plan does not cover (the vendor suggests ran): no phase-out finding and nothing waived.",
+            plan(),
+            eastwind("EW9-500004", CLEAN),
+            vec![
+                ("jurisdiction.control", D),
+                ("entity.designated", D),
+                ("class.mismatch", w),
+            ],
+        )
+    });
+    v.push(Case {
+        deployment: row("EW9-500005", "ran", "2019-03-01T00:00:00Z"),
+        ..fail(
+            "phaseout-site-findings-stand",
+            "A legacy unit whose chip was packaged at a high-risk site: the plan waives the vendor's findings, not the packaging site's (role atp).",
+            plan(),
+            eastwind("EW9-500005", HIGH_RISK_ATP),
+            [
+                vec![("jurisdiction.site", D), ("jurisdiction.control", w)],
+                legacy.clone(),
+            ]
+            .concat(),
+        )
+    });
+    // A plan on a holding covers its subsidiary's units.
+    let holding = plan()
+        .replace(
+            "name = \"Eastwind Telecom Equipment\"\n",
+            "name = \"Eastwind Telecom Equipment\"\nparent = \"dragon-holdings\"\n",
+        )
+        .replace(
+            "entity = \"eastwind-telecom\"\nclasses",
+            "entity = \"dragon-holdings\"\nclasses",
+        );
+    v.push(Case {
+        rules: legacy,
+        deployment: row("EW9-500006", "ran", "2019-03-01T00:00:00Z"),
+        ..pass(
+            "phaseout-subsidiary",
+            "A plan naming the vendor's owner covers the vendor's units (descendants, ownership in force).",
+            holding,
+            eastwind("EW9-500006", CLEAN),
+        )
+    });
+    v.push(input_error(
+        "phaseout-undeclared-class",
+        "A plan scoped to a class the policy does not declare is an invalid policy.",
+        with_rules(
+            "",
+            "[[phaseouts]]\nid = \"p\"\nentity = \"eastwind-telecom\"\nclasses = [\"ran\"]\n\
+             installed_before = 2020-07-14T00:00:00Z\ndeadline = 2027-12-31T00:00:00Z\nreason = \"r\"\n",
+        ),
+        Unit::new("AX5-500007").bundle(),
+        "which the policy does not declare",
+    ));
+}
+
 pub(crate) fn hostile() -> Vec<Case> {
     let mut v = Vec::new();
     // A payload signed by a trusted key, so only the payload is under test.

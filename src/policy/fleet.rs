@@ -109,8 +109,8 @@ pub struct InForce {
     /// The `from` of the latest step in force (of the class's table or
     /// `[fleet]`), if a step is.
     pub since: Option<Timestamp>,
-    /// The next date on which a step changes the caps, and the caps from
-    /// then on.
+    /// The next date on which a step changes the caps in force, and the
+    /// caps from then on.
     pub next: Option<(Timestamp, Caps)>,
 }
 
@@ -164,15 +164,21 @@ impl Policy {
             }
         };
         let (caps, since) = resolve(at);
-        let next = self
+        // The next date on which the caps change (a step that sets what is
+        // already in force is no change worth announcing).
+        let mut dates: Vec<Timestamp> = self
             .fleet
             .steps
             .iter()
             .chain(own.map_or(&[][..], |o| o.steps.as_slice()))
             .map(|s| s.from)
             .filter(|f| *f > at)
-            .min()
-            .map(|from| (from, resolve(from).0));
+            .collect();
+        dates.sort();
+        let next = dates
+            .into_iter()
+            .map(|from| (from, resolve(from).0))
+            .find(|(_, c)| *c != caps);
         InForce {
             caps,
             basis: own
