@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# vet throughput on generated shipments (10,000 and 100,000 units) against
-# the raw Ed25519 verify_strict rate on the same signatures with the same
-# number of threads, in the same run (best of 3 each, alternating); peak
-# memory from /usr/bin/time -v;
+# vet throughput on generated shipments (10,000 and 100,000 units, with the
+# generator's deployment file of one row per serial) against the raw Ed25519
+# verify_strict rate on the same signatures with the same number of threads,
+# in the same run (best of 3 each, alternating); peak memory from
+# /usr/bin/time -v; what the fleet caps and phase-out plans cost (the same
+# vet with the policy's fleet and phase-out sections cut off and no
+# deployment file, alternating with the full one);
 # and a pycose baseline (what a user might write instead).
 #
 #     bash benches/vet.sh [JOBS]        (default 2)
@@ -19,25 +22,36 @@ for units in 10000 100000; do
   dir="$work/s$units"
   gen=$( { /usr/bin/time -f %e target/release/examples/supply-chain --out "$dir" --units "$units" >/dev/null; } 2>&1 )
   policy="$dir/policy.toml"
+  deployment="$dir/deployment.csv"
+  # The same policy without its fleet caps and phase-out plan (the
+  # generator writes them last, after this comment line).
+  sed '/^# Fleet caps and phase-out plans/,$d' "$policy" > "$dir/policy-nofleet.toml"
   find "$dir/shipment" -type f -exec cat {} + > /dev/null   # warm the page cache
   # Best of 3 for both, alternating, so a noisy neighbour on a shared
   # machine skews neither side of the ratio.
-  raw_rate=0; wall=999999; rss=0
+  raw_rate=0; wall=999999; rss=0; base_wall=999999; base_rss=0
   for _ in 1 2 3; do
     raw=$(target/release/examples/raw-verify --policy "$policy" --jobs "$jobs" "$dir/shipment")
     sigs=$(echo "$raw" | sed -E 's/.*signatures ([0-9]+) .*/\1/')
     r=$(echo "$raw" | sed -E 's/.*: ([0-9]+) signatures\/s.*/\1/')
     [ "$r" -gt "$raw_rate" ] && raw_rate=$r
-    out=$( { /usr/bin/time -v $hw vet --policy "$policy" --at 2026-11-21T00:00:00Z --jobs "$jobs" --format json "$dir/shipment" >/dev/null; } 2>&1 || true)
+    out=$( { /usr/bin/time -v $hw vet --policy "$policy" --deployment "$deployment" --at 2026-11-21T00:00:00Z --jobs "$jobs" --format json "$dir/shipment" >/dev/null; } 2>&1 || true)
     w=$(echo "$out" | awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
     wall=$(echo "$w $wall" | awk '{print ($1 < $2) ? $1 : $2}')
     m=$(echo "$out" | awk '/Maximum resident set size/ {print $6}')
     [ "$m" -gt "$rss" ] && rss=$m
+    out=$( { /usr/bin/time -v $hw vet --policy "$dir/policy-nofleet.toml" --at 2026-11-21T00:00:00Z --jobs "$jobs" --format json "$dir/shipment" >/dev/null; } 2>&1 || true)
+    w=$(echo "$out" | awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
+    base_wall=$(echo "$w $base_wall" | awk '{print ($1 < $2) ? $1 : $2}')
+    m=$(echo "$out" | awk '/Maximum resident set size/ {print $6}')
+    [ "$m" -gt "$base_rss" ] && base_rss=$m
   done
   ups=$(echo "$units / $wall" | bc -l)
   sps=$(echo "$sigs / $wall" | bc -l)
   printf '%7d units (generated in %s s): vet %.2f s, %.0f units/s, %.0f statements/s; raw verify_strict %s signatures/s on %s threads; ratio %.1f%% (target >= 80%%); peak RSS %d MiB (target < 256)\n' \
     "$units" "$gen" "$wall" "$ups" "$sps" "$raw_rate" "$jobs" "$(echo "100 * $sps / $raw_rate" | bc -l)" "$((rss / 1024))"
+  printf '  fleet caps, phase-out plan and a %d-row deployment file: vet %.2f s vs %.2f s without them (+%.1f%%, target < 5%%); peak RSS %d vs %d MiB (+%d MiB, target < 64)\n' \
+    "$(($(wc -l < "$deployment") - 1))" "$wall" "$base_wall" "$(echo "100 * ($wall - $base_wall) / $base_wall" | bc -l)" "$((rss / 1024))" "$((base_rss / 1024))" "$(((rss - base_rss) / 1024))"
   if [ "$units" = 10000 ]; then
     # pycose from the project's own .venv (the one ./test.sh makes), never
     # the system Python.

@@ -28,7 +28,7 @@ where={'firmware.rollback':'gate','firmware.image':'gate','fleet.concentration':
 waive = {
  "jurisdiction.site": 'entity = "pearl-river-osat"          # the site operator (issuer of the stage statement)',
  "jurisdiction.control": 'entity = "severn-wafer"             # the issuer whose ownership chain is high-risk',
- "entity.designated": 'vendor = "eastwind-telecom"\nserial = "EW9-200001"               # one legacy unit (see policies/uk-2020-phase-out)',
+ "entity.designated": 'vendor = "eastwind-telecom"\nserial = "EW9-200001"               # one unit (a phase-out plan covers all legacy units of a vendor: docs/policy.md)',
  "provenance.incomplete": 'part = "AXC-100"                    # the component part whose provenance is short',
  "provenance.mismatch": 'part = "AXC-100"',
  "firmware.unsigned": 'vendor = "aurora-networks"\nserial = "AX5-000307"               # one device (serials need their vendor)',

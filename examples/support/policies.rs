@@ -136,10 +136,15 @@ fn eu() -> ExamplePolicy {
              #   their class (zones only tighten).\n\
              # - Designations on the entity list deny everywhere (a legal bar, not a risk\n\
              #   weighting).\n\
+             # - Fleet caps per class (vet): high-risk vendors 0% of the core (a cap\n\
+             #   breach there denies), at most 35% of each non-core class; at least two\n\
+             #   vendor groups per class and none above half (multi-vendor strategy,\n\
+             #   SM05 and SM06; the minimum of two is this policy's own choice). Shares\n\
+             #   count vendor groups: two subsidiaries of one group are one supplier.\n\
              # Illustrative numbers: the 35% and 50% caps. The class of each unit comes\n\
              # from the operator's deployment.csv, never from the vendor's statement.\n",
         ),
-        acquired(trust_toml()),
+        acquired(trust_toml()) + &group_toml(),
         "[rules]\n\
          # Every chip must show where it was designed, fabricated and packaged.\n\
          required_stages = [\"design\", \"fab\", \"atp\"]\n\
@@ -179,10 +184,22 @@ fn eu() -> ExamplePolicy {
          \"jurisdiction.site\" = \"deny\"\n\
          \n\
          [fleet]\n\
-         # Multi-vendor strategy (SM05, SM06): no vendor above half of a class.\n\
+         # Multi-vendor strategy (SM05, SM06): no vendor group above half of a\n\
+         # class, and at least two of them (this policy's own choice).\n\
          max_vendor_share = 0.5\n\
-         # Belgium: high-risk suppliers at most 35% of the non-core network.\n\
-         max_high_risk_share = 0.35\n",
+         min_vendors = 2\n\
+         # Belgium: high-risk suppliers at most 35% of the non-core network,\n\
+         # counted by vendor (a Western router with a chip packaged in a\n\
+         # high-risk country is not a high-risk supplier's).\n\
+         max_high_risk_share = 0.35\n\
+         high_risk_basis = \"vendor\"\n\
+         \n\
+         # ... and excluded from the core: any high-risk unit there is over the\n\
+         # cap, and a cap breach in the core fails the inventory.\n\
+         [classes.core.fleet]\n\
+         max_high_risk_share = 0.0\n\
+         [classes.core.rules]\n\
+         \"fleet.concentration\" = \"deny\"\n",
     );
     let (d, w) = ("deny", "warn");
     let aurora = |serial| Unit::new(serial);
@@ -292,22 +309,8 @@ fn eu() -> ExamplePolicy {
 }
 
 fn uk() -> ExamplePolicy {
-    let legacy = ["EW9-200001", "EW9-200002"];
-    let mut waivers = String::from(
-        "# Each remaining legacy unit is waived by serial, with the statutory deadline.\n\
-         # New units from the designated vendor are never waived.\n",
-    );
-    for serial in legacy {
-        for rule in ["jurisdiction.control", "entity.designated"] {
-            waivers += &format!(
-                "[[waivers]]\nrule = \"{rule}\"\nentity = \"eastwind-telecom\"\nvendor = \"eastwind-telecom\"\nserial = \"{serial}\"\n\
-                 expires = 2027-12-31T00:00:00Z\n\
-                 reason = \"Designated vendor direction: remove legacy RAN equipment from 5G networks by 31 December 2027\"\n\n"
-            );
-        }
-    }
     let policy = format!(
-        "{}{ENTITY_LIST}{}{}{}",
+        "{}{ENTITY_LIST}{}{}",
         header(
             "uk-2020-phase-out",
             "# UK-2020-style policy for a mobile operator.\n\
@@ -316,17 +319,22 @@ fn uk() -> ExamplePolicy {
              #   excluded from the core and from sensitive locations, allowed at the\n\
              #   periphery (RAN) under a 35% market-share cap: the vendor's control\n\
              #   denies in class core and in zone sensitive-site, warns in ran and\n\
-             #   periphery; [fleet] caps the high-risk share at 35%.\n\
+             #   periphery; the fleet caps allow 0% of high-risk vendors' units in the\n\
+             #   core and 35% in the RAN and periphery.\n\
              # - July 2020, binding under the Telecommunications (Security) Act 2021 and\n\
              #   the Designated Vendor Direction: remove them from 5G networks by the end\n\
-             #   of 2027. The phase-out is written as dated waivers for each legacy unit\n\
-             #   with the reason: from 90 days before the deadline every verdict mentions\n\
-             #   it, and after it the findings deny again.\n\
+             #   of 2027. Written as a phase-out plan: units installed before the\n\
+             #   cut-off are legacy and keep working until the deadline (their vendor\n\
+             #   findings waived, with the plan named; from 90 days before it every\n\
+             #   verdict says so), units installed later are refused, and after the\n\
+             #   deadline the findings deny again. The caps step down to 0% on\n\
+             #   2028-01-01.\n\
              # - The measures target suppliers: a chip's packaging site or owner in a\n\
              #   high-risk country warns ([roles.atp.rules]), never excludes the vendor.\n\
-             # Illustrative: the 35% cap as a share of units rather than of the market.\n",
+             # Illustrative: the 35% cap as a share of units rather than of the market,\n\
+             # and the cut-off date for new units.\n",
         ),
-        trust_toml(),
+        trust_toml() + &group_toml(),
         "[rules]\n\
          required_stages = [\"design\", \"fab\", \"atp\"]\n\
          firmware_min_signers = 1\n\
@@ -336,6 +344,7 @@ fn uk() -> ExamplePolicy {
          \"jurisdiction.control\" = \"warn\"\n\
          \n\
          [classes.core]\n\
+         [classes.transport]\n\
          [classes.ran.rules]\n\
          \"jurisdiction.control\" = \"warn\"\n\
          [classes.periphery.rules]\n\
@@ -344,9 +353,23 @@ fn uk() -> ExamplePolicy {
          [zones.sensitive-site.rules]\n\
          \"jurisdiction.control\" = \"deny\"\n\
          \n\
+         # The 35% cap at the periphery, nothing in the core, zero everywhere\n\
+         # from 2028.\n\
          [fleet]\n\
-         max_high_risk_share = 0.35\n\n",
-        waivers,
+         max_high_risk_share = 0.35\n\
+         [[fleet.steps]]\n\
+         from = 2028-01-01T00:00:00Z\n\
+         max_high_risk_share = 0.0\n\
+         [classes.core.fleet]\n\
+         max_high_risk_share = 0.0\n\
+         \n\
+         [[phaseouts]]\n\
+         id = \"dvd-5g-removal\"\n\
+         entity = \"eastwind-telecom\"\n\
+         classes = [\"ran\", \"periphery\"]\n\
+         installed_before = 2021-01-01T00:00:00Z\n\
+         deadline = 2027-12-31T00:00:00Z\n\
+         reason = \"Designated Vendor Direction: remove legacy equipment of the designated vendor from 5G networks by 31 December 2027\"\n",
     );
     let d = "deny";
     let eastwind = |serial, class| {
@@ -358,28 +381,64 @@ fn uk() -> ExamplePolicy {
         }
         .bundle()
     };
+    let legacy = ["EW9-200001", "EW9-200002"];
+    let mut csv = String::from("vendor,model,serial,class,zones,installed\n");
+    for (vendor, model, serial, class, zones, installed) in [
+        (
+            "eastwind-telecom",
+            "EW-9",
+            legacy[0],
+            "ran",
+            "",
+            "2019-06-01T00:00:00Z",
+        ),
+        (
+            "eastwind-telecom",
+            "EW-9",
+            legacy[1],
+            "ran",
+            "",
+            "2019-06-01T00:00:00Z",
+        ),
+        (
+            "eastwind-telecom",
+            "EW-9",
+            "EW9-299999",
+            "ran",
+            "",
+            "2022-03-01T00:00:00Z",
+        ),
+        (
+            "eastwind-telecom",
+            "EW-9",
+            "EW9-200003",
+            "core",
+            "",
+            "2019-06-01T00:00:00Z",
+        ),
+        (
+            "eastwind-telecom",
+            "EW-9",
+            "EW9-200004",
+            "ran",
+            "sensitive-site",
+            "",
+        ),
+        ("aurora-networks", "AX-5000", "AX5-200010", "core", "", ""),
+        ("aurora-networks", "AX-5000", "AX5-200011", "core", "", ""),
+    ] {
+        csv.push_str(&format!(
+            "{vendor},{model},{serial},{class},{zones},{installed}\n"
+        ));
+    }
     ExamplePolicy {
-        deployment: rows(&[
-            ("eastwind-telecom", "EW-9", "EW9-200001", "ran", ""),
-            ("eastwind-telecom", "EW-9", "EW9-200002", "ran", ""),
-            ("eastwind-telecom", "EW-9", "EW9-299999", "ran", ""),
-            ("eastwind-telecom", "EW-9", "EW9-200003", "core", ""),
-            (
-                "eastwind-telecom",
-                "EW-9",
-                "EW9-200004",
-                "ran",
-                "sensitive-site",
-            ),
-            ("aurora-networks", "AX-5000", "AX5-200010", "core", ""),
-            ("aurora-networks", "AX-5000", "AX5-200011", "core", ""),
-        ]),
+        deployment: Some(csv),
         name: "uk-2020-phase-out",
         policy,
         cases: vec![
             case(
                 "legacy-ran-unit-waived",
-                "A listed legacy RAN unit of the designated vendor, before the deadline: waived.",
+                "A legacy RAN unit of the designated vendor (installed 2019), before the deadline: its vendor findings are waived by the phase-out plan.",
                 AT,
                 eastwind(legacy[0], "ran"),
                 "pass",
@@ -390,39 +449,43 @@ fn uk() -> ExamplePolicy {
             ),
             case(
                 "legacy-ran-unit-deadline-near",
-                "The same unit 61 days before the deadline: still waived, and the deadline is reported.",
+                "The same unit 61 days before the deadline: still waived, and phaseout.expiring says the deadline is near.",
                 "2027-11-01T00:00:00Z",
                 eastwind(legacy[0], "ran"),
                 "pass",
                 vec![
                     ("jurisdiction.control", "waived"),
                     ("entity.designated", "waived"),
-                    ("waiver.expiring", "info"),
+                    ("phaseout.expiring", "info"),
                 ],
             ),
             case(
                 "legacy-ran-unit-after-deadline",
-                "After 31 December 2027 the waiver has expired: the findings count again (the designation denies).",
+                "After 31 December 2027 the legacy unit is overdue: phaseout.overdue, and its findings count again (the designation denies).",
                 "2028-01-15T00:00:00Z",
                 eastwind(legacy[1], "ran"),
                 "fail",
                 vec![
                     ("jurisdiction.control", "warn"),
                     ("entity.designated", d),
-                    ("waiver.expired", "warn"),
+                    ("phaseout.overdue", d),
                 ],
             ),
             case(
                 "new-unit-of-designated-vendor",
-                "A unit of the designated vendor that is not on the legacy list: denied.",
+                "A unit of the designated vendor installed in 2022, after the cut-off: phaseout.new-unit, and nothing is waived.",
                 AT,
                 eastwind("EW9-299999", "ran"),
                 "fail",
-                vec![("jurisdiction.control", "warn"), ("entity.designated", d)],
+                vec![
+                    ("jurisdiction.control", "warn"),
+                    ("entity.designated", d),
+                    ("phaseout.new-unit", d),
+                ],
             ),
             case(
                 "high-risk-vendor-in-core",
-                "A high-risk vendor's unit in the core: excluded since January 2020.",
+                "A high-risk vendor's unit in the core: excluded since January 2020 (the plan covers the RAN and periphery only).",
                 AT,
                 eastwind("EW9-200003", "core"),
                 "fail",
@@ -430,11 +493,15 @@ fn uk() -> ExamplePolicy {
             ),
             case(
                 "high-risk-vendor-at-sensitive-site",
-                "A RAN unit of a high-risk vendor at a sensitive location: the zone denies its control.",
+                "A RAN unit of a high-risk vendor at a sensitive location, with no installed date: the zone denies its control, and without a date it is not legacy.",
                 AT,
                 eastwind("EW9-200004", "ran"),
                 "fail",
-                vec![("jurisdiction.control", d), ("entity.designated", d)],
+                vec![
+                    ("jurisdiction.control", d),
+                    ("entity.designated", d),
+                    ("phaseout.new-unit", d),
+                ],
             ),
             case(
                 "core-clean",
