@@ -221,17 +221,27 @@ fn level_finding(
 /// Whether a vendor counts as high-risk on the `vendor` basis for a unit
 /// of `class` (SPEC 6.4): its control countries at `at` include a
 /// high-risk one, or it or an owner has a live designation on a deny list
-/// in scope of the class and role `device`.
-fn vendor_high_risk(policy: &Policy, vendor: &str, class: Option<&str>, at: Timestamp) -> bool {
+/// in scope of the class and role `device`. `memo` keeps each entity's
+/// answer per class, so an owner with many designations above many vendors
+/// is looked at once per class, not once per vendor.
+fn vendor_high_risk<'p>(
+    policy: &'p Policy,
+    vendor: &str,
+    class: Option<&'p str>,
+    at: Timestamp,
+    memo: &mut HashMap<(&'p str, Option<&'p str>), bool>,
+) -> bool {
     policy.chain_at(vendor, at).iter().any(|e| {
-        policy.high_risk.contains(&e.country)
-            || e.designations.iter().any(|d| {
-                d.live(at)
-                    && policy
-                        .lists
-                        .get(&d.list)
-                        .is_none_or(|l| l.in_scope(class, Some("device")))
-            })
+        *memo.entry((e.id.as_str(), class)).or_insert_with(|| {
+            policy.high_risk.contains(&e.country)
+                || e.designations.iter().any(|d| {
+                    d.live(at)
+                        && policy
+                            .lists
+                            .get(&d.list)
+                            .is_none_or(|l| l.in_scope(class, Some("device")))
+                })
+        })
     })
 }
 
@@ -298,7 +308,11 @@ fn summarise(policy: &Policy, acc: Acc, at: Timestamp) -> Summary {
             v.any_stage += n.any_stage;
         }
     }
+    let mut memo = HashMap::new();
     for (class, vendors) in by_class {
+        let class: Option<&str> = class
+            .and_then(|c| policy.classes.get_key_value(c))
+            .map(|(k, _)| k.as_str());
         let name = class.unwrap_or(UNCLASSIFIED);
         let in_force = policy.fleet_at(class, at);
         let mut groups: BTreeMap<&str, Group> = BTreeMap::new();
@@ -307,7 +321,9 @@ fn summarise(policy: &Policy, acc: Acc, at: Timestamp) -> Summary {
             g.units += n.units;
             g.high_risk += match in_force.basis {
                 HighRiskBasis::AnyStage => n.any_stage,
-                HighRiskBasis::Vendor if vendor_high_risk(policy, vendor, class, at) => n.units,
+                HighRiskBasis::Vendor if vendor_high_risk(policy, vendor, class, at, &mut memo) => {
+                    n.units
+                }
                 HighRiskBasis::Vendor => 0,
             };
         }

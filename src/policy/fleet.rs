@@ -202,11 +202,19 @@ impl Policy {
         if self.phaseouts.is_empty() {
             return Vec::new();
         }
-        let chain = self.chain_at(vendor, at);
-        self.phaseouts
+        // The plans naming the vendor or one of its owners in force, in
+        // file order: the work is the chain's length and the plans found.
+        let mut found: Vec<usize> = self
+            .chain_at(vendor, at)
             .iter()
-            .enumerate()
-            .filter(|(_, p)| chain.iter().any(|e| e.id == p.entity))
+            .filter_map(|e| self.phaseouts_by_entity.get(&e.id))
+            .flatten()
+            .copied()
+            .collect();
+        found.sort_unstable();
+        found
+            .into_iter()
+            .filter_map(|i| self.phaseouts.get(i).map(|p| (i, p)))
             .filter(|(_, p)| match (&p.classes, class) {
                 (None, _) => true,
                 (Some(set), Some(c)) => set.contains(c),

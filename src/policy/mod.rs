@@ -345,6 +345,9 @@ pub struct Policy {
     pub fleet: FleetTable,
     /// `[[phaseouts]]` in file order (SPEC 6.5).
     pub phaseouts: Vec<Phaseout>,
+    /// The plans naming each entity (positions in `phaseouts`), so a unit's
+    /// plans are found from its ownership chain, whatever the number of plans.
+    pub(crate) phaseouts_by_entity: HashMap<String, Vec<usize>>,
     /// `[[waivers]]`.
     pub waivers: Vec<Waiver>,
     /// `[[lists]]` by id.

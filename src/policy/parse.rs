@@ -590,6 +590,13 @@ pub(super) fn parse_with(
         lists,
         evaluations,
         fleet,
+        phaseouts_by_entity: {
+            let mut by: HashMap<String, Vec<usize>> = HashMap::new();
+            for (i, p) in phaseouts.iter().enumerate() {
+                by.entry(p.entity.clone()).or_default().push(i);
+            }
+            by
+        },
         phaseouts,
         waivers,
         key_files,
