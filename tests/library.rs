@@ -134,6 +134,26 @@ fn the_library_alone_gates_records_vets_and_replays() {
     assert_eq!(summary.replayed, logged.end);
     assert!(replayed.iter().all(|(_, d)| d.is_none()));
 
+    // The regulator's report of the logged inventory, through the library:
+    // the shipment decision rebuilt from the log gives vet's summary.
+    let mut rebuilt = Vec::new();
+    let r = hwprov::audit::report::build(
+        &log,
+        hwprov::audit::report::Window::default(),
+        &limits,
+        |i, _| rebuilt.push(i),
+    )
+    .expect("report");
+    assert_eq!(rebuilt, [logged.end - 1]);
+    assert_eq!(r.inventories.len(), 1);
+    let inv = &r.inventories[0];
+    assert_eq!(inv.units, vetted.summary.units);
+    assert_eq!(inv.verdict, vetted.summary.verdict);
+    assert_eq!(
+        serde_json::to_value(&inv.classes).expect("json"),
+        serde_json::to_value(&vetted.summary.classes).expect("json")
+    );
+
     // A range that names no entry is a typed error.
     let past = replay::replay(
         &log,
