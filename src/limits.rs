@@ -104,6 +104,11 @@ impl Budget {
         }
     }
 
+    /// Units left.
+    pub(crate) fn left(&self) -> u64 {
+        self.left
+    }
+
     /// Whether a spend has been refused.
     pub(crate) fn exhausted(&self) -> bool {
         self.exhausted

@@ -650,3 +650,84 @@ fn text_output_summarises_and_verbose_lists_everything() {
     assert_eq!(listed, not_passed);
     assert!(!stdout(&o).contains("more units did not pass"));
 }
+
+/// Each distinct statement is checked once per run and shared across
+/// bundles and workers: every unit's report and the summary are the same,
+/// byte for byte, with and without the sharing, on the example shipment, a
+/// generated one with clones and unsigned images, and with a signature
+/// budget so small that every bundle is refused.
+#[test]
+fn sharing_statement_checks_changes_no_byte_of_the_output() {
+    use hwprov::decide::cache::StatementCache;
+    use hwprov::decide::vet::{collect, run_shared};
+    use hwprov::policy::deployment::Deployment;
+    let tmp = tempfile::tempdir().unwrap();
+    supply_chain::generate(&tmp.path().join("data")).unwrap();
+    supply_chain::shipment(&tmp.path().join("gen/shipment"), 1200).unwrap();
+    let data = root().join("examples/data");
+    let policy = hwprov::Policy::load(&data.join("policy.toml"), &hwprov::Limits::DEFAULT).unwrap();
+    let at = hwprov::Timestamp::parse_rfc3339(AT).unwrap();
+    let tight = hwprov::Limits {
+        max_signature_checks: 4,
+        ..hwprov::Limits::DEFAULT
+    };
+    for (ship, dep, limits) in [
+        (
+            data.join("shipment"),
+            data.join("deployment.csv"),
+            hwprov::Limits::DEFAULT,
+        ),
+        (
+            tmp.path().join("gen/shipment"),
+            tmp.path().join("gen/deployment.csv"),
+            hwprov::Limits::DEFAULT,
+        ),
+        (data.join("shipment"), data.join("deployment.csv"), tight),
+    ] {
+        let deployment = Deployment::load(&dep, &policy, &limits).unwrap();
+        let units = collect(std::slice::from_ref(&ship)).unwrap().units;
+        let out = |cache: Option<&StatementCache>, jobs: usize| {
+            let mut lines = Vec::new();
+            let summary = run_shared(
+                &policy,
+                Some(&deployment),
+                &units,
+                at,
+                &limits,
+                jobs,
+                cache,
+                |u| {
+                    lines.push(match &u.outcome {
+                        Ok(r) => r.to_json(),
+                        Err(e) => e.clone(),
+                    })
+                },
+            )
+            .unwrap();
+            lines.push(serde_json::to_string(&summary).unwrap());
+            lines
+        };
+        let plain = out(None, 2);
+        let cache = StatementCache::new();
+        let shared = out(Some(&cache), 2);
+        assert_eq!(plain.len(), shared.len());
+        for (a, b) in plain.iter().zip(&shared) {
+            assert_eq!(a, b, "{}", ship.display());
+        }
+        let stats = cache.stats();
+        if limits.max_signature_checks == 4 {
+            assert!(
+                plain[0].contains("signature checks"),
+                "every bundle is over the tiny budget: {}",
+                plain[0]
+            );
+        } else {
+            // Four of each unit's five statements are a lot's or a release's.
+            assert!(
+                stats.hits * 10 > (stats.hits + stats.misses) * 7,
+                "{stats:?}"
+            );
+        }
+        assert_eq!(out(Some(&StatementCache::new()), 1), plain);
+    }
+}

@@ -49,7 +49,9 @@ pub(crate) struct VetArgs {
     #[arg(long, value_name = "DIR")]
     log: Option<PathBuf>,
     /// Text output: list every unit that did not pass (by default the
-    /// first 20, then a count).
+    /// first 20, then a count). Also says on stderr how many statement
+    /// checks were shared across bundles (each distinct statement is checked
+    /// once per run).
     #[arg(long)]
     verbose: bool,
     /// Bundle files or directories.
@@ -184,6 +186,20 @@ pub(crate) fn vet(a: &VetArgs, limits: &Limits) -> Result<u8, Fatal> {
     })?;
     bar.finish_and_clear();
     drop(stdout);
+    if a.verbose {
+        let s = outcome.sharing;
+        let all = s.hits + s.misses;
+        eprintln!(
+            "statements checked once and shared: {} of {all} statement checks were answered from the run's table ({:.1}%), {} statements kept",
+            s.hits,
+            if all == 0 {
+                0.0
+            } else {
+                100.0 * s.hits as f64 / all as f64
+            },
+            s.entries
+        );
+    }
     if a.format == Format::Text && !a.verbose && listed > LISTED_UNITS {
         outln!(
             "... and {} more units did not pass (--verbose lists every one; --format json gives each unit's findings)",

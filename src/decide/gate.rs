@@ -57,7 +57,7 @@ pub fn decide(
     limits: &Limits,
 ) -> Result<Report, BundleError> {
     let input = GateInput { state, image };
-    crate::decide::verify::evaluate(policy, bundle, at, limits, Some(&input), None)
+    crate::decide::verify::evaluate(policy, bundle, at, limits, Some(&input), None, None)
 }
 
 /// Checks the operator's facts in a state file against the policy (SPEC

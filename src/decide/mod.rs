@@ -2,6 +2,7 @@
 //! evaluated against a policy (`verify`), one image against one device's
 //! state (`gate`), and a shipment of units (`vet`).
 
+pub mod cache;
 pub mod cases;
 pub mod check;
 mod device;

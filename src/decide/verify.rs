@@ -1,6 +1,7 @@
 //! Verification of a bundle against a policy, in SPEC order (sections 4
 //! to 8): every statement checked on its own, then the rules of its root.
 
+use crate::decide::cache::StatementCache;
 use crate::decide::check::Verified;
 use crate::decide::check::{check_statement_with_digest, deny};
 use crate::decide::device::device_rules;
@@ -31,7 +32,7 @@ pub fn verify_bundle(
     at: Timestamp,
     limits: &Limits,
 ) -> Result<Report, BundleError> {
-    evaluate(policy, bytes, at, limits, None, None)
+    evaluate(policy, bytes, at, limits, None, None, None)
 }
 
 /// [`verify_bundle`] with the operator's deployment facts (SPEC 6.3): a
@@ -43,7 +44,21 @@ pub fn verify_deployed(
     at: Timestamp,
     limits: &Limits,
 ) -> Result<Report, BundleError> {
-    evaluate(policy, bytes, at, limits, None, deployment)
+    evaluate(policy, bytes, at, limits, None, deployment, None)
+}
+
+/// [`verify_deployed`] sharing statement checks with the other bundles of
+/// a run through `cache` (same policy and time): the report is the same
+/// byte for byte.
+pub fn verify_shared(
+    policy: &Policy,
+    deployment: Option<&Deployment>,
+    bytes: &[u8],
+    at: Timestamp,
+    limits: &Limits,
+    cache: &StatementCache,
+) -> Result<Report, BundleError> {
+    evaluate(policy, bytes, at, limits, None, deployment, Some(cache))
 }
 
 /// The class that selects a device's rules and its zones (SPEC 6.3): the
@@ -73,6 +88,7 @@ pub(crate) fn evaluate(
     limits: &Limits,
     gate: Option<&GateInput<'_>>,
     deployment: Option<&Deployment>,
+    cache: Option<&StatementCache>,
 ) -> Result<Report, BundleError> {
     // SPEC 4: the bundle shape (input error if wrong).
     let parts = bundle::split(bytes, limits)?;
@@ -88,7 +104,25 @@ pub(crate) fn evaluate(
         if !ev.present.insert(digest) {
             continue; // the same statement twice counts once
         }
-        let c = check_statement_with_digest(policy, p, digest, at, limits, &mut budget);
+        let c = match cache {
+            // A root is the one statement no other bundle carries.
+            Some(cache) if root.is_none() => {
+                cache.miss();
+                check_statement_with_digest(policy, p, digest, at, limits, &mut budget)
+            }
+            Some(cache) => match cache.get(&digest, &mut budget) {
+                Some(c) => c,
+                None => {
+                    let before = budget.left();
+                    let c = check_statement_with_digest(policy, p, digest, at, limits, &mut budget);
+                    if !budget.exhausted() {
+                        cache.put(digest, p.len(), &c, before - budget.left());
+                    }
+                    c
+                }
+            },
+            None => check_statement_with_digest(policy, p, digest, at, limits, &mut budget),
+        };
         if budget.exhausted() {
             return Err(BundleError::WorkBudget {
                 signature_checks: limits.max_signature_checks,

@@ -5,6 +5,7 @@
 //! reported in path order, so output does not depend on the number of
 //! threads and memory holds a small summary per unit plus the window.
 
+use crate::decide::cache::StatementCache;
 pub use crate::decide::fleet::{Fleet, UNCLASSIFIED, Unit};
 use crate::fsutil;
 use crate::limits::Limits;
@@ -149,6 +150,7 @@ fn verify_file(
     path: &Path,
     at: Timestamp,
     limits: &Limits,
+    cache: Option<&StatementCache>,
 ) -> Unit {
     let bytes =
         fsutil::read_bounded_regular(path, limits.max_bundle_bytes).map_err(|e| e.to_string());
@@ -157,8 +159,11 @@ fn verify_file(
         .ok()
         .map(|b| crate::wire::digest::Sha256::of(b));
     let outcome = bytes.and_then(|b| {
-        crate::decide::verify::verify_deployed(policy, deployment, &b, at, limits)
-            .map_err(|e| format!("{}: {e}", path.display()))
+        match cache {
+            Some(c) => crate::decide::verify::verify_shared(policy, deployment, &b, at, limits, c),
+            None => crate::decide::verify::verify_deployed(policy, deployment, &b, at, limits),
+        }
+        .map_err(|e| format!("{}: {e}", path.display()))
     });
     Unit {
         path: path.to_owned(),
@@ -168,7 +173,8 @@ fn verify_file(
 }
 
 /// Runs a vet: verifies every unit (`jobs` threads), calls `on_unit` for each
-/// in path order as results arrive, then applies the fleet checks.
+/// in path order as results arrive, then applies the fleet checks. Each
+/// distinct statement is checked once (see [`run_shared`]).
 pub fn run(
     policy: &Policy,
     deployment: Option<&Deployment>,
@@ -178,12 +184,39 @@ pub fn run(
     jobs: usize,
     on_unit: impl FnMut(&Unit),
 ) -> Result<Summary, VetError> {
+    let cache = StatementCache::new();
+    run_shared(
+        policy,
+        deployment,
+        units,
+        at,
+        limits,
+        jobs,
+        Some(&cache),
+        on_unit,
+    )
+}
+
+/// [`run`] with the statement checks shared across bundles and workers
+/// through `cache` (`None`: every statement of every bundle is checked).
+/// The summary and every unit's report are the same either way.
+#[allow(clippy::too_many_arguments)]
+pub fn run_shared(
+    policy: &Policy,
+    deployment: Option<&Deployment>,
+    units: &[PathBuf],
+    at: Timestamp,
+    limits: &Limits,
+    jobs: usize,
+    cache: Option<&StatementCache>,
+    on_unit: impl FnMut(&Unit),
+) -> Result<Summary, VetError> {
     run_with(
         policy,
         units,
         at,
         jobs,
-        |p| verify_file(policy, deployment, p, at, limits),
+        |p| verify_file(policy, deployment, p, at, limits, cache),
         on_unit,
     )
     .map_err(|e| match e {

@@ -80,6 +80,8 @@ pub struct VetOutcome {
     pub summary: Summary,
     /// The entries recorded, with `log`.
     pub logged: Option<Range<u64>>,
+    /// How many statement checks were shared across bundles.
+    pub sharing: crate::decide::cache::CacheStats,
 }
 
 /// Vets the units of `shipment` on `jobs` threads; `on_unit` sees each unit
@@ -142,8 +144,16 @@ impl Vet<'_> {
         let mut pending: Vec<(Sha256, Entry)> = Vec::new();
         let mut all_units: Vec<(PathBuf, Option<Sha256>)> = Vec::new();
         let units = &shipment.units;
-        let mut summary =
-            crate::decide::vet::run(policy, deployment, units, at, limits, jobs, |u| {
+        let cache = crate::decide::cache::StatementCache::new();
+        let mut summary = crate::decide::vet::run_shared(
+            policy,
+            deployment,
+            units,
+            at,
+            limits,
+            jobs,
+            Some(&cache),
+            |u| {
                 if log.is_some() {
                     all_units.push((u.path.clone(), u.digest));
                     if let (Ok(r), Some(d)) = (&u.outcome, u.digest) {
@@ -154,8 +164,9 @@ impl Vet<'_> {
                     }
                 }
                 on_unit(u);
-            })
-            .map_err(VetRunError::Vet)?;
+            },
+        )
+        .map_err(VetRunError::Vet)?;
         summary.skipped = Skipped::of(&shipment.skipped);
         let logged = match log {
             Some(log) => {
@@ -166,7 +177,11 @@ impl Vet<'_> {
             }
             None => None,
         };
-        Ok(VetOutcome { summary, logged })
+        Ok(VetOutcome {
+            summary,
+            logged,
+            sharing: cache.stats(),
+        })
     }
 }
 

@@ -203,17 +203,17 @@ impl PublicKey {
     /// accepts: the same canonical-`S` check and hash, and the same
     /// small-order checks, done here because the streaming verifier leaves
     /// them out. `A` was checked when the key was made (a `PublicKey` is
-    /// never weak); `R` must decompress to a point that is not of small
-    /// order. Tests compare the two on every RFC 8032, Wycheproof and CCTV
-    /// vector.
+    /// never weak). `R` is judged by its encoding, without decompressing it
+    /// (a square root per signature): `verify_strict` refuses an `R` that
+    /// does not decompress or is of small order, then accepts only if the
+    /// recomputed `[s]B - [k]A`, canonically encoded, equals `R`'s bytes.
+    /// An encoding that is not a point's canonical one can never equal
+    /// that, so refusing the eight canonical encodings of the small-order
+    /// points accepts exactly the same set. Tests compare the two on every
+    /// RFC 8032, Wycheproof and CCTV vector and on mutated signatures.
     pub fn verify_parts(&self, parts: &[&[u8]], sig: &[u8]) -> Result<(), BadSignature> {
         let sig: [u8; 64] = sig.try_into().map_err(|_| BadSignature)?;
-        let mut r = [0u8; 32];
-        r.copy_from_slice(&sig[..32]);
-        let r_point = curve25519_dalek::edwards::CompressedEdwardsY(r)
-            .decompress()
-            .ok_or(BadSignature)?;
-        if r_point.is_small_order() || self.key.is_weak() {
+        if small_order_encodings().iter().any(|e| sig[..32] == e[..]) || self.key.is_weak() {
             return Err(BadSignature);
         }
         let mut v = self
@@ -225,6 +225,14 @@ impl PublicKey {
         }
         v.finalize_and_verify().map_err(|_| BadSignature)
     }
+}
+
+/// The canonical encodings of the eight points of small order (the
+/// 8-torsion subgroup), computed once.
+fn small_order_encodings() -> &'static [[u8; 32]; 8] {
+    static ENCODINGS: std::sync::OnceLock<[[u8; 32]; 8]> = std::sync::OnceLock::new();
+    ENCODINGS
+        .get_or_init(|| curve25519_dalek::constants::EIGHT_TORSION.map(|t| t.compress().to_bytes()))
 }
 
 /// [`verify_raw`] for a message in pieces (see [`PublicKey::verify_parts`]).
