@@ -35,7 +35,7 @@ fn main() {
     if let Some(n) = units {
         let start = std::time::Instant::now();
         let dir = out.join("shipment");
-        if let Err(e) = generate(&out).and_then(|_| support::supply_chain::shipment(&dir, n)) {
+        if let Err(e) = support::supply_chain::generate_with(&out, n) {
             eprintln!("supply-chain: error: {}: {e}", out.display());
             std::process::exit(2);
         }

@@ -65,18 +65,63 @@ deadline = 2027-12-31T00:00:00Z
 reason = "removal of high-risk vendors from 5G networks by the end of 2027"
 "#;
 
-/// The example policy: the fictional parties, the vendor group, the rules,
-/// then the fleet caps and phase-out plan.
-pub(crate) fn example_policy() -> String {
+/// The vendors of the example shipments and their models.
+pub(crate) const VENDORS: [(&str, &str); 5] = [
+    ("aurora-networks", "AX-5000"),
+    ("boreal-radio", "BR-200"),
+    ("eastwind-telecom", "EW-9"),
+    ("polaris-radio", "PR-7"),
+    ("polaris-optical", "PO-3"),
+];
+
+/// Device-signing keys per vendor for a shipment of `units` (its factories):
+/// one for small shipments, up to 60 (300 in all) for a million units.
+pub(crate) fn factory_keys(units: usize) -> u32 {
+    (units / 2000).clamp(1, 60) as u32
+}
+
+/// The key a vendor's factory `n` signs device statements with (`n = 0`
+/// is the vendor's own key).
+fn factory_key(vendor: &str, n: u32) -> SecretKey {
+    if n == 0 {
+        key(vendor, 0)
+    } else {
+        key(vendor, 100 + n)
+    }
+}
+
+/// The example policy for a shipment of `units`: the fictional parties, the
+/// vendor group, the vendors' factory keys, the rules, then the fleet caps
+/// and phase-out plan.
+pub(crate) fn example_policy(units: usize) -> String {
+    let mut factories = String::new();
+    let n = factory_keys(units);
+    if n > 1 {
+        factories += "# The vendors' factories sign device statements with their own keys.\n";
+        for (v, _) in VENDORS {
+            for f in 1..n {
+                factories += &format!(
+                    "[[keys]]\nentity = \"{v}\"\npublic_key = \"{}\"\nroles = [\"device\"]\n\n",
+                    factory_key(v, f).public().to_text()
+                );
+            }
+        }
+    }
     policy(
         "example-core-network",
         POLICY_RULES,
-        &format!("{}{FLEET_RULES}", group_toml()),
+        &format!("{}{factories}{FLEET_RULES}", group_toml()),
     )
 }
 
 /// Writes the example data under `out`; returns the files written.
 pub(crate) fn generate(out: &Path) -> std::io::Result<Vec<PathBuf>> {
+    generate_with(out, 300)
+}
+
+/// [`generate`] with a shipment of `units` (and the factory keys its
+/// device statements are signed with in the policy).
+pub(crate) fn generate_with(out: &Path, units: usize) -> std::io::Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     let mut put = |rel: &str, bytes: &[u8]| -> std::io::Result<()> {
         let p = out.join(rel);
@@ -84,7 +129,7 @@ pub(crate) fn generate(out: &Path) -> std::io::Result<Vec<PathBuf>> {
         written.push(p);
         Ok(())
     };
-    put("policy.toml", example_policy().as_bytes())?;
+    put("policy.toml", example_policy(units).as_bytes())?;
     for a in ACTORS.iter().filter(|a| !a.roles.is_empty()) {
         let k = key(a.id, 0);
         put(
@@ -179,12 +224,18 @@ pub(crate) fn generate(out: &Path) -> std::io::Result<Vec<PathBuf>> {
         )?;
     }
     // A small shipment for `vet` (the README's first command).
-    shipment(&out.join("shipment"), 300)?;
+    shipment(&out.join("shipment"), units)?;
     for e in std::fs::read_dir(out.join("shipment/batch-0000"))? {
         written.push(e?.path());
     }
     written.push(out.join("deployment.csv"));
     Ok(written)
+}
+
+/// A deterministic number below `n` for item `i` (`n` at least 1).
+fn pick_n(i: usize, salt: &str, n: usize) -> usize {
+    let h = Sha256::of(format!("{salt} {i}").as_bytes()).0;
+    u32::from_le_bytes([h[0], h[1], h[2], h[3]]) as usize % n.max(1)
 }
 
 /// Writes a realistic shipment of `units` devices under `out` (files
@@ -195,27 +246,35 @@ pub(crate) fn generate(out: &Path) -> std::io::Result<Vec<PathBuf>> {
 /// polaris-radio (DE) and polaris-optical (JP), which count as one
 /// supplier. Chips come from two fabs (TW; GB owned from CN) and two
 /// packaging sites (MY, CN); every 500th unit is a clone of the one before
-/// (same serial), every 200th runs an unsigned image. Chip-lot statements
-/// and firmware releases are shared by many units, as in a real supply
-/// chain, so only the device statement is signed per unit. Beside `out`,
+/// (same serial), every 200th runs an unsigned image. As in a real supply
+/// chain, chip lots of 1,000 to 10,000 units share their stage statements
+/// (smaller lots in small shipments), the units run one of a handful of
+/// firmware releases (two per vendor), and each vendor's device statements
+/// are signed at up to 60 factories with their own keys (listed in the
+/// policy beside the shipment), so only the device statement is signed per
+/// unit. Beside `out`,
 /// `deployment.csv` is the operator's inventory: each serial's class and
 /// when it entered service (eight in ten eastwind units before the
 /// phase-out's cut-off of 2020-07-14, the rest after it).
 pub(crate) fn shipment(out: &Path, units: usize) -> std::io::Result<usize> {
     use rayon::prelude::*;
     use std::collections::HashMap;
-    const VENDORS: [(&str, &str); 5] = [
-        ("aurora-networks", "AX-5000"),
-        ("boreal-radio", "BR-200"),
-        ("eastwind-telecom", "EW-9"),
-        ("polaris-radio", "PR-7"),
-        ("polaris-optical", "PO-3"),
-    ];
-    const LOT: usize = 250;
-    let pick = |i: usize, salt: &str| -> u32 {
-        let h = Sha256::of(format!("{salt} {i}").as_bytes()).0;
-        u32::from_le_bytes([h[0], h[1], h[2], h[3]]) % 100
-    };
+    // Chip lots of `base` to ten times `base` units (1,000 to 10,000 from
+    // 20,000 units up; smaller shipments have smaller lots, so that even
+    // the 300-unit example spans several).
+    let base = (units / 20).clamp(25, 1000);
+    let mut lot_of = Vec::with_capacity(units);
+    let mut lot_start = vec![0usize];
+    while lot_of.len() < units {
+        let lot = lot_start.len() - 1;
+        let size = base + pick_n(lot, "lot size", 9 * base + 1);
+        for _ in 0..size.min(units - lot_of.len()) {
+            lot_of.push(lot);
+        }
+        lot_start.push(lot_of.len());
+    }
+    let factories = factory_keys(units);
+    let pick = |i: usize, salt: &str| -> u32 { pick_n(i, salt, 100) as u32 };
     // Per unit: vendor, class, lot, route. Each class has its own vendors
     // (percent): the core is dual-sourced, the RAN has the high-risk vendor
     // under its cap, transport comes mostly from the one group's two
@@ -236,7 +295,7 @@ pub(crate) fn shipment(out: &Path, units: usize) -> std::io::Result<usize> {
                 r < acc
             })
             .map_or(0, |(v, _)| *v);
-        let lot = i / LOT;
+        let lot = lot_of.get(i).copied().unwrap_or(0);
         let route = match pick(lot, "route") {
             0..=79 => CLEAN,
             80..=91 => HIGH_RISK_ATP,
@@ -264,12 +323,12 @@ pub(crate) fn shipment(out: &Path, units: usize) -> std::io::Result<usize> {
             day(Y2016, 10 * 365)
         }
     };
-    // Shared evidence: one chip chain per lot, one release per vendor.
-    let lots = units.div_ceil(LOT);
+    // Shared evidence: one chip chain per lot, two releases per vendor.
+    let lots = lot_start.len() - 1;
     let chains: Vec<(Vec<Vec<u8>>, Sha256)> = (0..lots)
         .into_par_iter()
         .map(|lot| {
-            let (_, _, _, route) = plan(lot * LOT);
+            let (_, _, _, route) = plan(lot_start[lot]);
             let part = "AXC-100";
             let lot_id = format!("L-{lot:05}");
             let d = sign_by(&stage(
@@ -303,14 +362,25 @@ pub(crate) fn shipment(out: &Path, units: usize) -> std::io::Result<usize> {
             (vec![d, f, a], atp)
         })
         .collect();
-    let img = image("bmc", "2.4.1", 64 * 1024);
-    let releases: HashMap<&str, Vec<u8>> = VENDORS
+    // A handful of firmware releases: 2.4.1 (svn 7) and 2.5.0 (svn 8) per vendor.
+    const FIRMWARE: [(&str, u64); 2] = [("2.4.1", 7), ("2.5.0", 8)];
+    let images: Vec<Vec<u8>> = FIRMWARE
         .iter()
-        .map(|(v, m)| {
-            (
-                *v,
-                sign_by(&release(v, v, m, "U1", "bmc", "2.4.1", 7, &img)),
-            )
+        .map(|(v, _)| image("bmc", v, 64 * 1024))
+        .collect();
+    let releases: HashMap<(&str, usize), Vec<u8>> = VENDORS
+        .iter()
+        .flat_map(|(v, m)| {
+            FIRMWARE
+                .iter()
+                .zip(&images)
+                .enumerate()
+                .map(|(k, ((ver, svn), img))| {
+                    (
+                        (*v, k),
+                        sign_by(&release(v, v, m, "U1", "bmc", ver, *svn, img)),
+                    )
+                })
         })
         .collect();
     (0..units.div_ceil(1000))
@@ -327,6 +397,9 @@ pub(crate) fn shipment(out: &Path, units: usize) -> std::io::Result<usize> {
             let _ = (vendor, model, class, lot);
             let (chain, atp) = &chains[slot];
             let unsigned = source % 200 == 199;
+            // Three in ten units run the newer release.
+            let fw = usize::from(pick(source, "firmware") >= 70);
+            let (fw_version, fw_svn) = FIRMWARE[fw];
             let dev = hwprov::wire::statement::Statement {
                 issuer: svendor.into(),
                 issued: t(ISSUED),
@@ -349,22 +422,26 @@ pub(crate) fn shipment(out: &Path, units: usize) -> std::io::Result<usize> {
                         component: "U1".into(),
                         name: "bmc".into(),
                         version: if unsigned {
-                            "2.4.1-hotfix".into()
+                            format!("{fw_version}-hotfix")
                         } else {
-                            "2.4.1".into()
+                            fw_version.into()
                         },
-                        svn: 7,
+                        svn: fw_svn,
                         image: if unsigned {
                             Sha256::of(b"unreleased hotfix image")
                         } else {
-                            Sha256::of(&img)
+                            Sha256::of(&images[fw])
                         },
                     }],
                 }),
             };
-            let mut parts = vec![sign_by(&dev)];
+            // Signed at one of the vendor's factories.
+            let factory = pick_n(source, "factory", factories as usize) as u32;
+            let mut parts = vec![sign(&dev, &[&factory_key(svendor, factory)])];
             parts.extend(chain.iter().cloned());
-            parts.push(releases[svendor].clone());
+            if let Some(r) = releases.get(&(svendor, fw)) {
+                parts.push(r.clone());
+            }
             std::fs::write(
                 out.join(format!("batch-{:04}/unit-{i:07}.cbor", i / 1000)),
                 hwprov::wire::bundle::encode(&parts),
