@@ -8,7 +8,7 @@ mod common;
 
 use common::outside;
 use ed25519_dalek::{Signature, VerifyingKey};
-use hwprov::wire::keys::{verify_raw, verify_raw_parts};
+use hwprov::wire::keys::{verify_raw, verify_raw_parts, verify_raw_prepared};
 
 fn hex(s: &str) -> Vec<u8> {
     (0..s.len())
@@ -47,6 +47,11 @@ fn hwprov_verify(pk: &[u8], msg: &[u8], sig: &[u8]) -> bool {
         "streaming verification disagrees with verify_strict"
     );
     assert_eq!(verify_raw_parts(&pk, &[msg], sig), whole);
+    assert_eq!(
+        verify_raw_prepared(&pk, &[a, b, c], sig),
+        whole,
+        "the prepared-key check disagrees with verify_strict"
+    );
     whole
 }
 
@@ -146,7 +151,7 @@ mod differential {
     use curve25519_dalek::constants::{ED25519_BASEPOINT_POINT as B, EIGHT_TORSION};
     use curve25519_dalek::edwards::EdwardsPoint;
     use curve25519_dalek::scalar::Scalar;
-    use hwprov::wire::keys::verify_raw_parts;
+    use hwprov::wire::keys::{verify_raw_parts, verify_raw_prepared};
     use proptest::prelude::*;
     use sha2::{Digest, Sha512};
 
@@ -291,5 +296,6 @@ mod differential {
         sig[32..].copy_from_slice((k * a).as_bytes());
         assert!(!dalek_strict(&pk, msg, &sig));
         assert!(!verify_raw_parts(&pk, &[msg], &sig));
+        assert!(!verify_raw_prepared(&pk, &[msg], &sig));
     }
 }

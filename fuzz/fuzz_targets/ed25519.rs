@@ -1,6 +1,7 @@
-//! hwprov's streaming Ed25519 check (which judges `R` by its encoding
-//! instead of decompressing it) against ed25519-dalek's `verify_strict`: the
-//! two must agree on every input. Inputs are either raw (public key,
+//! hwprov's Ed25519 checks (the streaming one, which judges `R` by its
+//! encoding instead of decompressing it, and the prepared-key one, with a
+//! precomputed table per key) against ed25519-dalek's `verify_strict`: they
+//! must agree on every input. Inputs are either raw (public key,
 //! signature, message) or an honest signature built from a seed and then
 //! bent: `R` or `A` given a torsion component or replaced by a small-order
 //! point, `S` pushed past the group order, bytes XORed with a mask.
@@ -22,6 +23,7 @@ fn check(pk: &[u8; 32], msg: &[u8], sig: &[u8; 64]) {
     let (a, b) = msg.split_at(msg.len() / 2);
     assert_eq!(hwprov::wire::keys::verify_raw_parts(pk, &[a, b], sig), want);
     assert_eq!(hwprov::wire::keys::verify_raw(pk, msg, sig), want);
+    assert_eq!(hwprov::wire::keys::verify_raw_prepared(pk, &[a, b], sig), want);
 }
 
 fuzz_target!(|data: &[u8]| {

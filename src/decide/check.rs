@@ -133,7 +133,7 @@ pub(crate) fn check_statement_with_digest(
                 return fail(entry, findings);
             }
             Some(k) => {
-                if env.verify(s, &k.key).is_err() {
+                if env.verify_prepared(s, k.prepared()).is_err() {
                     findings.push(deny(
                         Rule::SignatureInvalid,
                         d,

@@ -214,6 +214,9 @@ pub struct KeyEntry {
     pub entity: String,
     /// The key.
     pub key: PublicKey,
+    /// The key prepared for repeated verification, built the first time
+    /// it verifies a signature (see [`KeyEntry::prepared`]).
+    pub(crate) prepared: std::sync::OnceLock<std::sync::Arc<crate::wire::keys::PreparedKey>>,
     /// Roles.
     pub roles: BTreeSet<String>,
     /// Valid from (issued time).
@@ -222,6 +225,15 @@ pub struct KeyEntry {
     pub not_after: Option<Timestamp>,
     /// Revoked at.
     pub revoked_at: Option<Timestamp>,
+}
+
+impl KeyEntry {
+    /// The key prepared for verification (built once, on first use, so a
+    /// policy of many keys costs nothing for the keys no statement uses).
+    pub fn prepared(&self) -> &crate::wire::keys::PreparedKey {
+        self.prepared
+            .get_or_init(|| std::sync::Arc::new(crate::wire::keys::PreparedKey::new(self.key)))
+    }
 }
 
 /// Settings of a `[rules]` or `[classes.NAME.rules]` table; `None` means

@@ -385,6 +385,7 @@ pub(super) fn parse_with(
         let t = |x: &Option<Spanned<Datetime>>| x.as_ref().map(|d| cx.time(d)).transpose();
         let entry = KeyEntry {
             entity: k.entity.get_ref().clone(),
+            prepared: std::sync::OnceLock::new(),
             key,
             roles,
             not_before: t(&k.not_before)?,

@@ -235,6 +235,93 @@ fn small_order_encodings() -> &'static [[u8; 32]; 8] {
         .get_or_init(|| curve25519_dalek::constants::EIGHT_TORSION.map(|t| t.compress().to_bytes()))
 }
 
+/// A public key prepared for many verifications: its point negated and a
+/// precomputed table for the pair (`-A`, `B`), built once (a policy's keys
+/// are prepared when it loads; a few vendor keys sign most statements).
+///
+/// [`PreparedKey::verify_parts`] accepts exactly what `verify_strict`
+/// accepts. It is the same equation, `R == [s]B - [k]A` compared on `R`'s
+/// bytes, with `k = SHA-512(R || A || M) mod l` over `A`'s bytes as given,
+/// `s` refused unless canonical (`s < l`), `R` refused if it is one of the
+/// eight canonical small-order encodings (any other encoding that is not a
+/// point's canonical one can never equal the recomputed `R`), and `A` never
+/// of small order (a [`PublicKey`] is never weak). Only the way `[s]B -
+/// [k]A` is computed differs (a multiscalar multiplication over the
+/// prepared table). It is not batch verification: each signature is checked
+/// on its own, cofactorless, as `verify_strict` does. Tests compare it with
+/// `verify_strict` on every RFC 8032, Wycheproof and CCTV vector, on
+/// constructed small-order and mixed-order `R` and `A`, non-canonical
+/// encodings and flipped bits, and a fuzz target does the same.
+pub struct PreparedKey {
+    key: PublicKey,
+    table: curve25519_dalek::edwards::VartimeEdwardsPrecomputation,
+}
+
+impl fmt::Debug for PreparedKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PreparedKey")
+            .field("key", &self.key.id())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PreparedKey {
+    /// Prepares `key`.
+    pub fn new(key: PublicKey) -> PreparedKey {
+        use curve25519_dalek::traits::VartimePrecomputedMultiscalarMul as _;
+        let minus_a = -key.key.to_edwards();
+        PreparedKey {
+            key,
+            table: curve25519_dalek::edwards::VartimeEdwardsPrecomputation::new([
+                minus_a,
+                curve25519_dalek::constants::ED25519_BASEPOINT_POINT,
+            ]),
+        }
+    }
+
+    /// The key.
+    pub fn key(&self) -> &PublicKey {
+        &self.key
+    }
+
+    /// Strict verification of a message given in pieces (see the type's
+    /// documentation for why it accepts exactly what `verify_strict` does).
+    pub fn verify_parts(&self, parts: &[&[u8]], sig: &[u8]) -> Result<(), BadSignature> {
+        use curve25519_dalek::scalar::Scalar;
+        use curve25519_dalek::traits::VartimePrecomputedMultiscalarMul as _;
+        use sha2::Digest as _;
+        let sig: &[u8; 64] = sig.try_into().map_err(|_| BadSignature)?;
+        let (r, s) = sig.split_at(32);
+        if small_order_encodings().iter().any(|e| r == &e[..]) {
+            return Err(BadSignature);
+        }
+        let s: [u8; 32] = s.try_into().map_err(|_| BadSignature)?;
+        let s = Option::<Scalar>::from(Scalar::from_canonical_bytes(s)).ok_or(BadSignature)?;
+        let mut h = sha2::Sha512::new();
+        h.update(r);
+        h.update(self.key.key.as_bytes());
+        for p in parts {
+            h.update(p);
+        }
+        let wide: [u8; 64] = h.finalize().into();
+        let k = Scalar::from_bytes_mod_order_wide(&wide);
+        let expected = self.table.vartime_multiscalar_mul([k, s]).compress();
+        if expected.as_bytes()[..] == *r {
+            Ok(())
+        } else {
+            Err(BadSignature)
+        }
+    }
+}
+
+/// [`PreparedKey::verify_parts`] from raw public key bytes (for tests and
+/// fuzzing against `verify_strict`): weak keys and points that do not
+/// decode are rejected like bad signatures.
+pub fn verify_raw_prepared(public_key: &[u8; 32], parts: &[&[u8]], sig: &[u8]) -> bool {
+    PublicKey::from_bytes(public_key)
+        .is_ok_and(|k| PreparedKey::new(k).verify_parts(parts, sig).is_ok())
+}
+
 /// [`verify_raw`] for a message in pieces (see [`PublicKey::verify_parts`]).
 pub fn verify_raw_parts(public_key: &[u8; 32], parts: &[&[u8]], sig: &[u8]) -> bool {
     PublicKey::from_bytes(public_key).is_ok_and(|k| k.verify_parts(parts, sig).is_ok())
