@@ -60,6 +60,12 @@ pub fn escape_lines(s: &str) -> String {
     s.split('\n').map(escape).collect::<Vec<_>>().join("\n")
 }
 
+/// A share (0..1) as a percentage with one decimal, as every summary prints
+/// shares and caps (`0.35` is `35.0%`).
+pub fn percent(share: f64) -> String {
+    format!("{:.1}%", share * 100.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -176,10 +176,6 @@ fn share(n: u64, total: u64) -> f64 {
     }
 }
 
-fn pct(x: f64) -> String {
-    format!("{:.1}%", x * 100.0)
-}
-
 /// What a fleet finding concerns: its class (for the rule level), the
 /// vendor group (its entity, for waivers), and for a duplicate serial the
 /// unit's vendor and serial.
@@ -352,9 +348,9 @@ fn summarise(policy: &Policy, acc: Acc, at: Timestamp) -> Summary {
                         format!("vendor group '{g}' in class '{name}'"),
                         format!(
                             "{g} supplies {} of the {total} {name} units ({} units), over the cap of {} in force{when} (HHI {hhi:.0}){next}",
-                            pct(*s),
+                            crate::text::percent(*s),
                             groups.get(g.as_str()).map_or(0, |x| x.units),
-                            pct(cap)
+                            crate::text::percent(cap)
                         ),
                         About {
                             class,
@@ -388,10 +384,10 @@ fn summarise(policy: &Policy, acc: Acc, at: Timestamp) -> Summary {
                 ),
                 format!(
                     "{high_risk} of the {total} {name} units ({}) are high-risk on the {} basis (by vendor group: {}), over the cap of {} in force{when}{next}",
-                    pct(hr_share),
+                    crate::text::percent(hr_share),
                     in_force.basis.as_str(),
                     list.join(", "),
-                    pct(cap)
+                    crate::text::percent(cap)
                 ),
                 About {
                     class,

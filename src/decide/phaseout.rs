@@ -34,10 +34,6 @@ pub(crate) struct UnitPlans<'p> {
     pub(crate) notices: Vec<Finding>,
 }
 
-fn day(t: Timestamp) -> String {
-    t.to_string().get(..10).unwrap_or_default().to_owned()
-}
-
 /// Applies the policy's plans to a unit at `at`.
 pub(crate) fn unit_plans<'p>(policy: &'p Policy, u: &PlanUnit<'_>, at: Timestamp) -> UnitPlans<'p> {
     let matches = policy.phaseouts_of(u.vendor, u.class, u.installed, at);
@@ -68,7 +64,7 @@ pub(crate) fn unit_plans<'p>(policy: &'p Policy, u: &PlanUnit<'_>, at: Timestamp
         };
         let installed = u.installed.map_or(
             "no installed date in the operator's deployment facts".to_owned(),
-            |t| format!("installed {}", day(t)),
+            |t| format!("installed {}", t.date()),
         );
         match status {
             PlanStatus::New => out.findings.push(finding(
@@ -78,8 +74,8 @@ pub(crate) fn unit_plans<'p>(policy: &'p Policy, u: &PlanUnit<'_>, at: Timestamp
                     "the unit ({installed}) is from {}, which plan '{}' phases out: only units installed before {} may stay, until {} ({})",
                     u.vendor,
                     p.id,
-                    day(p.installed_before),
-                    day(p.deadline),
+                    p.installed_before.date(),
+                    p.deadline.date(),
                     p.reason
                 ),
             )),
@@ -89,7 +85,7 @@ pub(crate) fn unit_plans<'p>(policy: &'p Policy, u: &PlanUnit<'_>, at: Timestamp
                 format!(
                     "legacy unit ({installed}) still in service {} days after the deadline {} of plan '{}' ({}); its vendor findings stand",
                     (at.0 - p.deadline.0) / 86_400,
-                    day(p.deadline),
+                    p.deadline.date(),
                     p.id,
                     p.reason
                 ),
@@ -102,7 +98,7 @@ pub(crate) fn unit_plans<'p>(policy: &'p Policy, u: &PlanUnit<'_>, at: Timestamp
                         Severity::Info,
                         format!(
                             "legacy unit ({installed}) must be removed by {} ({} days left) under plan '{}'; its vendor findings are waived until then",
-                            day(p.deadline),
+                            p.deadline.date(),
                             (p.deadline.0 - at.0).div_ceil(86_400),
                             p.id
                         ),

@@ -446,23 +446,19 @@ pub(super) fn parse_phaseouts(
     Ok(out)
 }
 
-fn pct(x: f64) -> String {
-    format!("{:.1}%", x * 100.0)
-}
-
 impl Caps {
     /// `max_vendor_share 50.0%, min_vendors 2, max_high_risk_share 35.0%`
     /// (the caps set; `no caps` if none).
     pub fn describe(&self) -> String {
         let mut parts = Vec::new();
         if let Some(v) = self.max_vendor_share {
-            parts.push(format!("max_vendor_share {}", pct(v)));
+            parts.push(format!("max_vendor_share {}", crate::text::percent(v)));
         }
         if let Some(v) = self.min_vendors {
             parts.push(format!("min_vendors {v}"));
         }
         if let Some(v) = self.max_high_risk_share {
-            parts.push(format!("max_high_risk_share {}", pct(v)));
+            parts.push(format!("max_high_risk_share {}", crate::text::percent(v)));
         }
         if parts.is_empty() {
             "no caps".into()

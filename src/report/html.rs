@@ -221,10 +221,6 @@ pub fn render(summary: &Summary, high_risk: &[String]) -> String {
     o
 }
 
-fn pct(x: f64) -> String {
-    format!("{:.1}%", x * 100.0)
-}
-
 /// A cell showing `value` against `cap`, marked when over it.
 fn against(value: String, over: bool, cap: String) -> String {
     format!(
@@ -255,9 +251,10 @@ pub(crate) fn caps_table(
             .max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(a.0)));
         let top_cell = top.map_or("<td></td>".to_owned(), |(g, s)| {
             against(
-                format!("{} {}", esc(g), pct(*s)),
+                format!("{} {}", esc(g), crate::text::percent(*s)),
                 caps.max_vendor_share.is_some_and(|m| *s > m),
-                caps.max_vendor_share.map_or(String::new(), pct),
+                caps.max_vendor_share
+                    .map_or(String::new(), crate::text::percent),
             )
         });
         let _ = write!(
@@ -269,13 +266,14 @@ pub(crate) fn caps_table(
             against(
                 format!(
                     "{} ({} units, {} basis)",
-                    pct(c.high_risk.share),
+                    crate::text::percent(c.high_risk.share),
                     c.high_risk.units,
                     c.high_risk.basis
                 ),
                 caps.max_high_risk_share
                     .is_some_and(|m| c.high_risk.share > m),
-                caps.max_high_risk_share.map_or(String::new(), pct),
+                caps.max_high_risk_share
+                    .map_or(String::new(), crate::text::percent),
             ),
             against(
                 c.vendor_groups.to_string(),

@@ -188,10 +188,6 @@ fn ser_display<T: fmt::Display, S: serde::Serializer>(v: &T, s: S) -> Result<S::
 /// Vendor groups named per class in text output (the rest are counted).
 pub const MAX_LISTED_GROUPS: usize = 12;
 
-fn pct(x: f64) -> String {
-    format!("{:.1}%", x * 100.0)
-}
-
 impl ClassSummary {
     /// Lines for people (indented two spaces, text escaped): the vendor
     /// groups by size, the high-risk share and the caps in force, each
@@ -224,7 +220,7 @@ impl ClassSummary {
                 format!(
                     "{} {n} ({}){}",
                     Escaped(g),
-                    pct(s),
+                    crate::text::percent(s),
                     if over { " [over cap]" } else { "" }
                 )
             })
@@ -248,7 +244,7 @@ impl ClassSummary {
             "    high-risk ({} basis): {} units, {}{}",
             self.high_risk.basis,
             self.high_risk.units,
-            pct(self.high_risk.share),
+            crate::text::percent(self.high_risk.share),
             if over { " [over cap]" } else { "" }
         );
         let _ = writeln!(

@@ -177,6 +177,12 @@ impl Timestamp {
         from_fields(y, mo, d, h, mi, sec, offset)
     }
 
+    /// The calendar day in UTC, `YYYY-MM-DD` (the date part of RFC 3339).
+    pub fn date(self) -> String {
+        let t = self.to_string();
+        t.get(..10).unwrap_or(&t).to_owned()
+    }
+
     /// The current system time.
     pub fn now() -> Timestamp {
         Timestamp(
