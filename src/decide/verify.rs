@@ -48,17 +48,17 @@ pub fn verify_deployed(
 }
 
 /// [`verify_deployed`] sharing statement checks with the other bundles of
-/// a run through `cache` (same policy and time): the report is the same
-/// byte for byte.
+/// a run through `cache` (same policy and time; `None`: no sharing): the
+/// report is the same byte for byte.
 pub fn verify_shared(
     policy: &Policy,
     deployment: Option<&Deployment>,
     bytes: &[u8],
     at: Timestamp,
     limits: &Limits,
-    cache: &StatementCache,
+    cache: Option<&StatementCache>,
 ) -> Result<Report, BundleError> {
-    evaluate(policy, bytes, at, limits, None, deployment, Some(cache))
+    evaluate(policy, bytes, at, limits, None, deployment, cache)
 }
 
 /// The class that selects a device's rules and its zones (SPEC 6.3): the
@@ -104,24 +104,24 @@ pub(crate) fn evaluate(
         if !ev.present.insert(digest) {
             continue; // the same statement twice counts once
         }
-        let c = match cache {
-            // A root is the one statement no other bundle carries.
-            Some(cache) if root.is_none() => {
-                cache.miss();
-                check_statement_with_digest(policy, p, digest, at, limits, &mut budget)
-            }
-            Some(cache) => match cache.get(&digest, &mut budget) {
-                Some(c) => c,
-                None => {
-                    let before = budget.left();
-                    let c = check_statement_with_digest(policy, p, digest, at, limits, &mut budget);
-                    if !budget.exhausted() {
-                        cache.put(digest, p.len(), &c, before - budget.left());
-                    }
-                    c
+        // A root is the one statement no other bundle carries: only
+        // evidence is looked up in, and kept for, the run's table.
+        let shared = cache.filter(|_| root.is_some());
+        if let (Some(cache), None) = (cache, shared) {
+            cache.miss();
+        }
+        let c = match shared.and_then(|cache| cache.get(&digest, &mut budget)) {
+            Some(c) => c,
+            None => {
+                let before = budget.left();
+                let c = check_statement_with_digest(policy, p, digest, at, limits, &mut budget);
+                if let Some(cache) = shared
+                    && !budget.exhausted()
+                {
+                    cache.put(digest, p.len(), &c, before - budget.left());
                 }
-            },
-            None => check_statement_with_digest(policy, p, digest, at, limits, &mut budget),
+                c
+            }
         };
         if budget.exhausted() {
             return Err(BundleError::WorkBudget {

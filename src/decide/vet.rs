@@ -159,11 +159,8 @@ fn verify_file(
         .ok()
         .map(|b| crate::wire::digest::Sha256::of(b));
     let outcome = bytes.and_then(|b| {
-        match cache {
-            Some(c) => crate::decide::verify::verify_shared(policy, deployment, &b, at, limits, c),
-            None => crate::decide::verify::verify_deployed(policy, deployment, &b, at, limits),
-        }
-        .map_err(|e| format!("{}: {e}", path.display()))
+        crate::decide::verify::verify_shared(policy, deployment, &b, at, limits, cache)
+            .map_err(|e| format!("{}: {e}", path.display()))
     });
     Unit {
         path: path.to_owned(),
