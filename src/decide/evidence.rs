@@ -222,20 +222,18 @@ impl<'a> Rules<'a> {
                 if self.policy.high_risk.contains(&e.country) {
                     risky.push(format!("{} ({})", e.id, e.country));
                 }
-                for d in &e.designations {
-                    let list = self.policy.lists.get(&d.list);
-                    if d.live(self.at)
-                        && list.is_none_or(|l| l.in_scope(self.class.as_deref(), Some(role)))
-                    {
-                        let until = d.until.map_or(String::new(), |u| format!(" until {u}"));
-                        let source = list
-                            .and_then(|l| l.source)
-                            .map_or(String::new(), |s| format!(" (list source {s})"));
-                        designated.push(format!(
-                            "{} on '{}' since {}{until}{source}",
-                            e.id, d.list, d.since
-                        ));
-                    }
+                for (d, list) in
+                    self.policy
+                        .designations_in_force(e, self.at, self.class.as_deref(), Some(role))
+                {
+                    let until = d.until.map_or(String::new(), |u| format!(" until {u}"));
+                    let source = list
+                        .and_then(|l| l.source)
+                        .map_or(String::new(), |s| format!(" (list source {s})"));
+                    designated.push(format!(
+                        "{} on '{}' since {}{until}{source}",
+                        e.id, d.list, d.since
+                    ));
                 }
             }
         }

@@ -230,13 +230,10 @@ fn vendor_high_risk<'p>(
     policy.chain_at(vendor, at).iter().any(|e| {
         *memo.entry((e.id.as_str(), class)).or_insert_with(|| {
             policy.high_risk.contains(&e.country)
-                || e.designations.iter().any(|d| {
-                    d.live(at)
-                        && policy
-                            .lists
-                            .get(&d.list)
-                            .is_none_or(|l| l.in_scope(class, Some("device")))
-                })
+                || policy
+                    .designations_in_force(e, at, class, Some("device"))
+                    .next()
+                    .is_some()
         })
     })
 }

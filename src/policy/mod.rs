@@ -456,6 +456,22 @@ impl Policy {
         chain
     }
 
+    /// An entity's designations in force at `at` on deny lists whose scope
+    /// covers a finding about role `role` of a unit of `class` (SPEC 6.6;
+    /// a list not declared has no scope), each with its list if declared.
+    pub fn designations_in_force<'a>(
+        &'a self,
+        entity: &'a Entity,
+        at: Timestamp,
+        class: Option<&'a str>,
+        role: Option<&'a str>,
+    ) -> impl Iterator<Item = (&'a Designation, Option<&'a List>)> + 'a {
+        entity.designations.iter().filter_map(move |d| {
+            let list = self.lists.get(&d.list);
+            (d.live(at) && list.is_none_or(|l| l.in_scope(class, role))).then_some((d, list))
+        })
+    }
+
     /// The ownership chains of an issuer that count for a statement issued
     /// at `issued` and judged at `at` (`[rules] control_at`): one chain, or
     /// two when `both` and the owners differ between the two times.
