@@ -11,7 +11,15 @@ for d in ../test-vectors/*/; do
   cp "$d/bundle.cbor" "corpus/bundle/$n.cbor"
   cp "$d/policy.toml" "corpus/policy/$n.toml"
 done
-cp ../examples/data/*.cbor corpus/bundle/
+cp ../examples/data/*.cbor ../examples/ocp-safe/*.cbor corpus/bundle/
+# S.A.F.E. reports, raw (a leading 0 byte selects raw input in both targets).
+mkdir -p corpus/jws corpus/corim
+for r in ../test-vectors/outside/ocp-safe/reports/*.jws ../test-vectors/outside/ocp-safe/samples/*.jws ../test-vectors/outside/ocp-safe/samples/manifest/*.jws; do
+  { printf '\000'; tr -d '\n' < "$r"; } > "corpus/jws/$(basename "$r")"
+done
+for r in ../test-vectors/outside/ocp-safe/reports/*.cbor; do
+  { printf '\000'; cat "$r"; } > "corpus/corim/$(basename "$r")"
+done
 # Log material: a fresh log's checkpoint and verifier key.
 tmp=$(mktemp -d)
 cargo run -q --release --manifest-path ../Cargo.toml -- key generate --out "$tmp/k.pem" >/dev/null

@@ -92,7 +92,13 @@ impl Budget {
 
     /// Spends one unit; `false` (and exhausted from now on) if none is left.
     pub(crate) fn spend(&mut self) -> bool {
-        match self.left.checked_sub(1) {
+        self.spend_n(1)
+    }
+
+    /// Spends `n` units at once (a costlier check); `false` (and exhausted
+    /// from now on) if fewer are left.
+    pub(crate) fn spend_n(&mut self, n: u64) -> bool {
+        match self.left.checked_sub(n) {
             Some(l) if !self.exhausted => {
                 self.left = l;
                 true

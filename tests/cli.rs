@@ -552,7 +552,7 @@ fn error_messages_name_what_the_user_gave() {
     let o = run(&[
         "key",
         "show",
-        &root().join("README.md").display().to_string(),
+        &root().join("Cargo.toml").display().to_string(),
     ]);
     assert!(
         stderr(&o).contains("it is text with no PEM block"),

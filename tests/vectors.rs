@@ -148,6 +148,23 @@ fn example_data_is_reproducible() {
 }
 
 #[test]
+fn the_ocp_safe_example_is_reproducible() {
+    let tmp = tempfile::tempdir().unwrap();
+    let files = support::ocp_safe::generate(tmp.path()).unwrap();
+    assert!(files.len() > 10);
+    for f in files {
+        let rel = f.strip_prefix(tmp.path()).unwrap();
+        let committed = root().join("examples/ocp-safe").join(rel);
+        assert_eq!(
+            std::fs::read(&committed).unwrap_or_default(),
+            std::fs::read(&f).unwrap(),
+            "{} differs from the generator; run: cargo run --example ocp-safe -- --out examples/ocp-safe",
+            rel.display()
+        );
+    }
+}
+
+#[test]
 fn interop_cases_from_an_independent_implementation() {
     let dir = root().join("test-vectors/interop");
     let dirs = sorted_dirs(&dir);

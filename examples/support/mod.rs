@@ -289,6 +289,7 @@ pub(crate) fn release(
             svn,
             image: Sha256::of(img),
             size: img.len() as u64,
+            digests: Vec::new(),
             provenance: Vec::new(),
         }),
     }
@@ -521,6 +522,7 @@ pub(crate) fn header(key: &SecretKey, alg: i64, extra: Vec<(Value, Value)>) -> V
 
 pub(crate) mod bench;
 pub(crate) mod hostile;
+pub(crate) mod ocp_safe;
 pub(crate) mod policies;
 pub(crate) mod supply_chain;
 pub(crate) mod vectors;

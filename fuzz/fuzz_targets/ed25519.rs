@@ -23,7 +23,10 @@ fn check(pk: &[u8; 32], msg: &[u8], sig: &[u8; 64]) {
     let (a, b) = msg.split_at(msg.len() / 2);
     assert_eq!(hwprov::wire::keys::verify_raw_parts(pk, &[a, b], sig), want);
     assert_eq!(hwprov::wire::keys::verify_raw(pk, msg, sig), want);
-    assert_eq!(hwprov::wire::keys::verify_raw_prepared(pk, &[a, b], sig), want);
+    assert_eq!(
+        hwprov::wire::keys::verify_raw_prepared(pk, &[a, b], sig),
+        want
+    );
 }
 
 fuzz_target!(|data: &[u8]| {

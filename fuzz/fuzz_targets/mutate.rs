@@ -42,7 +42,13 @@ fn world() -> &'static World {
 }
 
 const COUNTRIES: [&str; 6] = ["CN", "RU", "MY", "TW", "DE", "US"];
-const ISSUERS: [&str; 5] = ["penang-osat", "pearl-river-osat", "aurora-networks", "eastwind-telecom", "nobody"];
+const ISSUERS: [&str; 5] = [
+    "penang-osat",
+    "pearl-river-osat",
+    "aurora-networks",
+    "eastwind-telecom",
+    "nobody",
+];
 
 fuzz_target!(|data: &[u8]| {
     let w = world();
@@ -73,12 +79,17 @@ fuzz_target!(|data: &[u8]| {
         }
         let s = &mut st[i];
         match (kind % 10, &mut s.body) {
-            (0, Body::Stage(x)) => x.site.country = hwprov::wire::country::Country::new(COUNTRIES[usize::from(b) % 6]).expect("country"),
+            (0, Body::Stage(x)) => {
+                x.site.country = hwprov::wire::country::Country::new(COUNTRIES[usize::from(b) % 6])
+                    .expect("country")
+            }
             (1, Body::Stage(x)) => x.lot = format!("L-{b}"),
             (2, Body::Stage(x)) => {
                 x.inputs.pop();
             }
-            (3, Body::Device(x)) => x.class = Some(["core", "ran", "periphery"][usize::from(b) % 3].into()),
+            (3, Body::Device(x)) => {
+                x.class = Some(["core", "ran", "periphery"][usize::from(b) % 3].into())
+            }
             (4, Body::Device(x)) => {
                 if let Some(c) = x.components.first_mut() {
                     c.provenance.pop();
@@ -91,15 +102,23 @@ fuzz_target!(|data: &[u8]| {
     }
     // Re-sign every statement with its issuer's key (unknown issuers fall
     // back to a key the policy does not know).
-    let parts: Vec<Vec<u8>> = st.iter().map(|s| support::sign(s, &[&support::key(&s.issuer, 0)])).collect();
+    let parts: Vec<Vec<u8>> = st
+        .iter()
+        .map(|s| support::sign(s, &[&support::key(&s.issuer, 0)]))
+        .collect();
     let bytes = hwprov::wire::bundle::encode(&parts);
     let at = Timestamp(1_795_219_200);
-    let Ok(r) = hwprov::verify_bundle(&w.policy, &bytes, at, &Limits::DEFAULT) else { return };
+    let Ok(r) = hwprov::verify_bundle(&w.policy, &bytes, at, &Limits::DEFAULT) else {
+        return;
+    };
     let denies = r.findings.iter().any(|f| f.severity == Severity::Deny);
     assert_eq!(denies, r.verdict == Verdict::Fail);
     for f in &r.findings {
         if let Some(d) = f.statement {
-            assert!(parts.iter().any(|p| Sha256::of(p) == d), "finding about a statement not in the bundle: {f:?}");
+            assert!(
+                parts.iter().any(|p| Sha256::of(p) == d),
+                "finding about a statement not in the bundle: {f:?}"
+            );
         }
     }
 });

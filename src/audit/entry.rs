@@ -389,13 +389,18 @@ pub fn findings_digest(findings: &[crate::report::Finding]) -> Sha256 {
     Sha256::of(&cbor::encode_deterministic(&arr))
 }
 
-/// The stored record of an image: `{"sha256": digest, "size": uint}` in
+/// The stored record of an image: `{"sha256": digest, "size": uint}`, plus
+/// `"sha384"`/`"sha512"` when the release listed those digests, in
 /// deterministic CBOR (images themselves are not stored).
 pub fn image_facts_bytes(f: &crate::decide::image::ImageFacts) -> Vec<u8> {
-    cbor::encode_deterministic(&Value::Map(vec![
+    let mut m = vec![
         (Value::Text("sha256".into()), f.sha256.to_cbor()),
         (Value::Text("size".into()), Value::Uint(f.size)),
-    ]))
+    ];
+    for d in f.others.iter().flatten() {
+        m.push((Value::Text(d.name().into()), d.to_cbor()));
+    }
+    cbor::encode_deterministic(&Value::Map(m))
 }
 
 /// Parses [`image_facts_bytes`].
@@ -405,12 +410,17 @@ pub fn parse_image_facts(bytes: &[u8]) -> Option<crate::decide::image::ImageFact
     let Value::Uint(size) = v.get("size")? else {
         return None;
     };
-    (image_facts_bytes(&crate::decide::image::ImageFacts {
+    let other = |k: &str| match v.get(k) {
+        None => Some(None),
+        Some(d) => crate::wire::digest::AltDigest::from_cbor(d)
+            .ok()
+            .filter(|d| d.name() == k)
+            .map(Some),
+    };
+    let facts = crate::decide::image::ImageFacts {
         sha256,
         size: *size,
-    }) == bytes)
-        .then_some(crate::decide::image::ImageFacts {
-            sha256,
-            size: *size,
-        })
+        others: [other("sha384")?, other("sha512")?],
+    };
+    (image_facts_bytes(&facts) == bytes).then_some(facts)
 }

@@ -6,7 +6,7 @@ use clap::{Args, Subcommand};
 use hwprov::text::Escaped;
 use hwprov::wire::envelope::{self, Envelope, Kind};
 use hwprov::wire::statement::{self, Body};
-use hwprov::wire::{bundle, cbor};
+use hwprov::wire::{bundle, cbor, safe};
 use hwprov::{Limits, PublicKey, SecretKey, Sha256, Statement};
 use hwprov::{read_bounded, write_atomic};
 use serde_json::json;
@@ -51,14 +51,16 @@ pub(crate) struct BundleArgs {
     /// The root statement.
     #[arg(value_name = "ROOT.cose")]
     root: PathBuf,
-    /// Evidence statements (stages, firmware releases, evaluations).
-    #[arg(value_name = "EVIDENCE.cose")]
+    /// Evidence: signed statements (stages, firmware releases,
+    /// evaluations) and OCP S.A.F.E. reports (.jws, or a signed CoRIM).
+    #[arg(value_name = "EVIDENCE.cose|.jws")]
     evidence: Vec<PathBuf>,
 }
 
 #[derive(Args)]
 pub(crate) struct InspectArgs {
-    /// A signed statement (.cose) or a bundle.
+    /// A signed statement (.cose), a bundle, or an OCP S.A.F.E. report
+    /// (.jws, or a COSE-signed CoRIM).
     file: PathBuf,
 }
 
@@ -139,18 +141,47 @@ pub(crate) fn bundle(a: &BundleArgs, limits: &Limits) -> Result<u8, Fatal> {
         .chain(a.evidence.iter().map(PathBuf::as_path))
         .enumerate()
     {
-        let bytes = read_bounded(p, limits.max_statement_bytes)?;
-        let env = Envelope::decode(&bytes, limits.max_depth)
-            .map_err(|e| usage(format!("{}: not a signed statement: {e}", p.display())))?;
-        if i == 0 {
-            let st = Statement::decode(&env.payload, limits.max_depth)
-                .map_err(|e| usage(format!("{}: {e}", p.display())))?;
-            if !matches!(st.body, Body::Device(_) | Body::Firmware(_)) {
-                return Err(usage(format!(
-                    "{}: the root must be a device or firmware statement, not {}",
-                    p.display(),
-                    st.type_name()
-                )));
+        let mut bytes = read_bounded(p, limits.max_statement_bytes)?;
+        if i > 0 && safe::is_jws(&bytes) {
+            // A .jws file as published may end with a newline; the JWS
+            // itself is the compact serialisation only.
+            while bytes.last().is_some_and(u8::is_ascii_whitespace) {
+                bytes.pop();
+            }
+        }
+        let report = i > 0
+            && (safe::is_jws(&bytes)
+                || (Envelope::decode(&bytes, limits.max_depth).is_err()
+                    && safe::is_corim(&bytes, limits)));
+        if report {
+            safe::parse(&bytes, limits).map_err(|e| {
+                usage(format!(
+                    "{}: not an OCP S.A.F.E. report hwprov accepts: {e}",
+                    p.display()
+                ))
+            })?;
+        } else {
+            let env = Envelope::decode(&bytes, limits.max_depth).map_err(|e| {
+                let hint = if i == 0 && (safe::is_jws(&bytes) || safe::is_corim(&bytes, limits)) {
+                    " (it is an OCP S.A.F.E. report: reports are evidence, never the root)"
+                } else {
+                    ""
+                };
+                usage(format!(
+                    "{}: not a signed statement: {e}{hint}",
+                    p.display()
+                ))
+            })?;
+            if i == 0 {
+                let st = Statement::decode(&env.payload, limits.max_depth)
+                    .map_err(|e| usage(format!("{}: {e}", p.display())))?;
+                if !matches!(st.body, Body::Device(_) | Body::Firmware(_)) {
+                    return Err(usage(format!(
+                        "{}: the root must be a device or firmware statement, not {}",
+                        p.display(),
+                        st.type_name()
+                    )));
+                }
             }
         }
         if parts.contains(&bytes) {
@@ -173,10 +204,27 @@ pub(crate) fn bundle(a: &BundleArgs, limits: &Limits) -> Result<u8, Fatal> {
     Ok(0)
 }
 
+/// A S.A.F.E. report as `inspect` shows it, with its digest.
+fn inspect_report(bytes: &[u8], limits: &Limits) -> serde_json::Value {
+    let digest = Sha256::of(bytes).to_string();
+    match safe::parse(bytes, limits) {
+        Ok(s) => {
+            let mut j = s.to_json();
+            j["digest"] = json!(digest);
+            j
+        }
+        Err(e) => json!({"digest": digest, "format": "ocp-safe-report", "error": e.to_string()}),
+    }
+}
+
 fn inspect_statement(bytes: &[u8], limits: &Limits) -> serde_json::Value {
     let digest = Sha256::of(bytes);
+    if safe::is_jws(bytes) {
+        return inspect_report(bytes, limits);
+    }
     let env = match Envelope::decode(bytes, limits.max_depth) {
         Ok(e) => e,
+        Err(_) if safe::is_corim(bytes, limits) => return inspect_report(bytes, limits),
         Err(e) => return json!({"digest": digest.to_string(), "error": e.to_string()}),
     };
     let signers: Vec<String> = env.signatures.iter().map(|s| s.kid.to_string()).collect();
@@ -198,13 +246,38 @@ fn inspect_statement(bytes: &[u8], limits: &Limits) -> serde_json::Value {
 
 pub(crate) fn inspect(a: &InspectArgs, limits: &Limits) -> Result<u8, Fatal> {
     let file = &a.file;
-    let bytes = read_bounded(file, limits.max_bundle_bytes)?;
+    let mut bytes = read_bounded(file, limits.max_bundle_bytes)?;
+    if safe::is_jws(&bytes) {
+        while bytes.last().is_some_and(u8::is_ascii_whitespace) {
+            bytes.pop();
+        }
+        let s = safe::parse(&bytes, limits).map_err(|e| {
+            usage(format!(
+                "{}: not an OCP S.A.F.E. report hwprov accepts: {e}",
+                file.display()
+            ))
+        })?;
+        outln!("{}", serde_json::to_string_pretty(&s.to_json())?);
+        return Ok(0);
+    }
     let parts =
         bundle::split(&bytes, limits).map_err(|e| usage(format!("{}: {e}", file.display())))?;
     let single = parts.len() == 1 && parts[0].len() == bytes.len();
     let out = if single {
-        let env = Envelope::decode(&bytes, limits.max_depth)
-            .map_err(|e| usage(format!("{}: {e}", file.display())))?;
+        let env = match Envelope::decode(&bytes, limits.max_depth) {
+            Ok(env) => env,
+            Err(_) if safe::is_corim(&bytes, limits) => {
+                let s = safe::parse(&bytes, limits).map_err(|e| {
+                    usage(format!(
+                        "{}: not an OCP S.A.F.E. report hwprov accepts: {e}",
+                        file.display()
+                    ))
+                })?;
+                outln!("{}", serde_json::to_string_pretty(&s.to_json())?);
+                return Ok(0);
+            }
+            Err(e) => return Err(usage(format!("{}: {e}", file.display()))),
+        };
         let st = Statement::decode(&env.payload, limits.max_depth)
             .map_err(|e| usage(format!("{}: {e}", file.display())))?;
         st.to_json()

@@ -13,6 +13,7 @@ use crate::wire::time::Timestamp;
 use std::collections::{HashMap, HashSet};
 
 /// Policy rules for a device root (SPEC 7).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn device_rules(
     policy: &Policy,
     ev: &Evidence,
@@ -21,6 +22,7 @@ pub(crate) fn device_rules(
     class: Option<&str>,
     at: Timestamp,
     always: &mut Vec<Finding>,
+    uses: &mut Vec<crate::report::EvidenceUse>,
 ) -> (Vec<Finding>, Vec<(Stage, crate::wire::country::Country)>) {
     let params = policy.params(class);
     let mut r = Rules::new(
@@ -279,5 +281,6 @@ pub(crate) fn device_rules(
     for v in &used {
         r.issuer_checks(v);
     }
+    uses.append(&mut r.uses);
     (r.into_findings(), sites)
 }

@@ -23,6 +23,8 @@ pub struct Evidence {
     /// they are about, in bundle order: lookups per installed image must not
     /// scan the whole bundle (10,000 images times 10,000 statements).
     by_subject: HashMap<Sha256, Vec<Sha256>>,
+    /// Verified OCP S.A.F.E. reports, in bundle order (SPEC 11).
+    pub reports: Vec<std::sync::Arc<crate::decide::check::VerifiedReport>>,
 }
 
 impl Evidence {
@@ -33,6 +35,7 @@ impl Evidence {
             present: HashSet::with_capacity(n),
             order: Vec::with_capacity(n),
             by_subject: HashMap::new(),
+            reports: Vec::new(),
         }
     }
 
@@ -94,6 +97,8 @@ pub(crate) struct Rules<'a> {
     out: Vec<Finding>,
     /// Always-deny findings met on the way (a missing reference).
     pub(crate) always: Vec<Finding>,
+    /// The outside evidence judged, and whether it counted (SPEC 11).
+    pub(crate) uses: Vec<crate::report::EvidenceUse>,
 }
 
 /// The device a decision is about, for waivers (`vendor` + `serial`).
@@ -126,6 +131,7 @@ impl<'a> Rules<'a> {
             class: None,
             out: Vec::new(),
             always: Vec::new(),
+            uses: Vec::new(),
         }
     }
 
@@ -414,6 +420,7 @@ mod tests {
             present: HashSet::new(),
             order: Vec::new(),
             by_subject: HashMap::new(),
+            reports: Vec::new(),
         };
         // atp(1) -> fab(2) -> design(3) -> atp(1), and 4 cites itself.
         for (n, st, inputs) in [
@@ -493,6 +500,7 @@ mod tests {
                 present: HashSet::new(),
                 order: Vec::new(),
                 by_subject: HashMap::new(),
+                reports: Vec::new(),
             };
             for (i, (st, inputs)) in nodes.iter().enumerate() {
                 let i = i as u8;

@@ -86,6 +86,14 @@ pub(crate) fn firmware_common<'a>(
         }
     }
     for scheme in &params.firmware_evaluations {
+        if scheme == crate::decide::safe::OCP_SAFE {
+            let digests = match &release.statement.body {
+                crate::wire::statement::Body::Firmware(fw) => fw.digests.as_slice(),
+                _ => &[],
+            };
+            crate::decide::safe::judge(r, ev, release, digests, image, part, subject);
+            continue;
+        }
         // Only evaluations by an accepted lab, recent enough, count (SPEC
         // 6.8); the others are named in the finding with the reason.
         let accept = r.policy.evaluations.get(scheme);
@@ -155,6 +163,7 @@ pub(crate) fn firmware_common<'a>(
 
 /// Policy rules for a firmware root (used by `verify` and `gate`): the root
 /// is the release judged, with its own signatures and properties.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn firmware_rules(
     policy: &Policy,
     ev: &Evidence,
@@ -163,6 +172,7 @@ pub(crate) fn firmware_rules(
     class: Option<&str>,
     at: Timestamp,
     unit: Option<Unit>,
+    uses: &mut Vec<crate::report::EvidenceUse>,
 ) -> (Vec<Finding>, Vec<Finding>) {
     let params = policy.params(class);
     let mut r = Rules::new(policy, at, unit).in_class(class);
@@ -184,6 +194,7 @@ pub(crate) fn firmware_rules(
         r.issuer_checks(v);
     }
     let always = std::mem::take(&mut r.always);
+    uses.append(&mut r.uses);
     (r.into_findings(), always)
 }
 
@@ -272,13 +283,26 @@ pub(crate) fn install_rules(
                 fw.size, image.size
             ),
         );
-    } else if image.sha256 != fw.image || image.size != fw.size {
+    } else if image.sha256 != fw.image
+        || image.size != fw.size
+        || fw.digests.iter().any(|d| image.other(d) != Some(*d))
+    {
         let mut what = Vec::new();
         if image.sha256 != fw.image {
             what.push(format!(
                 "its SHA-256 is {}, the release says {}",
                 image.sha256, fw.image
             ));
+        }
+        for d in &fw.digests {
+            match image.other(d) {
+                Some(got) if got == *d => {}
+                Some(got) => what.push(format!(
+                    "its {} is {got}, the release says {d}",
+                    d.name().to_uppercase()
+                )),
+                None => what.push(format!("its {} was not computed", d.name().to_uppercase())),
+            }
         }
         if image.size != fw.size {
             what.push(format!(

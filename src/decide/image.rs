@@ -1,11 +1,12 @@
 //! Reading a firmware image for the gate (SPEC section 9): once, streamed
-//! through SHA-256 in bounded memory, never more than one byte past the
+//! through SHA-256 (and SHA-384/512 when the release lists them, in the same
+//! pass) in bounded memory, never more than one byte past the
 //! size its release declares, and (with an install destination) staged in
 //! a temporary file beside it that only an accepted decision renames into
 //! place.
 
 use crate::limits::Limits;
-use crate::wire::digest::Sha256;
+use crate::wire::digest::{AltDigest, COSE_SHA384, COSE_SHA512, Sha256};
 use serde::Serialize;
 use sha2::Digest as _;
 use std::fs::File;
@@ -15,13 +16,28 @@ use std::path::{Path, PathBuf};
 /// Size of the streaming buffer: memory stays bounded whatever the image size.
 pub const CHUNK: usize = 1 << 20;
 
-/// Length and SHA-256 of the image bytes as read.
+/// Length and digests of the image bytes as read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct ImageFacts {
     /// SHA-256 of the bytes.
     pub sha256: Sha256,
     /// Number of bytes.
     pub size: u64,
+    /// SHA-384 and SHA-512 of the bytes, when the release lists them
+    /// (SPEC 3 `digests`).
+    #[serde(skip)]
+    pub others: [Option<AltDigest>; 2],
+}
+
+impl ImageFacts {
+    /// The image's digest under the algorithm of `d`, if it was computed.
+    pub fn other(&self, d: &AltDigest) -> Option<AltDigest> {
+        self.others
+            .iter()
+            .flatten()
+            .find(|o| o.alg() == d.alg())
+            .copied()
+    }
 }
 
 /// An image being staged for installation: a temporary file in the
@@ -82,10 +98,24 @@ impl Staged {
 /// read, hashing it and, when `stage_to` is given, writing it to a temporary
 /// file beside that destination. The facts are those of the bytes read.
 pub fn read_image(
-    mut input: impl Read,
+    input: impl Read,
     stage_to: Option<&Path>,
     stop_after: u64,
 ) -> Result<(ImageFacts, Option<Staged>), ImageError> {
+    read_image_with(input, stage_to, stop_after, &[])
+}
+
+/// [`read_image`], also hashing with the algorithm of each of `also`
+/// (a release's `digests`), in the same single pass.
+pub fn read_image_with(
+    mut input: impl Read,
+    stage_to: Option<&Path>,
+    stop_after: u64,
+    also: &[AltDigest],
+) -> Result<(ImageFacts, Option<Staged>), ImageError> {
+    let want = |alg| also.iter().any(|d| d.alg() == alg);
+    let mut h384 = want(COSE_SHA384).then(sha2::Sha384::new);
+    let mut h512 = want(COSE_SHA512).then(sha2::Sha512::new);
     let mut staged = stage_to
         .map(Staged::beside)
         .transpose()
@@ -102,6 +132,12 @@ pub fn read_image(
             Err(e) => return Err(ImageError::Read(e)),
         };
         hasher.update(&buf[..n]);
+        if let Some(h) = h384.as_mut() {
+            h.update(&buf[..n]);
+        }
+        if let Some(h) = h512.as_mut() {
+            h.update(&buf[..n]);
+        }
         if let Some(s) = staged.as_mut() {
             s.tmp
                 .as_file_mut()
@@ -114,6 +150,10 @@ pub fn read_image(
         ImageFacts {
             sha256: Sha256(hasher.finalize().into()),
             size,
+            others: [
+                h384.map(|h| AltDigest::Sha384(h.finalize().into())),
+                h512.map(|h| AltDigest::Sha512(h.finalize().into())),
+            ],
         },
         staged,
     ))
@@ -182,6 +222,15 @@ mod tests {
             read_image(&b"abc"[..], None, read_bound(Some(10), &limits)).expect("reading");
         assert_eq!(facts.size, 3);
         assert_eq!(facts.sha256, Sha256::of(b"abc"));
+        assert_eq!(facts.others, [None, None]);
+        // The release's other digests are computed in the same pass.
+        let listed = [AltDigest::Sha512([0; 64])];
+        let (facts, _) = read_image_with(&b"abc"[..], None, 10, &listed).expect("reading");
+        assert_eq!(facts.others[0], None);
+        assert_eq!(
+            facts.other(&listed[0]).map(|d| d.to_string()),
+            Some("sha512:ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f".to_owned())
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod gate;
 pub mod image;
 mod levels;
 mod phaseout;
+pub mod safe;
 pub mod verify;
 pub mod vet;
 

@@ -143,7 +143,22 @@ pub(crate) fn evaluate(
         if let Some(v) = c.verified {
             ev.add(v);
         }
+        if let Some(r) = c.report {
+            ev.reports.push(r);
+        }
     }
+    // Outside evidence is never the root (SPEC 4).
+    if let Some((root_entry, _)) = &root
+        && root_entry.type_name == Some(crate::decide::safe::REPORT_TYPE)
+    {
+        findings.push(deny(
+            Rule::StatementMalformed,
+            Some(root_entry.digest),
+            "bundle root",
+            "the root (first element) is an OCP S.A.F.E. report; outside evidence is never the root: put the device or firmware statement first",
+        ));
+    }
+    let mut uses = Vec::new();
 
     let mut class: Option<String> = None;
     let mut zones: Vec<String> = Vec::new();
@@ -158,7 +173,7 @@ pub(crate) fn evaluate(
                 let p = &dev.product;
                 let row = deployment.and_then(|d| d.placement(&p.vendor, &p.model, &p.serial));
                 let (c, z) = device_scope(policy, row, dev.class.as_deref());
-                let (f, sites) = device_rules(policy, &ev, root_v, dev, c, at, &mut findings);
+                let (f, sites) = device_rules(policy, &ev, root_v, dev, c, at, &mut findings, &mut uses);
                 policy_findings = f;
                 if let (Some(operator), Some(suggested)) =
                     (row.and_then(|r| r.class.as_deref()), dev.class.as_deref())
@@ -190,7 +205,7 @@ pub(crate) fn evaluate(
                 });
             }
             (Body::Firmware(fw), None) => {
-                let (f, always) = firmware_rules(policy, &ev, root_v, fw, None, at, None);
+                let (f, always) = firmware_rules(policy, &ev, root_v, fw, None, at, None, &mut uses);
                 policy_findings = f;
                 findings.extend(always);
             }
@@ -206,6 +221,7 @@ pub(crate) fn evaluate(
                     class.as_deref(),
                     at,
                     Some(Unit::from(&g.state.device)),
+                    &mut uses,
                 );
                 policy_findings = f;
                 findings.extend(always);
@@ -265,6 +281,7 @@ pub(crate) fn evaluate(
         root: root.map(|r| r.0),
         statements: entries,
         findings,
+        evaluations: uses,
         unit,
     })
 }

@@ -4,6 +4,7 @@
 
 mod ctx;
 pub mod deployment;
+mod evidence;
 mod fleet;
 mod parse;
 pub mod rules;
@@ -174,6 +175,25 @@ pub struct EvaluationScheme {
     /// An evaluation issued longer than this before the evaluation time
     /// does not count.
     pub max_age_days: Option<u64>,
+    /// `ocp-safe` only: a report listing an issue with a CVSS score at or
+    /// above this (in tenths: 70 is 7.0) is a failing evaluation.
+    pub max_cvss: Option<u16>,
+}
+
+/// An evidence key (SPEC sections 1 and 11): an ECDSA P-384/P-521 key of
+/// a S.A.F.E. Security Review Provider. Its only role is `evaluation`.
+#[derive(Debug, Clone)]
+pub struct EvidenceKeyEntry {
+    /// Owning entity (the provider, as the policy names it).
+    pub entity: String,
+    /// The key.
+    pub key: crate::wire::eckey::EvidenceKey,
+    /// Valid from (the report's completion time).
+    pub not_before: Option<Timestamp>,
+    /// Valid until (the report's completion time).
+    pub not_after: Option<Timestamp>,
+    /// Revoked at.
+    pub revoked_at: Option<Timestamp>,
 }
 
 /// One owner of an entity and when it owned it (SPEC 6.7).
@@ -343,6 +363,8 @@ pub struct Policy {
     pub entities: BTreeMap<String, Entity>,
     /// Keys by key id.
     pub keys: HashMap<KeyId, KeyEntry>,
+    /// Evidence keys (ECDSA, S.A.F.E. reports only), in policy order.
+    pub evidence_keys: Vec<EvidenceKeyEntry>,
     /// `[rules]`.
     pub rules: RuleTable,
     /// `[roles.R.rules]`.

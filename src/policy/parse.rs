@@ -52,6 +52,8 @@ struct RawEvaluation {
     labs: Option<Vec<Spanned<String>>>,
     #[serde(default)]
     max_age_days: Option<Spanned<i64>>,
+    #[serde(default)]
+    max_cvss: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize)]
@@ -329,6 +331,7 @@ pub(super) fn parse_with(
     check_ownership_graph(&cx, &entities, &parent_spans)?;
 
     let mut keys: HashMap<KeyId, KeyEntry> = HashMap::new();
+    let mut evidence_keys: Vec<EvidenceKeyEntry> = Vec::new();
     for k in raw.keys {
         let span = k.span();
         let k = k.into_inner();
@@ -353,8 +356,32 @@ pub(super) fn parse_with(
                         format!("{} is a private key; a policy names public keys only (openssl pkey -pubout, or the .pub.pem `hwprov key generate` writes)", f.get_ref()),
                     ));
                 }
-                let key = PublicKey::parse_file_bytes(&bytes)
-                    .map_err(|e| cx.err(f.span(), format!("{}: {e}", f.get_ref())))?;
+                let key = match PublicKey::parse_file_bytes(&bytes) {
+                    Ok(key) => key,
+                    Err(e) => {
+                        // Not Ed25519: an ECDSA evidence key (SPEC 1, 11)?
+                        let roles: Vec<&str> =
+                            k.roles.iter().map(|r| r.get_ref().as_str()).collect();
+                        let t = |x: &Option<Spanned<Datetime>>| {
+                            x.as_ref().map(|d| cx.time(d)).transpose()
+                        };
+                        let times = [t(&k.not_before)?, t(&k.not_after)?, t(&k.revoked_at)?];
+                        let entry = evidence::key_entry(
+                            &cx,
+                            span,
+                            f,
+                            &bytes,
+                            &e,
+                            k.entity.get_ref(),
+                            &roles,
+                            times,
+                            &evidence_keys,
+                        )?;
+                        key_files.push((f.get_ref().clone(), bytes));
+                        evidence_keys.push(entry);
+                        continue;
+                    }
+                };
                 key_files.push((f.get_ref().clone(), bytes));
                 key
             }
@@ -478,7 +505,15 @@ pub(super) fn parse_with(
                 return Err(cx.err(d.span(), "max_age_days must be at least 1"));
             }
         };
-        evaluations.insert(scheme.into_inner(), EvaluationScheme { labs, max_age_days });
+        let max_cvss = evidence::max_cvss(&cx, scheme.get_ref(), e.max_cvss)?;
+        evaluations.insert(
+            scheme.into_inner(),
+            EvaluationScheme {
+                labs,
+                max_age_days,
+                max_cvss,
+            },
+        );
     }
     scope::check_list_refs(&cx, &list_refs, &lists)?;
 
@@ -583,6 +618,7 @@ pub(super) fn parse_with(
         high_risk,
         entities,
         keys,
+        evidence_keys,
         rules,
         roles,
         classes,

@@ -69,6 +69,8 @@ rules! {
     ReferenceMissing = "reference.missing", AlwaysDeny;
     /// The issuer may not speak for the vendor the statement names.
     VendorUnauthorised = "vendor.unauthorised", AlwaysDeny;
+    /// Outside evidence (a S.A.F.E. report) does not parse or verify.
+    EvidenceMalformed = "evidence.malformed", AlwaysDeny;
     /// A stage site is in a high-risk country.
     JurisdictionSite = "jurisdiction.site", PolicyDeny;
     /// An issuer is controlled from a high-risk country.
@@ -225,6 +227,9 @@ impl Rule {
             Rule::ReferenceMissing => {
                 "A statement cited by digest (provenance or inputs) is not in the bundle."
             }
+            Rule::EvidenceMalformed => {
+                "Outside evidence in the bundle (an OCP S.A.F.E. report) does not parse, or no evaluation key of the policy verifies its signature."
+            }
             Rule::VendorUnauthorised => {
                 "A device or firmware statement names a vendor that is not a policy entity, or one its issuer may not sign for (the issuer must be the vendor or list it in signs_for)."
             }
@@ -322,6 +327,9 @@ impl Rule {
             Rule::StatementFuture => "Check the issuer's clock and the --at time.",
             Rule::ReferenceMissing => {
                 "Add the cited statement to the bundle (hwprov bundle ROOT EVIDENCE...)."
+            }
+            Rule::EvidenceMalformed => {
+                "Take the report as its provider published it (hwprov inspect REPORT shows what is wrong); if its provider is trusted, add the provider's ECDSA key to [[keys]] with roles = [\"evaluation\"]."
             }
             Rule::VendorUnauthorised => {
                 "Accept the statement only from the vendor itself; if another entity (an OEM, a firmware publisher) legitimately signs for it, list the vendor in that entity's signs_for."

@@ -182,6 +182,27 @@ pub struct PolicyRef {
     pub sha256: String,
 }
 
+/// A piece of outside evidence (an OCP S.A.F.E. report) judged for a
+/// release's image, and whether it counted (SPEC 11).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EvidenceUse {
+    /// The scheme it was judged for (`ocp-safe`).
+    pub scheme: String,
+    /// SHA-256 of the report's bytes in the bundle.
+    pub evidence: Sha256,
+    /// The policy entity whose key verified it.
+    pub lab: String,
+    /// The image (SHA-256) of the release it was judged for.
+    pub image: Sha256,
+    /// Whether it counted for the release.
+    pub counted: bool,
+    /// `pass` or `fail` when it counted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<&'static str>,
+    /// Why.
+    pub reason: String,
+}
+
 /// The report of one verification (SPEC section 8).
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -200,6 +221,10 @@ pub struct Report {
     pub statements: Vec<StatementEntry>,
     /// Findings, grouped by statement in bundle order.
     pub findings: Vec<Finding>,
+    /// Outside evidence judged for the decision, counted or not (absent
+    /// from the JSON when there is none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub evaluations: Vec<EvidenceUse>,
     /// What a shipment summary needs about a device root (not in the JSON report).
     #[serde(skip)]
     pub unit: Option<UnitFacts>,
@@ -284,6 +309,24 @@ impl Report {
             // A statement listed twice shows its findings once.
             for f in by_statement.remove(&s.digest).unwrap_or_default() {
                 write_finding(&mut o, f);
+            }
+        }
+        if !self.evaluations.is_empty() {
+            let _ = writeln!(o, "  evaluations:");
+            for u in &self.evaluations {
+                let _ = writeln!(
+                    o,
+                    "    {} report {} by {} for image {}: {}\n           {}",
+                    u.scheme,
+                    short(&u.evidence),
+                    Escaped(&u.lab),
+                    short(&u.image),
+                    match (u.counted, u.result) {
+                        (true, Some(r)) => format!("counted, {}", r.to_uppercase()),
+                        _ => "does not count".to_owned(),
+                    },
+                    Escaped(&u.reason)
+                );
             }
         }
         if !loose.is_empty() {

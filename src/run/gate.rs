@@ -29,7 +29,7 @@ use crate::audit::entry::{Command, Entry, Input, image_facts_bytes};
 use crate::audit::log::{Log, LogError};
 use crate::audit::record::policy_inputs;
 use crate::decide::gate::{GateReport, GateSummary, RootError, accepts, verified_root_release};
-use crate::decide::image::{ImageError, open_image, read_bound, read_image};
+use crate::decide::image::{ImageError, open_image, read_bound, read_image_with};
 use crate::fsutil::{self, FileError};
 use crate::limits::Limits;
 use crate::policy::Policy;
@@ -322,16 +322,19 @@ impl Gate<'_> {
                     image: self.image.to_owned(),
                     source,
                 })?;
-                let (facts, staged) =
-                    read_image(input, self.install, read_bound(Some(r.size), limits)).map_err(
-                        |e| match (&e, self.install) {
-                            (ImageError::Stage(_), Some(dest)) => GateError::Stage {
-                                install: dest.to_owned(),
-                                source: e,
-                            },
-                            _ => image_err(e),
-                        },
-                    )?;
+                let (facts, staged) = read_image_with(
+                    input,
+                    self.install,
+                    read_bound(Some(r.size), limits),
+                    &r.digests,
+                )
+                .map_err(|e| match (&e, self.install) {
+                    (ImageError::Stage(_), Some(dest)) => GateError::Stage {
+                        install: dest.to_owned(),
+                        source: e,
+                    },
+                    _ => image_err(e),
+                })?;
                 if facts.size > limits.max_image_bytes {
                     return Err(GateError::ImageTooLarge {
                         image: self.image.to_owned(),

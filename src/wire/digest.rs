@@ -142,6 +142,125 @@ impl<'de> serde::Deserialize<'de> for Sha256 {
     }
 }
 
+/// A release's digest of its image under another algorithm (SPEC 3,
+/// `digests`): SHA-384 (`[-43, bstr .size 48]`, text `sha384:<96 hex>`) or
+/// SHA-512 (`[-44, bstr .size 64]`, text `sha512:<128 hex>`). They let
+/// outside evidence that names an image by SHA-384/512 match (SPEC 11).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AltDigest {
+    /// SHA-384 of the image.
+    Sha384([u8; 48]),
+    /// SHA-512 of the image.
+    Sha512([u8; 64]),
+}
+
+/// COSE algorithm id of SHA-384 (RFC 9054).
+pub const COSE_SHA384: i64 = -43;
+/// COSE algorithm id of SHA-512 (RFC 9054).
+pub const COSE_SHA512: i64 = -44;
+
+impl AltDigest {
+    /// The COSE algorithm id.
+    pub fn alg(&self) -> i64 {
+        match self {
+            AltDigest::Sha384(_) => COSE_SHA384,
+            AltDigest::Sha512(_) => COSE_SHA512,
+        }
+    }
+
+    /// The text prefix: `sha384` or `sha512`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            AltDigest::Sha384(_) => "sha384",
+            AltDigest::Sha512(_) => "sha512",
+        }
+    }
+
+    /// The digest bytes.
+    pub fn bytes(&self) -> &[u8] {
+        match self {
+            AltDigest::Sha384(b) => b,
+            AltDigest::Sha512(b) => b,
+        }
+    }
+
+    /// The digest of `alg` (-43 or -44) with these bytes, if the length fits.
+    pub fn from_parts(alg: i64, bytes: &[u8]) -> Result<AltDigest, DigestError> {
+        match alg {
+            COSE_SHA384 => <[u8; 48]>::try_from(bytes)
+                .map(AltDigest::Sha384)
+                .map_err(|_| DigestError::Malformed),
+            COSE_SHA512 => <[u8; 64]>::try_from(bytes)
+                .map(AltDigest::Sha512)
+                .map_err(|_| DigestError::Malformed),
+            other => Err(DigestError::Unsupported { alg: other }),
+        }
+    }
+
+    /// Reads the CBOR form `[-43, bstr .size 48]` or `[-44, bstr .size 64]`.
+    pub fn from_cbor(v: &Value) -> Result<AltDigest, DigestError> {
+        let Value::Array(items) = v else {
+            return Err(DigestError::Malformed);
+        };
+        let [alg, bytes] = items.as_slice() else {
+            return Err(DigestError::Malformed);
+        };
+        let alg = alg.as_label().ok_or(DigestError::Malformed)?;
+        let Value::Bytes(bytes) = bytes else {
+            return Err(DigestError::Malformed);
+        };
+        AltDigest::from_parts(alg, bytes)
+    }
+
+    /// The CBOR form.
+    pub fn to_cbor(&self) -> Value {
+        let nint = u64::try_from(-1 - self.alg()).unwrap_or(0);
+        Value::Array(vec![Value::Nint(nint), Value::Bytes(self.bytes().to_vec())])
+    }
+
+    /// Parses `sha384:<96 lower-case hex>` or `sha512:<128 lower-case hex>`.
+    pub fn parse_text(s: &str) -> Result<AltDigest, DigestError> {
+        let (alg, h) = if let Some(h) = s.strip_prefix("sha384:") {
+            (COSE_SHA384, h)
+        } else if let Some(h) = s.strip_prefix("sha512:") {
+            (COSE_SHA512, h)
+        } else {
+            return Err(DigestError::Malformed);
+        };
+        let bytes = parse_hex(h).ok_or(DigestError::Malformed)?;
+        AltDigest::from_parts(alg, &bytes)
+    }
+}
+
+impl fmt::Display for AltDigest {
+    /// `sha384:<hex>` or `sha512:<hex>`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.name(), hex(self.bytes()))
+    }
+}
+
+impl serde::Serialize for AltDigest {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Parses lower-case hex of any even length.
+pub fn parse_hex(s: &str) -> Option<Vec<u8>> {
+    let b = s.as_bytes();
+    if !b.len().is_multiple_of(2) {
+        return None;
+    }
+    let nib = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    };
+    b.chunks(2)
+        .map(|p| Some((nib(p[0])? << 4) | nib(p[1])?))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,5 +283,24 @@ mod tests {
         );
         let short = Value::Array(vec![Value::Nint(15), Value::Bytes(vec![0; 31])]);
         assert_eq!(Sha256::from_cbor(&short), Err(DigestError::Malformed));
+    }
+
+    #[test]
+    fn other_algorithms() {
+        let d = AltDigest::Sha384([7; 48]);
+        assert_eq!(AltDigest::from_cbor(&d.to_cbor()), Ok(d));
+        assert_eq!(AltDigest::parse_text(&d.to_string()), Ok(d));
+        assert_eq!(
+            d.to_cbor(),
+            Value::Array(vec![Value::Nint(42), Value::Bytes(vec![7; 48])])
+        );
+        let e = AltDigest::Sha512([9; 64]);
+        assert_eq!(AltDigest::parse_text(&e.to_string()), Ok(e));
+        assert!(AltDigest::parse_text(&format!("sha384:{}", hex(&[7; 64]))).is_err());
+        assert!(AltDigest::parse_text(&d.to_string().to_uppercase()).is_err());
+        assert_eq!(
+            AltDigest::from_cbor(&Sha256([0; 32]).to_cbor()),
+            Err(DigestError::Unsupported { alg: -16 })
+        );
     }
 }

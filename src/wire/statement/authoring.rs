@@ -5,7 +5,7 @@
 use super::Statement;
 use super::fields::{StatementError, bad};
 use crate::wire::cbor::Value;
-use crate::wire::digest::Sha256;
+use crate::wire::digest::{AltDigest, Sha256};
 use crate::wire::time::Timestamp;
 use serde_json::{Map as JsonMap, Value as Json, json};
 
@@ -44,6 +44,8 @@ enum Ctx {
     Digest,
     /// An array of digests.
     DigestList,
+    /// A release's `digests`: `sha384:` / `sha512:` strings.
+    AltDigestList,
     /// A string that is a time.
     Time,
     /// Inside `ext`: plain mapping.
@@ -57,6 +59,7 @@ fn child_ctx(parent: Ctx, key: &str) -> Ctx {
         (Ctx::Top, "issued" | "expires") => Ctx::Time,
         (Ctx::Top | Ctx::Inner, "image" | "subject") => Ctx::Digest,
         (Ctx::Top | Ctx::Inner, "inputs" | "provenance") => Ctx::DigestList,
+        (Ctx::Top, "digests") => Ctx::AltDigestList,
         _ => Ctx::Inner,
     }
 }
@@ -87,6 +90,29 @@ fn json_to_value(j: &Json, ctx: Ctx, path: &str) -> Result<Value, StatementError
             .collect::<Result<_, _>>()
             .map(Value::Array),
         (Ctx::DigestList, _) => Err(bad(p, "expected an array of digest strings")),
+        (Ctx::AltDigestList, Json::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, x)| match x {
+                Json::String(s) => AltDigest::parse_text(s).map(|d| d.to_cbor()).map_err(|_| {
+                    bad(
+                        &format!("{path}[{i}]"),
+                        format!(
+                            "'{s}' is not sha384:<96 lower-case hex> or sha512:<128 lower-case hex>"
+                        ),
+                    )
+                }),
+                _ => Err(bad(
+                    &format!("{path}[{i}]"),
+                    "expected a digest string sha384:<hex> or sha512:<hex>",
+                )),
+            })
+            .collect::<Result<_, _>>()
+            .map(Value::Array),
+        (Ctx::AltDigestList, _) => Err(bad(
+            p,
+            "expected an array of digest strings (sha384:<hex>, sha512:<hex>)",
+        )),
         (_, Json::Object(m)) => {
             let mut out = Vec::with_capacity(m.len());
             for (k, v) in m {
@@ -136,6 +162,15 @@ fn value_to_json(v: &Value, ctx: Ctx) -> Json {
             Err(_) => value_to_json(v, Ctx::Ext),
         },
         (Ctx::Time, Value::Uint(n)) => Json::String(Timestamp(*n).to_string()),
+        (Ctx::AltDigestList, Value::Array(items)) => Json::Array(
+            items
+                .iter()
+                .map(|x| match AltDigest::from_cbor(x) {
+                    Ok(d) => Json::String(d.to_string()),
+                    Err(_) => value_to_json(x, Ctx::Ext),
+                })
+                .collect(),
+        ),
         (Ctx::DigestList, Value::Array(items)) => Json::Array(
             items
                 .iter()

@@ -2,7 +2,7 @@
 //! of its type, and a misspelt field named with the closest known one.
 
 use crate::wire::cbor::{CborError, Value};
-use crate::wire::digest::{DigestError, Sha256};
+use crate::wire::digest::{AltDigest, COSE_SHA256, DigestError, Sha256};
 use crate::wire::time::Timestamp;
 use std::fmt;
 
@@ -42,7 +42,7 @@ impl fmt::Display for StatementError {
             StatementError::Malformed { field, problem } => write!(f, "{field}: {problem}"),
             StatementError::DigestUnsupported { field, alg } => write!(
                 f,
-                "{field}: digest algorithm {alg} is not supported (only -16, SHA-256)"
+                "{field}: digest algorithm {alg} is not supported (only -16, SHA-256; a release's `digests` also take -43, SHA-384, and -44, SHA-512)"
             ),
         }
     }
@@ -249,6 +249,46 @@ impl Fields {
             self.asked.push(name.to_owned());
             Ok(Vec::new())
         }
+    }
+
+    /// The optional `digests` of a release (SPEC 3): SHA-384 and SHA-512
+    /// of the image, at most one each, never empty (omit the field).
+    pub(super) fn alt_digests(&mut self, name: &str) -> Result<Vec<AltDigest>, StatementError> {
+        if !self.entries.iter().any(|(k, _)| k == name) {
+            self.asked.push(name.to_owned());
+            return Ok(Vec::new());
+        }
+        let items = self.array(name)?;
+        let path = self.sub(name);
+        if items.is_empty() {
+            return Err(bad(&path, "must not be empty; omit the field instead"));
+        }
+        let mut out: Vec<AltDigest> = Vec::with_capacity(items.len());
+        for (i, v) in items.iter().enumerate() {
+            let d = AltDigest::from_cbor(v).map_err(|e| match e {
+                DigestError::Unsupported { alg } if alg != COSE_SHA256 => {
+                    StatementError::DigestUnsupported {
+                        field: format!("{path}[{i}]"),
+                        alg,
+                    }
+                }
+                _ => bad(
+                    &format!("{path}[{i}]"),
+                    "expected [-43, 48-byte bstr] (SHA-384) or [-44, 64-byte bstr] (SHA-512); the SHA-256 is the release's `image`",
+                ),
+            })?;
+            if out.iter().any(|o| o.alg() == d.alg()) {
+                return Err(bad(
+                    &format!("{path}[{i}]"),
+                    format!(
+                        "a second {} digest; at most one of each algorithm",
+                        d.name()
+                    ),
+                ));
+            }
+            out.push(d);
+        }
+        Ok(out)
     }
 
     pub(super) fn finish(self) -> Result<(), StatementError> {

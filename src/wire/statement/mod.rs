@@ -163,6 +163,9 @@ pub struct FirmwareBody {
     pub image: Sha256,
     /// Image length in bytes.
     pub size: u64,
+    /// The same image under SHA-384 and SHA-512 (optional, at most one
+    /// each): what outside evidence naming images that way matches.
+    pub digests: Vec<crate::wire::digest::AltDigest>,
     /// The `build` stage statements of this image (where and by whom it
     /// was built; optional, empty when absent).
     pub provenance: Vec<Sha256>,
@@ -366,6 +369,7 @@ impl Statement {
                     svn: f.uint("svn")?,
                     image: f.digest("image")?,
                     size: f.uint("size")?,
+                    digests: f.alt_digests("digests")?,
                     provenance: f.opt_digests("provenance")?,
                 })
             }
@@ -528,6 +532,12 @@ impl Statement {
                 m.push((t("svn"), Value::Uint(fw.svn)));
                 m.push((t("image"), fw.image.to_cbor()));
                 m.push((t("size"), Value::Uint(fw.size)));
+                if !fw.digests.is_empty() {
+                    m.push((
+                        t("digests"),
+                        Value::Array(fw.digests.iter().map(|d| d.to_cbor()).collect()),
+                    ));
+                }
                 if !fw.provenance.is_empty() {
                     m.push((t("provenance"), digests(&fw.provenance)));
                 }
