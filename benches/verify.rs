@@ -4,7 +4,11 @@
 //! `verify_strict` calls on the same 50 signatures, in the same run, on one
 //! core. Target: the full path reaches at least 85% of the raw rate. Also
 //! the prepared-key signature check (`PreparedKey::verify_parts`, the same
-//! accept set as `verify_strict`) per signature, against `verify_strict`.
+//! accept set as `verify_strict`) per signature, against `verify_strict`;
+//! and one OCP S.A.F.E. report checked (parsed, then its ES512 signature
+//! verified with the provider's P-521 key), JWS and CoRIM, against one
+//! `verify_strict`: the weight a report's key try costs in the signature
+//! budget (`ECDSA_CHECK_WEIGHT`).
 //!
 //!     cargo bench --bench verify
 
@@ -93,6 +97,36 @@ fn main() {
         b.iter(|| hwprov::verify_bundle(&policy, black_box(&bundle), at, &limits).expect("ok"))
     });
     g.finish();
+
+    // OCP S.A.F.E.: the Keysight-signed JWS and the Tetrel-signed CoRIM.
+    let safe_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("test-vectors/outside/ocp-safe");
+    let read = |rel: &str| std::fs::read(safe_dir.join(rel)).expect("vector");
+    let key = |rel: &str| {
+        hwprov::wire::eckey::EvidenceKey::from_pem(&String::from_utf8(read(rel)).expect("pem"))
+            .expect("key")
+    };
+    let jws = read("reports/axiado-ax3000_series_bootrom-scope_1_signed.jws")
+        .trim_ascii_end()
+        .to_vec();
+    let jws_key = key("keys/keysight_ocp_safe_ecdsa_p521_e1.pub");
+    let corim = read(
+        "reports/2026-04-21_Microsoft-Corporation_Microsoft-HSM-Cryptographic-Module-Layer-0-RoT_Final-Report_signed.cbor",
+    );
+    let corim_key = key("keys/tetrel-ocp-sfr-signing-key.pub");
+    let mut g = c.benchmark_group("ocp-safe-report");
+    g.throughput(Throughput::Elements(1));
+    for (name, bytes, k) in [
+        ("jws-es512", &jws, &jws_key),
+        ("corim-es512", &corim, &corim_key),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let s = hwprov::wire::safe::parse(black_box(bytes), &limits).expect("report");
+                assert!(s.verified_by(k));
+            })
+        });
+    }
+    g.finish();
     c.final_summary();
 
     // Ratio from criterion's own estimates of this run.
@@ -110,6 +144,20 @@ fn main() {
             "ratio: {:.1}% of the raw signature rate (target >= 85%)",
             100.0 * full_rate / raw_rate
         );
+        for r in ["jws-es512", "corim-es512"] {
+            let p = format!("target/criterion/ocp-safe-report/{r}/new/estimates.json");
+            let v: Option<serde_json::Value> = std::fs::read(p)
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok());
+            if let Some(ns) = v.and_then(|v| v["mean"]["point_estimate"].as_f64()) {
+                println!(
+                    "S.A.F.E. report {r}: {:>8.0} reports/s, {:.1} verify_strict each (budget weight: {})",
+                    1e9 / ns,
+                    ns / (raw_ns / 50.0),
+                    hwprov::decide::safe::ECDSA_CHECK_WEIGHT
+                );
+            }
+        }
         if let Some(fast_ns) = mean("prepared-key") {
             println!(
                 "prepared-key check: {:>10.0} signatures/s, {:.2}x verify_strict",

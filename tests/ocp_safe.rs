@@ -875,3 +875,138 @@ fn release_digests_in_the_authoring_form() {
         assert!(stderr(&o).contains(why), "{why}: {}", stderr(&o));
     }
 }
+
+/// A JWS report signed with a P-521 key made from `seed`, in the shape the
+/// OCP library writes.
+fn jws_report(seed: u8, image: &[u8], srp: &str, title: &str) -> (String, String) {
+    use base64::Engine as _;
+    use p521::ecdsa::signature::Signer as _;
+    use p521::pkcs8::EncodePublicKey as _;
+    use sha2::Digest as _;
+    let mut secret = [0u8; 66];
+    secret[65] = seed;
+    secret[64] = 7;
+    let key = p521::ecdsa::SigningKey::from_slice(&secret).unwrap();
+    let pem = key
+        .verifying_key()
+        .to_public_key_pem(p521::pkcs8::LineEnding::LF)
+        .unwrap();
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let header = b64.encode(r#"{"alg":"ES512","kid":"test","typ":"JWT"}"#);
+    let payload = serde_json::json!({
+        "review_framework_version": "1.1",
+        "device": {"vendor": "V", "product": "P", "fw_version": "1", "repo_tag": "",
+                   "fw_hash_sha2_384": hwprov::wire::digest::hex(&sha2::Sha384::digest(image)), "fw_hash_sha2_512": ""},
+        "audit": {"srp": srp, "methodology": "whitebox", "completion_date": "2026-05-01",
+                  "report_version": "1", "scope_number": 1, "cvss_version": "3.1",
+                  "issues": [{"title": title, "cvss_score": "2.0", "cvss_vector": "", "cwe": "", "description": "", "cve": null}]},
+    });
+    let payload = b64.encode(payload.to_string());
+    let input = format!("{header}.{payload}");
+    let sig: p521::ecdsa::Signature = key.sign(input.as_bytes());
+    (format!("{input}.{}", b64.encode(sig.to_bytes())), pem)
+}
+
+#[test]
+fn many_reports_are_judged_once_and_named_within_bounds() {
+    // Twenty reports of this image by a provider the policy does not accept
+    // as a lab, and one by another image: the finding names eight and counts
+    // the rest; the report lists those eight.
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = |p: &Path| p.to_str().unwrap().to_owned();
+    let image = b"an image reviewed twenty times".repeat(10);
+    let o = run(&["key", "generate", "--out", &s(&d.join("v.pem"))]);
+    assert_eq!(code(&o), 0);
+    use sha2::Digest as _;
+    let release = serde_json::json!({
+        "v": 1, "type": "firmware", "issuer": "v", "issued": "2026-07-01T00:00:00Z",
+        "target": {"vendor": "v", "model": "m", "component": "c"},
+        "name": "fw", "version": "1", "svn": 1,
+        "image": format!("sha256:{}", hwprov::Sha256::of(&image).hex()), "size": image.len(),
+        "digests": [format!("sha384:{}", hwprov::wire::digest::hex(&sha2::Sha384::digest(&image)))],
+    });
+    std::fs::write(d.join("release.json"), release.to_string()).unwrap();
+    let o = run(&[
+        "sign",
+        "--key",
+        &s(&d.join("v.pem")),
+        &s(&d.join("release.json")),
+        "--out",
+        &s(&d.join("release.cose")),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let mut files = vec![s(&d.join("release.cose"))];
+    let mut pem = String::new();
+    for n in 0..20 {
+        let (jws, p) = jws_report(1, &image, "Other Lab", &format!("issue {n}"));
+        pem = p;
+        let f = d.join(format!("r{n}.jws"));
+        std::fs::write(&f, jws).unwrap();
+        files.push(s(&f));
+    }
+    let (other, _) = jws_report(1, b"other bytes", "Other Lab", "x");
+    std::fs::write(d.join("other.jws"), other).unwrap();
+    files.push(s(&d.join("other.jws")));
+    std::fs::write(d.join("lab-b.pem"), pem).unwrap();
+    let (_, pem_a) = jws_report(2, &image, "Lab A", "x");
+    std::fs::write(d.join("lab-a.pem"), pem_a).unwrap();
+    std::fs::write(
+        d.join("policy.toml"),
+        "[policy]\nname = \"p\"\nversion = \"1\"\n\n[jurisdictions]\nhigh_risk = []\n\n\
+         [[entities]]\nid = \"v\"\nname = \"V\"\ncountry = \"FI\"\n\n\
+         [[entities]]\nid = \"lab-a\"\nname = \"A\"\ncountry = \"FI\"\n\n\
+         [[entities]]\nid = \"lab-b\"\nname = \"B\"\ncountry = \"FI\"\n\n\
+         [[keys]]\nentity = \"v\"\npublic_key_file = \"v.pub.pem\"\nroles = [\"firmware\"]\n\n\
+         [[keys]]\nentity = \"lab-a\"\npublic_key_file = \"lab-a.pem\"\nroles = [\"evaluation\"]\n\n\
+         [[keys]]\nentity = \"lab-b\"\npublic_key_file = \"lab-b.pem\"\nroles = [\"evaluation\"]\n\n\
+         [rules]\nfirmware_evaluations = [\"ocp-safe\"]\n\n[evaluations.ocp-safe]\nlabs = [\"lab-a\"]\n",
+    )
+    .unwrap();
+    let mut args = vec![
+        "bundle".to_owned(),
+        "--out".to_owned(),
+        s(&d.join("b.cbor")),
+    ];
+    args.extend(files);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = run(&args);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let o = run(&[
+        "verify",
+        "--policy",
+        &s(&d.join("policy.toml")),
+        "--at",
+        AT,
+        "--format",
+        "json",
+        &s(&d.join("b.cbor")),
+    ]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["statements"].as_array().unwrap().len(), 22);
+    assert!(
+        r["statements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .skip(1)
+            .all(|s| s["issuer"] == "lab-b" && s["verified"] == true)
+    );
+    let uses = r["evaluations"].as_array().unwrap();
+    assert_eq!(uses.len(), 8, "{uses:?}");
+    assert!(uses.iter().all(|u| {
+        u["counted"] == false
+            && u["reason"]
+                .as_str()
+                .unwrap()
+                .contains("'lab-b' is not a lab")
+    }));
+    let m = r["findings"][0]["message"].as_str().unwrap();
+    assert!(m.contains("; 12 more that do not count"), "{m}");
+    assert_eq!(
+        m.matches("is not a lab the policy accepts").count(),
+        8,
+        "{m}"
+    );
+}

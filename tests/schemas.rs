@@ -55,6 +55,52 @@ fn report_schema_matches_verify_output_for_every_vector() {
 }
 
 #[test]
+fn report_and_statement_schemas_take_ocp_safe_evidence() {
+    let v = schema("report.schema.json");
+    let e = root().join("examples/ocp-safe");
+    for bundle in [
+        "bundle-pb9000-bootrom-b0.cbor",
+        "bundle-roadrunner-1.2.3.cbor",
+    ] {
+        let o = run(&[
+            "verify",
+            "--policy",
+            e.join("policy.toml").to_str().unwrap(),
+            "--at",
+            "2026-11-21T00:00:00Z",
+            "--format",
+            "json",
+            e.join(bundle).to_str().unwrap(),
+        ]);
+        let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(r["evaluations"].as_array().map(Vec::len), Some(1), "{r}");
+        assert!(
+            v.is_valid(&r),
+            "{bundle}: {:?}",
+            v.iter_errors(&r).map(|e| e.to_string()).collect::<Vec<_>>()
+        );
+    }
+    // A release with SHA-384/512 digests, as inspect prints it.
+    let st = schema("statement.schema.json");
+    let o = run(&[
+        "inspect",
+        e.join("release-pb9000-bootrom-b0.cose").to_str().unwrap(),
+    ]);
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["digests"].as_array().map(Vec::len), Some(2));
+    assert!(
+        st.is_valid(&j),
+        "{:?}",
+        st.iter_errors(&j)
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+    );
+    let mut bad = j.clone();
+    bad["digests"][0] = "sha256:00".into();
+    assert!(!st.is_valid(&bad));
+}
+
+#[test]
 fn state_schema_matches_the_files_hwprov_writes() {
     let v = schema("state.schema.json");
     let example: serde_json::Value = serde_json::from_slice(

@@ -37,14 +37,19 @@ enum Command {
     /// One --key makes a COSE_Sign1; two or more make a COSE_Sign with one
     /// signature per key. The payload is written in deterministic CBOR.
     Sign(keys::SignArgs),
-    /// Bundle signed statements: the root (device or firmware) first, then evidence.
+    /// Bundle signed statements: the root (device or firmware) first, then
+    /// evidence (statements, and OCP S.A.F.E. reports as published).
     Bundle(keys::BundleArgs),
-    /// Print a statement as its JSON authoring form, or a bundle as readable JSON.
+    /// Print a statement as its JSON authoring form, a bundle as readable
+    /// JSON, or an OCP S.A.F.E. report (vendor, product, version, image
+    /// hashes, provider, completion date, issues).
     Inspect(keys::InspectArgs),
     /// Decide whether one firmware image may be installed on one device.
     ///
-    /// The bundle's root must be a firmware release. The image is read once,
-    /// streamed through SHA-256 (bounded memory whatever its size), and never
+    /// The bundle's root must be a firmware release; its evidence may hold
+    /// evaluations and OCP S.A.F.E. reports (.jws or CoRIM, bundled as
+    /// published). The image is read once, streamed through SHA-256 and the
+    /// SHA-384/512 the release lists (bounded memory whatever its size), and never
     /// more than one byte past the size the release declares (an endless or
     /// longer image is refused as firmware.image); with --install it is
     /// written to a temporary file beside PATH at the same time and renamed

@@ -23,8 +23,9 @@ pub struct Evidence {
     /// they are about, in bundle order: lookups per installed image must not
     /// scan the whole bundle (10,000 images times 10,000 statements).
     by_subject: HashMap<Sha256, Vec<Sha256>>,
-    /// Verified OCP S.A.F.E. reports, in bundle order (SPEC 11).
-    pub reports: Vec<std::sync::Arc<crate::decide::check::VerifiedReport>>,
+    /// Verified OCP S.A.F.E. reports, judged once and filed by the image
+    /// digests they name (SPEC 11).
+    pub safe: crate::decide::safe::SafeIndex,
 }
 
 impl Evidence {
@@ -35,7 +36,7 @@ impl Evidence {
             present: HashSet::with_capacity(n),
             order: Vec::with_capacity(n),
             by_subject: HashMap::new(),
-            reports: Vec::new(),
+            safe: Default::default(),
         }
     }
 
@@ -420,7 +421,7 @@ mod tests {
             present: HashSet::new(),
             order: Vec::new(),
             by_subject: HashMap::new(),
-            reports: Vec::new(),
+            safe: Default::default(),
         };
         // atp(1) -> fab(2) -> design(3) -> atp(1), and 4 cites itself.
         for (n, st, inputs) in [
@@ -500,7 +501,7 @@ mod tests {
                 present: HashSet::new(),
                 order: Vec::new(),
                 by_subject: HashMap::new(),
-                reports: Vec::new(),
+                safe: Default::default(),
             };
             for (i, (st, inputs)) in nodes.iter().enumerate() {
                 let i = i as u8;

@@ -91,7 +91,20 @@ pub(crate) fn firmware_common<'a>(
                 crate::wire::statement::Body::Firmware(fw) => fw.digests.as_slice(),
                 _ => &[],
             };
-            crate::decide::safe::judge(r, ev, release, digests, image, part, subject);
+            let o = ev.safe.outcome(digests, image);
+            r.uses.extend(o.uses);
+            if let Some(mut m) = o.unevaluated {
+                if !ev.evaluations_of(image, scheme).is_empty() {
+                    m.push_str("; an hwprov evaluation statement does not count for 'ocp-safe', only a signed S.A.F.E. report does");
+                }
+                r.add(
+                    Rule::FirmwareUnevaluated,
+                    Some(release),
+                    part,
+                    subject.to_owned(),
+                    m,
+                );
+            }
             continue;
         }
         // Only evaluations by an accepted lab, recent enough, count (SPEC

@@ -99,6 +99,7 @@ pub(crate) fn evaluate(
     let mut ev = Evidence::with_capacity(parts.len());
     let mut budget = Budget::new(limits.max_signature_checks);
     let mut root: Option<(RootEntry, Option<Sha256>)> = None;
+    let mut reports = Vec::new();
     for p in parts {
         let digest = Sha256::of(p);
         if !ev.present.insert(digest) {
@@ -144,8 +145,11 @@ pub(crate) fn evaluate(
             ev.add(v);
         }
         if let Some(r) = c.report {
-            ev.reports.push(r);
+            reports.push(r);
         }
+    }
+    if !reports.is_empty() {
+        ev.safe = crate::decide::safe::SafeIndex::build(policy, at, reports);
     }
     // Outside evidence is never the root (SPEC 4).
     if let Some((root_entry, _)) = &root

@@ -1,6 +1,6 @@
 //! Splits every bundle in corpus/bundle into corpus/envelope (tagged COSE
 //! messages) and corpus/statement (payloads).
-use hwprov::envelope::Envelope;
+use hwprov::wire::envelope::Envelope;
 use hwprov::{Limits, Sha256};
 use std::path::Path;
 
@@ -9,7 +9,7 @@ fn main() -> std::io::Result<()> {
     let dir = Path::new(&dir);
     for e in std::fs::read_dir(dir.join("bundle"))? {
         let bytes = std::fs::read(e?.path())?;
-        let Ok(parts) = hwprov::bundle::split(&bytes, &Limits::DEFAULT) else { continue };
+        let Ok(parts) = hwprov::wire::bundle::split(&bytes, &Limits::DEFAULT) else { continue };
         for p in parts {
             let name = Sha256::of(p).hex();
             std::fs::write(dir.join("envelope").join(&name), p)?;

@@ -19,6 +19,11 @@ pub const CORIM_TAG: u64 = 501;
 /// CBOR tag of a CoMID inside a CoRIM.
 pub const COMID_TAG: u64 = 506;
 
+/// Most image digests one report may name: a review is of one image (or
+/// manifest), named by SHA-384 and SHA-512; the bound keeps a report from
+/// being filed under thousands of digests.
+pub const MAX_IMAGE_DIGESTS: usize = 16;
+
 fn map_of(v: &Value, what: &str) -> Result<(), ReportError> {
     match v {
         Value::Map(_) => Ok(()),
@@ -326,6 +331,11 @@ fn corim_report(payload: &[u8], limits: &Limits) -> Result<SafeReport, ReportErr
         }
         for d in array_of(id.get_label(1), "the firmware digests")? {
             match AltDigest::from_cbor(d) {
+                Ok(_) if image_digests.len() >= MAX_IMAGE_DIGESTS => {
+                    return err(format!(
+                        "the report names more than {MAX_IMAGE_DIGESTS} image digests"
+                    ));
+                }
                 Ok(d) if !image_digests.contains(&d) => image_digests.push(d),
                 Ok(_) => {}
                 Err(_) => notes.push(format!(

@@ -11,7 +11,7 @@ mod corim;
 mod jws;
 mod sfr;
 
-pub use corim::{COMID_TAG, CORIM_TAG, is_corim};
+pub use corim::{COMID_TAG, CORIM_TAG, MAX_IMAGE_DIGESTS, is_corim};
 
 use crate::limits::Limits;
 use crate::wire::digest::AltDigest;
