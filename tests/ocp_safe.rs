@@ -1010,3 +1010,27 @@ fn many_reports_are_judged_once_and_named_within_bounds() {
         "{m}"
     );
 }
+
+#[test]
+fn each_key_tried_on_a_report_is_paid_from_the_signature_budget() {
+    // The release costs one check; Keysight's key is the third P-521 key of
+    // the example policy, so its report costs three tries of 20.
+    let e = root().join("examples/ocp-safe");
+    let policy = hwprov::Policy::load(&e.join("policy.toml"), &Limits::DEFAULT).unwrap();
+    let bundle = std::fs::read(e.join("bundle-pb9000-bootrom-b0.cbor")).unwrap();
+    let at = hwprov::Timestamp::parse_rfc3339(AT).unwrap();
+    assert_eq!(hwprov::decide::safe::ECDSA_CHECK_WEIGHT, 20);
+    let with = |n: u64| {
+        let limits = Limits {
+            max_signature_checks: n,
+            ..Limits::DEFAULT
+        };
+        hwprov::verify_bundle(&policy, &bundle, at, &limits)
+    };
+    assert!(matches!(
+        with(60),
+        Err(hwprov::wire::bundle::BundleError::WorkBudget { .. })
+    ));
+    let r = with(61).unwrap();
+    assert_eq!(r.verdict, hwprov::Verdict::Pass);
+}
