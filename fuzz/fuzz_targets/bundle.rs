@@ -1,5 +1,7 @@
-//! Any bytes as a bundle, verified against the example policy: never panics,
-//! and the verdict agrees with the findings.
+//! Any bytes as a bundle, verified against the example policy and against
+//! the OCP S.A.F.E. example policy (evidence keys, `ocp-safe` required, so
+//! reports in a bundle reach the evidence checks): never panics, and the
+//! verdict agrees with the findings.
 #![no_main]
 
 use hwprov::{Limits, Policy, Severity, Timestamp, Verdict};
@@ -7,19 +9,26 @@ use libfuzzer_sys::fuzz_target;
 use std::path::Path;
 use std::sync::OnceLock;
 
-fn policy() -> &'static Policy {
-    static P: OnceLock<Policy> = OnceLock::new();
+fn policies() -> &'static [Policy; 2] {
+    static P: OnceLock<[Policy; 2]> = OnceLock::new();
     P.get_or_init(|| {
         let src = include_str!("../../examples/data/policy.toml");
-        Policy::parse(src, Path::new("policy.toml"), Path::new(".")).expect("example policy")
+        let example =
+            Policy::parse(src, Path::new("policy.toml"), Path::new(".")).expect("example policy");
+        let safe = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/ocp-safe/policy.toml");
+        let safe = Policy::load(&safe, &Limits::DEFAULT).expect("S.A.F.E. example policy");
+        [example, safe]
     })
 }
 
 fuzz_target!(|data: &[u8]| {
     let at = Timestamp(1_795_219_200);
-    if let Ok(r) = hwprov::verify_bundle(policy(), data, at, &Limits::DEFAULT) {
-        let denies = r.findings.iter().any(|f| f.severity == Severity::Deny);
-        assert_eq!(denies, r.verdict == Verdict::Fail);
-        assert_eq!(r.statements.is_empty(), r.root.is_none());
+    for policy in policies() {
+        if let Ok(r) = hwprov::verify_bundle(policy, data, at, &Limits::DEFAULT) {
+            let denies = r.findings.iter().any(|f| f.severity == Severity::Deny);
+            assert_eq!(denies, r.verdict == Verdict::Fail);
+            assert_eq!(r.statements.is_empty(), r.root.is_none());
+            assert!(r.evaluations.len() <= 2 * r.statements.len());
+        }
     }
 });
