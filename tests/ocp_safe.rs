@@ -1034,3 +1034,51 @@ fn each_key_tried_on_a_report_is_paid_from_the_signature_budget() {
     let r = with(61).unwrap();
     assert_eq!(r.verdict, hwprov::Verdict::Pass);
 }
+
+#[test]
+fn a_report_is_never_the_root() {
+    let e = root().join("examples/ocp-safe");
+    let tmp = tempfile::tempdir().unwrap();
+    let report = e.join("reports/axiado-ax3000_series_bootrom-scope_1_signed.jws");
+    let release = e.join("release-pb9000-bootrom-b0.cose");
+    let out = tmp.path().join("b.cbor");
+    let o = run(&[
+        "bundle",
+        "--out",
+        out.to_str().unwrap(),
+        report.to_str().unwrap(),
+        release.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("reports are evidence, never the root"),
+        "{}",
+        stderr(&o)
+    );
+    // Made by hand, such a bundle fails verification.
+    let parts = vec![
+        report_bytes("reports/axiado-ax3000_series_bootrom-scope_1_signed.jws"),
+        std::fs::read(&release).unwrap(),
+    ];
+    std::fs::write(&out, hwprov::wire::bundle::encode(&parts)).unwrap();
+    let o = run(&[
+        "verify",
+        "--policy",
+        e.join("policy.toml").to_str().unwrap(),
+        "--at",
+        AT,
+        "--format",
+        "json",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["root"]["type"], "ocp-safe-report");
+    assert_eq!(r["findings"][0]["rule"], "statement.malformed");
+    assert!(
+        r["findings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("outside evidence is never the root")
+    );
+}

@@ -133,6 +133,35 @@ impl Policy {
         if revoked + ended > 0 {
             let _ = writeln!(o, "  ({revoked} revoked, {ended} past not_after at {at})");
         }
+        if !self.evidence_keys.is_empty() {
+            let _ = writeln!(
+                o,
+                "evidence keys (OCP S.A.F.E. reports only): {}",
+                self.evidence_keys.len()
+            );
+            for k in &self.evidence_keys {
+                let _ = writeln!(
+                    o,
+                    "  {:<24} {} {}",
+                    k.entity,
+                    k.key.curve(),
+                    k.key.id().hex()
+                );
+            }
+        }
+        for (scheme, e) in &self.evaluations {
+            let mut parts = vec![match &e.labs {
+                None => "labs: any entity with an evaluation key".to_owned(),
+                Some(l) => format!("labs: {}", l.iter().cloned().collect::<Vec<_>>().join(", ")),
+            }];
+            if let Some(d) = e.max_age_days {
+                parts.push(format!("max_age_days {d}"));
+            }
+            if let Some(m) = e.max_cvss {
+                parts.push(format!("max_cvss {}", crate::wire::safe::cvss_text(m)));
+            }
+            let _ = writeln!(o, "evaluations.{}: {}", scheme, parts.join("; "));
+        }
         if !self.lists.is_empty() {
             let _ = writeln!(o, "lists: {}", self.lists.len());
             for l in self.lists.values() {
