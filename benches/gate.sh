@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Gate on a 1 GiB image versus sha256sum of the same file, in the same run,
-# warm cache. Targets: gate wall time <= 1.10x sha256sum (no --install) and
-# peak memory under 32 MiB whatever the image size.
+# Gate on a 1 GiB image versus openssl dgst -sha256 and sha256sum of the
+# same file, in the same run, warm cache. Targets: gate wall time <= 1.10x
+# openssl's (both use the SHA extensions; no --install) and peak memory
+# under 32 MiB whatever the image size.
 #
 #     bash benches/gate.sh [SIZE_MIB]        (default 1024)
 set -euo pipefail
@@ -47,8 +48,8 @@ echo "image: $size_mib MiB"
 printf 'sha256sum:   %.3f s  (%s MiB/s)\n' "$t_sum" "$(mbs "$t_sum")"
 printf 'openssl dgst -sha256: %.3f s  (%s MiB/s)\n' "$t_ossl" "$(mbs "$t_ossl")"
 printf 'hwprov gate: %.3f s  (%s MiB/s)\n' "$t_gate" "$(mbs "$t_gate")"
-printf 'ratio gate/sha256sum: %.3f (target <= 1.10)\n' "$(echo "$t_gate / $t_sum" | bc -l)"
-printf 'ratio gate/openssl:   %.3f\n' "$(echo "$t_gate / $t_ossl" | bc -l)"
+printf 'ratio gate/sha256sum: %.3f\n' "$(echo "$t_gate / $t_sum" | bc -l)"
+printf 'ratio gate/openssl:   %.3f (target <= 1.10)\n' "$(echo "$t_gate / $t_ossl" | bc -l)"
 cp examples/data/device-state.json "$work/state.json"
 rss=$(/usr/bin/time -v $hw gate --policy examples/data/policy.toml --state "$work/state.json" --image "$work/image.bin" \
     --at 2026-11-21T00:00:00Z "$work/release.cose" 2>&1 >/dev/null | awk '/Maximum resident set size/ {print $6}')

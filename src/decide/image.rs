@@ -13,8 +13,17 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
-/// Size of the streaming buffer: memory stays bounded whatever the image size.
-pub const CHUNK: usize = 1 << 20;
+/// Size of the streaming buffer: memory stays bounded whatever the image
+/// size (128 KiB: the bytes a `read` copies in are still in the core's
+/// cache when they are hashed).
+pub const CHUNK: usize = 128 << 10;
+
+/// The buffer starts on a page boundary. The kernel copies file pages into
+/// it, and that copy is about four times slower into a destination that is
+/// not 64-byte aligned (measured on AMD EPYC: a heap buffer sits 16 bytes
+/// past a page); unaligned, it made the gate take 1.3x `openssl dgst
+/// -sha256`'s time on a warm 512 MiB image (`benches/gate.sh`).
+const PAGE: usize = 4096;
 
 /// Length and digests of the image bytes as read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -121,7 +130,9 @@ pub fn read_image_with(
         .transpose()
         .map_err(ImageError::Stage)?;
     let mut hasher = sha2::Sha256::new();
-    let mut buf = vec![0u8; CHUNK];
+    let mut raw = vec![0u8; CHUNK + PAGE];
+    let start = raw.as_ptr().align_offset(PAGE).min(PAGE);
+    let buf = &mut raw[start..start + CHUNK];
     let mut size: u64 = 0;
     while size < stop_after {
         let want = usize::try_from(stop_after - size).map_or(CHUNK, |w| w.min(CHUNK));
