@@ -884,3 +884,138 @@ fn a_log_origin_is_bounded_at_init() {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(code(&run(&["log", "verify", dir.to_str().unwrap()])), 0);
 }
+
+/// A log at `dir` signed with `key` (made if missing), with `bundles` logged.
+fn log_with(dir: &Path, key: &Path, bundles: &[&str]) {
+    if !key.exists() {
+        assert_eq!(
+            code(&run(&["key", "generate", "--out", key.to_str().unwrap()])),
+            0
+        );
+    }
+    let _ = std::fs::remove_dir_all(dir);
+    let o = run(&[
+        "log",
+        "init",
+        dir.to_str().unwrap(),
+        "--key",
+        key.to_str().unwrap(),
+        "--origin",
+        "example.com/hwprov-test-log",
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    for b in bundles {
+        verify_logged(dir, b);
+    }
+}
+
+#[test]
+fn auditors_pin_the_key_and_a_saved_checkpoint() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let (dir, key) = (t.join("log"), t.join("log.pem"));
+    let s = |p: &Path| p.to_str().unwrap().to_owned();
+    log_with(
+        &dir,
+        &key,
+        &["device-clean.cbor", "device-high-risk-atp.cbor"],
+    );
+    // What the auditor keeps elsewhere.
+    std::fs::copy(dir.join("checkpoint"), t.join("saved")).unwrap();
+    std::fs::copy(dir.join("log.vkey"), t.join("pinned.vkey")).unwrap();
+    verify_logged(&dir, "device-unsigned-firmware.cbor");
+    let pinned = ["--vkey", &s(&t.join("pinned.vkey"))];
+    let since = ["--since", &s(&t.join("saved"))];
+    let verify = |extra: &[&str]| {
+        let mut a = vec!["log", "verify", dir.to_str().unwrap()];
+        a.extend_from_slice(extra);
+        run(&a)
+    };
+    let o = verify(&[&pinned[..], &since[..]].concat());
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("it extends the saved checkpoint (size 2"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(&[
+        "replay",
+        dir.to_str().unwrap(),
+        "--vkey",
+        &s(&t.join("pinned.vkey")),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+
+    // The key pair replaced and every decision logged again: it verifies
+    // against its own log.vkey, never against the pinned key.
+    log_with(
+        &dir,
+        &t.join("other.pem"),
+        &[
+            "device-clean.cbor",
+            "device-high-risk-atp.cbor",
+            "device-unsigned-firmware.cbor",
+        ],
+    );
+    assert_eq!(code(&verify(&[])), 0);
+    let o = verify(&pinned);
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("names another key than the pinned"),
+        "{}",
+        stdout(&o)
+    );
+    let o = verify(&since);
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("the saved checkpoint does not verify with the log's key"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(&[
+        "replay",
+        dir.to_str().unwrap(),
+        "--vkey",
+        &s(&t.join("pinned.vkey")),
+    ]);
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    assert!(stdout(&o).contains("1 log problem(s)"), "{}", stdout(&o));
+
+    // The same key, history rewritten (another second entry): a fork.
+    log_with(
+        &dir,
+        &key,
+        &[
+            "device-clean.cbor",
+            "device-unsigned-firmware.cbor",
+            "device-high-risk-atp.cbor",
+        ],
+    );
+    let o = verify(&[&pinned[..], &since[..]].concat());
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("not an extension of the saved checkpoint"),
+        "{}",
+        stdout(&o)
+    );
+
+    // The same key, a shorter log.
+    log_with(&dir, &key, &["device-clean.cbor"]);
+    let o = verify(&[&pinned[..], &since[..]].concat());
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("fewer than the 2 of the saved checkpoint"),
+        "{}",
+        stdout(&o)
+    );
+
+    // A pinned key file that is no verifier key is an input error naming it.
+    std::fs::write(t.join("bad.vkey"), "not a key\n").unwrap();
+    let o = verify(&["--vkey", &s(&t.join("bad.vkey"))]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("bad.vkey: not a verifier key"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -5,6 +5,7 @@
 use crate::audit::entry::{Entry, EntryError, Input};
 use crate::audit::log::{Log, LogError, MAX_ENTRY_BYTES, io};
 use crate::audit::merkle::{self, Hash};
+use crate::audit::note::Checkpoint;
 use crate::fsutil;
 use crate::wire::cbor::{self};
 use crate::wire::digest::Sha256;
@@ -31,7 +32,16 @@ impl Log {
     /// and the signed checkpoint, the index matches, and every object is
     /// intact. Returns (complete entries, problems).
     pub fn verify(&self) -> Result<(u64, Vec<String>), LogError> {
+        self.verify_since(None)
+    }
+
+    /// [`Log::verify`], and with `since` (a checkpoint saved earlier,
+    /// SPEC 10.1) also that the log is an append-only extension of it: the
+    /// entries reach its size and hash to its root there, and an RFC 9162
+    /// consistency proof links its root to the current checkpoint's.
+    pub fn verify_since(&self, since: Option<&Checkpoint>) -> Result<(u64, Vec<String>), LogError> {
         let mut problems = Vec::new();
+        let mut since_seen = since.is_some_and(|s| s.size == 0);
         let cp = self.checkpoint();
         let mut reader = EntryReader::open(&self.path("entries"))?;
         let mut index = DerivedReader::open(&self.path("index"))?;
@@ -62,6 +72,17 @@ impl Log {
                     {
                         root_problem = check_root(&frontier, &c.root);
                     }
+                    if let Some(s) = since
+                        && s.size == frontier.size()
+                    {
+                        since_seen = true;
+                        if frontier.root() != s.root {
+                            problems.push(format!(
+                                "the log is not an extension of the saved checkpoint: its first {} entries hash to another root than the one the saved checkpoint signs (a forked or rewritten log)",
+                                s.size
+                            ));
+                        }
+                    }
                     entries.add(frontier.size() - 1, bytes);
                 }
                 Item::End => break 0,
@@ -69,6 +90,37 @@ impl Log {
             }
         };
         let n = frontier.size();
+        if let Some(s) = since {
+            if !since_seen {
+                problems.push(format!(
+                    "the log has {n} complete entries, fewer than the {} of the saved checkpoint: entries were removed since it was saved (a shorter or forked log)",
+                    s.size
+                ));
+            } else if let Ok(c) = &cp
+                && s.size > 0
+                && s.size <= c.size
+                && c.size <= n
+            {
+                let proved = merkle::consistency_proof(s.size, c.size, |i| self.stored(i))
+                    .ok()
+                    .is_some_and(|proof| {
+                        merkle::verify_consistency(s.size, c.size, &proof, &s.root, &c.root).is_ok()
+                    });
+                if !proved {
+                    problems.push(format!(
+                        "no consistency proof links the saved checkpoint (size {}) to the current one (size {}) from the stored hashes",
+                        s.size, c.size
+                    ));
+                }
+            } else if let Ok(c) = &cp
+                && s.size > c.size
+            {
+                problems.push(format!(
+                    "the current checkpoint signs {} entries, fewer than the {} of the saved checkpoint: the log was rolled back",
+                    c.size, s.size
+                ));
+            }
+        }
         if torn > 0 {
             problems.push(format!("torn tail: {torn} byte(s) after entry {n} do not form a complete entry (a crash during an append; --repair truncates them)"));
         }

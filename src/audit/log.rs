@@ -223,6 +223,49 @@ impl Log {
         })
     }
 
+    /// Opens an existing log trusting only the verifier key in `vkey_file`
+    /// (SPEC 10.1): checkpoints are verified with it, whatever
+    /// `DIR/log.vkey` says. Returns the log and whether `DIR/log.vkey`
+    /// names another key (a replaced key pair, or a pin for another log).
+    pub fn open_pinned(dir: &Path, vkey_file: &Path) -> Result<(Log, bool), LogError> {
+        let mut log = Log::open(dir)?;
+        let text = read_log_text(vkey_file, MAX_NOTE_BYTES)?;
+        let pinned = Verifier::parse(&text).map_err(|e| LogError::NotALog {
+            problem: format!("{}: not a verifier key: {e}", vkey_file.display()),
+        })?;
+        let differs = pinned != log.verifier;
+        log.verifier = pinned;
+        Ok((log, differs))
+    }
+
+    /// Reads a checkpoint an auditor saved (SPEC 10.1), verified with the
+    /// key this log is checked with. A file that is not a signed note is
+    /// an error naming it; a note this key did not sign is `Inconsistent`.
+    pub fn saved_checkpoint(&self, file: &Path) -> Result<Checkpoint, LogError> {
+        let text = read_log_text(file, MAX_NOTE_BYTES)?;
+        let body = note::open(&text, &self.verifier).map_err(|e| LogError::Inconsistent {
+            problem: format!(
+                "{}: the saved checkpoint does not verify with the log's key {}: {e} (the key was replaced, or this is another log's checkpoint)",
+                file.display(),
+                self.verifier.name
+            ),
+        })?;
+        let cp = Checkpoint::parse(body).map_err(|e| LogError::Inconsistent {
+            problem: format!("{}: {e}", file.display()),
+        })?;
+        if cp.origin != self.verifier.name {
+            return Err(LogError::Inconsistent {
+                problem: format!(
+                    "{}: origin '{}' is not the log's '{}'",
+                    file.display(),
+                    cp.origin,
+                    self.verifier.name
+                ),
+            });
+        }
+        Ok(cp)
+    }
+
     pub(crate) fn path(&self, f: &str) -> PathBuf {
         self.dir.join(f)
     }

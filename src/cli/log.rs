@@ -27,9 +27,22 @@ pub(crate) enum LogCommand {
     },
     /// Check the whole log: entries, tree, signed checkpoint, stored objects.
     /// Exit 1 if anything is wrong (each problem is listed).
+    ///
+    /// An auditor pins what they trust: --vkey accepts only checkpoints
+    /// signed by that verifier key (whatever DIR/log.vkey says), and
+    /// --since proves the log is an append-only extension of a checkpoint
+    /// saved earlier (a shorter, forked or rewritten log fails).
     Verify {
         /// The log directory.
         dir: PathBuf,
+        /// The verifier key to trust (a copy of log.vkey kept elsewhere),
+        /// instead of DIR/log.vkey.
+        #[arg(long, value_name = "VKEY")]
+        vkey: Option<PathBuf>,
+        /// A checkpoint saved earlier (a copy of DIR/checkpoint): the log
+        /// must extend it.
+        #[arg(long, value_name = "CHECKPOINT")]
+        since: Option<PathBuf>,
         /// Truncate a torn tail and rebuild the derived files and checkpoint
         /// (never removes a complete entry).
         #[arg(long)]
@@ -105,6 +118,10 @@ pub(crate) enum ReportFormat {
 pub(crate) struct ReplayArgs {
     /// The log directory.
     dir: PathBuf,
+    /// The verifier key to trust (a copy of log.vkey kept elsewhere),
+    /// instead of DIR/log.vkey.
+    #[arg(long, value_name = "VKEY")]
+    vkey: Option<PathBuf>,
     /// First entry to replay.
     #[arg(long, value_name = "N")]
     from: Option<u64>,
@@ -139,8 +156,28 @@ pub(crate) fn log(cmd: LogCommand, limits: &Limits) -> Result<u8, Fatal> {
             );
             Ok(0)
         }
-        LogCommand::Verify { dir, repair } => {
-            let log = Log::open(&dir)?;
+        LogCommand::Verify {
+            dir,
+            vkey,
+            since,
+            repair,
+        } => {
+            let log = open(&dir, vkey.as_deref())?;
+            let since = match &since {
+                None => None,
+                Some(f) => match log.saved_checkpoint(f) {
+                    Ok(c) => Some(c),
+                    Err(e @ LogError::Inconsistent { .. }) => {
+                        outln!("problem: {}", Escaped(&e));
+                        outln!(
+                            "log {} does NOT verify: 1 problem(s)",
+                            Escaped(dir.display())
+                        );
+                        return Ok(1);
+                    }
+                    Err(e) => return Err(e.into()),
+                },
+            };
             if repair {
                 match log.repair() {
                     Ok(r) => outln!(
@@ -163,7 +200,7 @@ pub(crate) fn log(cmd: LogCommand, limits: &Limits) -> Result<u8, Fatal> {
                     Err(e) => return Err(e.into()),
                 }
             }
-            let (n, problems) = log.verify()?;
+            let (n, problems) = log.verify_since(since.as_ref())?;
             for p in &problems {
                 outln!("problem: {}", Escaped(p));
             }
@@ -175,6 +212,13 @@ pub(crate) fn log(cmd: LogCommand, limits: &Limits) -> Result<u8, Fatal> {
                     cp.size,
                     b64(&cp.root)
                 );
+                if let Some(s) = &since {
+                    outln!(
+                        "it extends the saved checkpoint (size {} root {}): nothing signed then was removed or changed",
+                        s.size,
+                        b64(&s.root)
+                    );
+                }
                 Ok(0)
             } else {
                 outln!(
@@ -283,8 +327,25 @@ pub(crate) fn log(cmd: LogCommand, limits: &Limits) -> Result<u8, Fatal> {
     }
 }
 
+/// Opens the log, pinned to `vkey` when given (SPEC 10.1); says so when
+/// DIR/log.vkey names another key.
+fn open(dir: &std::path::Path, vkey: Option<&std::path::Path>) -> Result<Log, Fatal> {
+    let Some(v) = vkey else {
+        return Ok(Log::open(dir)?);
+    };
+    let (log, differs) = Log::open_pinned(dir, v)?;
+    if differs {
+        outln!(
+            "note: {} names another key than the pinned {}; only the pinned key is trusted",
+            Escaped(dir.join("log.vkey").display()),
+            Escaped(v.display())
+        );
+    }
+    Ok(log)
+}
+
 pub(crate) fn replay(a: &ReplayArgs, limits: &Limits) -> Result<u8, Fatal> {
-    let log = Log::open(&a.dir)?;
+    let log = open(&a.dir, a.vkey.as_deref())?;
     let range = Range {
         from: a.from,
         to: a.to,
