@@ -1019,3 +1019,94 @@ fn auditors_pin_the_key_and_a_saved_checkpoint() {
         stderr(&o)
     );
 }
+
+#[test]
+fn receipts_of_inclusion_verify_in_hwprov_and_independently() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let (dir, key) = (t.join("log"), t.join("log.pem"));
+    let s = |p: &Path| p.to_str().unwrap().to_owned();
+    log_with(&dir, &key, &["device-clean.cbor"]);
+    // One entry: an RFC 9942 inclusion path cannot be empty.
+    let o = run(&[
+        "log",
+        "receipt",
+        &s(&dir),
+        "--index",
+        "0",
+        "--out",
+        &s(&t.join("r.cose")),
+    ]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("empty inclusion path"),
+        "{}",
+        stderr(&o)
+    );
+    verify_logged(&dir, "device-high-risk-atp.cbor");
+    verify_logged(&dir, "device-unsigned-firmware.cbor");
+    let o = run(&[
+        "log",
+        "receipt",
+        &s(&dir),
+        "--index",
+        "1",
+        "--out",
+        &s(&t.join("r.cose")),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let receipt = std::fs::read(t.join("r.cose")).unwrap();
+
+    // hwprov's own check, with the entry's bytes and the log's public key.
+    let log = hwprov::audit::log::Log::open(&dir).unwrap();
+    let public = hwprov::PublicKey::load(&t.join("log.pub.pem")).unwrap();
+    let (size, cp_root) = checkpoint(&dir);
+    let proven =
+        hwprov::audit::receipt::verify(&receipt, &log.entry_bytes(1).unwrap(), &public).unwrap();
+    assert_eq!((proven.size, proven.index, proven.root), (size, 1, cp_root));
+    // Another entry, another key, a changed byte: refused.
+    assert!(
+        hwprov::audit::receipt::verify(&receipt, &log.entry_bytes(2).unwrap(), &public).is_err()
+    );
+    let other = hwprov::SecretKey::from_seed(&[9; 32]).public();
+    assert!(
+        hwprov::audit::receipt::verify(&receipt, &log.entry_bytes(1).unwrap(), &other).is_err()
+    );
+    for i in (0..receipt.len()).step_by(7) {
+        let mut bad = receipt.clone();
+        bad[i] ^= 0x01;
+        assert!(
+            hwprov::audit::receipt::verify(&bad, &log.entry_bytes(1).unwrap(), &public).is_err(),
+            "byte {i} changed and the receipt still verifies"
+        );
+    }
+
+    // pycose checks the signature over the root that an independent
+    // RFC 9162 walk of the entry's path gives.
+    if !checker(
+        "pycose",
+        python_has("pycose, cbor2"),
+        "pip install -r tests/requirements.txt",
+    ) {
+        return;
+    }
+    let check = |index: &str| {
+        let o = python()
+            .arg(root().join("tests/interop/receipt_check.py"))
+            .args([
+                &s(&t.join("r.cose")),
+                &s(&dir.join("entries")),
+                index,
+                &s(&dir.join("log.vkey")),
+            ])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
+    };
+    let ok = check("1");
+    assert_eq!(ok["ok"], true, "{ok}");
+    assert_eq!(b64(&ok["root"]), cp_root);
+    assert_eq!(ok["size"], size);
+    assert_eq!(check("2")["ok"], false);
+}

@@ -130,7 +130,15 @@ fn commands() -> Vec<Vec<&'static str>> {
         ("state", &["init", "show"]),
         (
             "log",
-            &["init", "verify", "prove", "consistency", "report", "show"],
+            &[
+                "init",
+                "verify",
+                "prove",
+                "consistency",
+                "receipt",
+                "report",
+                "show",
+            ],
         ),
         ("policy", &["check", "test"]),
     ] {

@@ -237,6 +237,21 @@ pub fn verify_inclusion(
     proof: &[Hash],
     root: &Hash,
 ) -> Result<(), ProofError> {
+    if root_from_inclusion(index, size, leaf, proof)? != *root {
+        return Err(ProofError::RootMismatch);
+    }
+    Ok(())
+}
+
+/// RFC 9162 §2.1.3.2 up to its last step: the root that `proof` gives
+/// for `leaf` at `index` in a tree of `size` (a COSE receipt carries no
+/// root; its signature covers the root this computes).
+pub fn root_from_inclusion(
+    index: u64,
+    size: u64,
+    leaf: &Hash,
+    proof: &[Hash],
+) -> Result<Hash, ProofError> {
     if index >= size {
         return Err(ProofError::OutOfRange { what: "leaf index" });
     }
@@ -269,10 +284,7 @@ pub fn verify_inclusion(
             got: proof.len(),
         });
     }
-    if r != *root {
-        return Err(ProofError::RootMismatch);
-    }
-    Ok(())
+    Ok(r)
 }
 
 /// RFC 9162 §2.1.4.2: checks that the tree of `size2` with `root2` extends

@@ -6,6 +6,7 @@ pub mod entry;
 pub mod log;
 pub mod merkle;
 pub mod note;
+pub mod receipt;
 pub mod record;
 pub mod replay;
 pub mod report;

@@ -59,6 +59,23 @@ pub(crate) enum LogCommand {
         #[arg(long, value_name = "M")]
         size: Option<u64>,
     },
+    /// Write an RFC 9942 COSE receipt that entry N is in the log: a
+    /// COSE_Sign1 by the log key over the tree's root (detached), with the
+    /// inclusion path in its unprotected header. Anyone with the entry and
+    /// the log's public key verifies it offline.
+    Receipt {
+        /// The log directory.
+        dir: PathBuf,
+        /// Entry index.
+        #[arg(long, value_name = "N")]
+        index: u64,
+        /// Tree size (default: the checkpoint's).
+        #[arg(long, value_name = "M")]
+        size: Option<u64>,
+        /// Where to write the receipt.
+        #[arg(long, value_name = "R.cose")]
+        out: PathBuf,
+    },
     /// Print an RFC 9162 consistency proof between two tree sizes as JSON.
     Consistency {
         /// The log directory.
@@ -240,6 +257,28 @@ pub(crate) fn log(cmd: LogCommand, limits: &Limits) -> Result<u8, Fatal> {
             outln!(
                 "{}",
                 json!({"index": index, "size": size, "leaf_hash": b64(&leaf), "root_hash": b64(&root), "proof": proof})
+            );
+            Ok(0)
+        }
+        LogCommand::Receipt {
+            dir,
+            index,
+            size,
+            out,
+        } => {
+            let log = Log::open(&dir)?;
+            let size = match size {
+                Some(s) => s,
+                None => log.checkpoint()?.size,
+            };
+            let receipt = hwprov::audit::receipt::make(&log, index, size).map_err(|e| match e {
+                hwprov::audit::receipt::ReceiptError::Malformed(m) => usage(m),
+                other => Fatal::from(other),
+            })?;
+            hwprov::write_atomic(&out, &receipt, 0o644)?;
+            outln!(
+                "receipt: entry {index} in the tree of {size} entries -> {}",
+                Escaped(out.display())
             );
             Ok(0)
         }
