@@ -6,13 +6,15 @@
 #
 # On a fresh Debian/Ubuntu machine with the Rust toolchain and Python 3, it
 # installs what the tests check against, project-locally where it can:
-#   - Python checkers (pycose, cbor2, pycddl, cryptography; tests/requirements.txt)
+#   - Python checkers (pycose, cbor2, pycddl, cryptography, the OCP S.A.F.E.
+#     reference library's requirements; tests/requirements.txt)
 #     into ./.venv, never the system Python;
 #   - openssl, chromium, util-linux (setpriv) and python3-venv with apt-get,
 #     when run as root (or with passwordless sudo); otherwise it says what is
 #     missing, and the tests that need it fail with the same advice.
 # A test whose checker is missing fails. The only way to skip one is to name
-# it in HWPROV_SKIP (comma-separated: chromium, pycose, pycddl, python-crypto),
+# it in HWPROV_SKIP (comma-separated: chromium, pycose, pycddl, python-crypto,
+# ocp-safe-lib),
 # which this script repeats at the end of the run.
 set -euo pipefail
 cd "$(dirname "$0")"
