@@ -20,6 +20,9 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+/// Rows by vendor, model and serial, each with its line in the file.
+type Rows = HashMap<String, HashMap<String, HashMap<String, (u64, Placement)>>>;
+
 /// The operator's facts about one unit.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Placement {
@@ -82,8 +85,12 @@ const INSTALLED: usize = 5;
 /// A loaded, checked deployment file.
 #[derive(Debug, Clone)]
 pub struct Deployment {
-    /// Rows by (vendor, model, serial), empty strings for "any".
-    rows: HashMap<(String, String, String), (u64, Placement)>,
+    /// Rows by vendor, then model, then serial (empty strings for "any"),
+    /// with the line of each: a vendor's and a model's name are kept once,
+    /// not once per row, and a lookup allocates nothing.
+    rows: Rows,
+    /// How many rows.
+    count: usize,
     /// SHA-256 of the file's bytes.
     pub sha256: Sha256,
     /// The file's exact bytes (a log records them with the decision).
@@ -138,7 +145,8 @@ impl Deployment {
                 return Err(err(1, format!("the header has no '{required}' column")));
             }
         }
-        let mut rows: HashMap<(String, String, String), (u64, Placement)> = HashMap::new();
+        let mut rows: Rows = HashMap::new();
+        let mut count = 0usize;
         let mut record = csv::StringRecord::new();
         loop {
             match reader.read_record(&mut record) {
@@ -193,29 +201,38 @@ impl Deployment {
                     )
                 })?),
             };
-            let key = (
-                vendor.to_owned(),
-                field(MODEL).to_owned(),
-                field(SERIAL).to_owned(),
-            );
+            let (model, serial) = (field(MODEL), field(SERIAL));
             let placement = Placement {
                 class: Some(class.to_owned()),
                 zones,
                 installed,
             };
-            if let Some((first, _)) = rows.get(&key) {
+            if !rows.contains_key(vendor) {
+                rows.insert(vendor.to_owned(), HashMap::new());
+            }
+            let by_model = rows
+                .get_mut(vendor)
+                .ok_or_else(|| err(line, "internal: vendor row".into()))?;
+            if !by_model.contains_key(model) {
+                by_model.insert(model.to_owned(), HashMap::new());
+            }
+            let by_serial = by_model
+                .get_mut(model)
+                .ok_or_else(|| err(line, "internal: model row".into()))?;
+            if let Some((first, _)) = by_serial.get(serial) {
                 return Err(err(
                     line,
                     format!(
-                        "a second row for vendor '{}', model '{}', serial '{}' (the first is line {first})",
-                        key.0, key.1, key.2
+                        "a second row for vendor '{vendor}', model '{model}', serial '{serial}' (the first is line {first})"
                     ),
                 ));
             }
-            rows.insert(key, (line, placement));
+            by_serial.insert(serial.to_owned(), (line, placement));
+            count += 1;
         }
         Ok(Deployment {
             rows,
+            count,
             sha256: Sha256::of(bytes),
             source: bytes.to_vec(),
         })
@@ -224,23 +241,21 @@ impl Deployment {
     /// The most specific row for a unit: vendor + model + serial, then
     /// vendor + serial, then vendor + model, then vendor alone.
     pub fn placement(&self, vendor: &str, model: &str, serial: &str) -> Option<&Placement> {
+        let by_model = self.rows.get(vendor)?;
         [(model, serial), ("", serial), (model, ""), ("", "")]
             .into_iter()
-            .find_map(|(m, s)| {
-                self.rows
-                    .get(&(vendor.to_owned(), m.to_owned(), s.to_owned()))
-            })
+            .find_map(|(m, s)| by_model.get(m)?.get(s))
             .map(|(_, p)| p)
     }
 
     /// How many rows the file has.
     pub fn len(&self) -> usize {
-        self.rows.len()
+        self.count
     }
 
     /// Whether the file has no rows.
     pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
+        self.count == 0
     }
 }
 
