@@ -16,22 +16,8 @@ fn data(rel: &str) -> String {
 }
 
 fn new_log(tmp: &Path) -> PathBuf {
-    let key = tmp.join("log.pem");
-    assert_eq!(
-        code(&run(&["key", "generate", "--out", key.to_str().unwrap()])),
-        0
-    );
     let dir = tmp.join("log");
-    let o = run(&[
-        "log",
-        "init",
-        dir.to_str().unwrap(),
-        "--key",
-        key.to_str().unwrap(),
-        "--origin",
-        "example.com/hwprov-test-log",
-    ]);
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    log_with(&dir, &tmp.join("log.pem"), &[]);
     dir
 }
 

@@ -287,6 +287,21 @@ fn interop_policy(dir: &Path, lab_key: &Path, vendor_pub: &str, max_cvss: &str) 
     p
 }
 
+/// Signs `statement` (the JSON authoring form) with `key` into `out`,
+/// through the binary; the JSON is written beside it.
+fn sign_json(key: &Path, statement: &serde_json::Value, out: &Path) -> std::process::Output {
+    let json = out.with_extension("json");
+    std::fs::write(&json, statement.to_string()).unwrap();
+    run(&[
+        "sign",
+        "--key",
+        key.to_str().unwrap(),
+        json.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ])
+}
+
 #[test]
 fn reports_the_reference_library_signs_verify_in_hwprov() {
     if !ocp_checker() {
@@ -325,16 +340,8 @@ fn reports_the_reference_library_signs_verify_in_hwprov() {
             format!("sha512:{}", hwprov::wire::digest::hex(&sha2::Sha512::digest(&image))),
         ],
     });
-    std::fs::write(d.join("release.json"), release.to_string()).unwrap();
     let s = |p: &Path| p.to_str().unwrap().to_owned();
-    let o = run(&[
-        "sign",
-        "--key",
-        &s(&d.join("vendor.pem")),
-        &s(&d.join("release.json")),
-        "--out",
-        &s(&d.join("release.cose")),
-    ]);
+    let o = sign_json(&d.join("vendor.pem"), &release, &d.join("release.cose"));
     assert_eq!(code(&o), 0, "{}", stderr(&o));
 
     for curve in ["p521", "p384"] {
@@ -686,15 +693,11 @@ fn the_gate_checks_every_digest_the_release_lists() {
     )
     .unwrap();
     for (bytes, want) in [(&image[..], 0), (&b"other bytes"[..], 1)] {
-        std::fs::write(d.join("release.json"), release(bytes).to_string()).unwrap();
-        let o = run(&[
-            "sign",
-            "--key",
-            &s(&d.join("vendor.pem")),
-            &s(&d.join("release.json")),
-            "--out",
-            &s(&d.join("release.cose")),
-        ]);
+        let o = sign_json(
+            &d.join("vendor.pem"),
+            &release(bytes),
+            &d.join("release.cose"),
+        );
         assert_eq!(code(&o), 0, "{}", stderr(&o));
         let o = run(&[
             "gate",
@@ -835,15 +838,7 @@ fn release_digests_in_the_authoring_form() {
             "name": "n", "version": "1", "svn": 1,
             "image": format!("sha256:{}", "ab".repeat(32)), "size": 10, "digests": digests,
         });
-        std::fs::write(d.join("st.json"), st.to_string()).unwrap();
-        run(&[
-            "sign",
-            "--key",
-            &s(&d.join("k.pem")),
-            &s(&d.join("st.json")),
-            "--out",
-            &s(&d.join("st.cose")),
-        ])
+        sign_json(&d.join("k.pem"), &st, &d.join("st.cose"))
     };
     let good = serde_json::json!([
         format!("sha384:{}", "cd".repeat(48)),
@@ -926,15 +921,7 @@ fn many_reports_are_judged_once_and_named_within_bounds() {
         "image": format!("sha256:{}", hwprov::Sha256::of(&image).hex()), "size": image.len(),
         "digests": [format!("sha384:{}", hwprov::wire::digest::hex(&sha2::Sha384::digest(&image)))],
     });
-    std::fs::write(d.join("release.json"), release.to_string()).unwrap();
-    let o = run(&[
-        "sign",
-        "--key",
-        &s(&d.join("v.pem")),
-        &s(&d.join("release.json")),
-        "--out",
-        &s(&d.join("release.cose")),
-    ]);
+    let o = sign_json(&d.join("v.pem"), &release, &d.join("release.cose"));
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let mut files = vec![s(&d.join("release.cose"))];
     let mut pem = String::new();

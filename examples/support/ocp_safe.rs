@@ -18,11 +18,11 @@
 //! The release keys come from public seeds (demo only); the providers'
 //! keys are the published ones.
 
-use super::{ISSUED, key, sign, t};
+use super::{key, sign};
 use hwprov::Sha256;
 use hwprov::wire::bundle;
 use hwprov::wire::digest::AltDigest;
-use hwprov::wire::statement::{Body, FirmwareBody, Statement, Target};
+use hwprov::wire::statement::{Body, Statement};
 use sha2::Digest as _;
 use std::path::{Path, PathBuf};
 
@@ -94,7 +94,8 @@ pub(crate) fn manifest_bytes(report_json: &Path) -> std::io::Result<Vec<u8>> {
     Ok(serde_json::to_string(m)?.into_bytes())
 }
 
-/// A release of `img` naming it by SHA-256 and by SHA-384 and SHA-512.
+/// A release of `img` (component `rom`) naming it by SHA-256 and by
+/// SHA-384 and SHA-512.
 pub(crate) fn release(
     vendor: &str,
     model: &str,
@@ -103,28 +104,14 @@ pub(crate) fn release(
     svn: u64,
     img: &[u8],
 ) -> Statement {
-    let sha384 = AltDigest::Sha384(sha2::Sha384::digest(img).into());
-    let sha512 = AltDigest::Sha512(sha2::Sha512::digest(img).into());
-    Statement {
-        issuer: vendor.into(),
-        issued: t(ISSUED),
-        expires: None,
-        ext: None,
-        body: Body::Firmware(FirmwareBody {
-            target: Target {
-                vendor: vendor.into(),
-                model: model.into(),
-                component: "rom".into(),
-            },
-            name: name.into(),
-            version: version.into(),
-            svn,
-            image: Sha256::of(img),
-            size: img.len() as u64,
-            digests: vec![sha384, sha512],
-            provenance: Vec::new(),
-        }),
+    let mut st = super::release(vendor, vendor, model, "rom", name, version, svn, img);
+    if let Body::Firmware(fw) = &mut st.body {
+        fw.digests = vec![
+            AltDigest::Sha384(sha2::Sha384::digest(img).into()),
+            AltDigest::Sha512(sha2::Sha512::digest(img).into()),
+        ];
     }
+    st
 }
 
 fn policy() -> String {

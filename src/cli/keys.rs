@@ -143,23 +143,14 @@ pub(crate) fn bundle(a: &BundleArgs, limits: &Limits) -> Result<u8, Fatal> {
     {
         let mut bytes = read_bounded(p, limits.max_statement_bytes)?;
         if i > 0 && safe::is_jws(&bytes) {
-            // A .jws file as published may end with a newline; the JWS
-            // itself is the compact serialisation only.
-            while bytes.last().is_some_and(u8::is_ascii_whitespace) {
-                bytes.pop();
-            }
+            bytes = jws_bytes(&bytes).to_vec();
         }
         let report = i > 0
             && (safe::is_jws(&bytes)
                 || (Envelope::decode(&bytes, limits.max_depth).is_err()
                     && safe::is_corim(&bytes, limits)));
         if report {
-            safe::parse(&bytes, limits).map_err(|e| {
-                usage(format!(
-                    "{}: not an OCP S.A.F.E. report hwprov accepts: {e}",
-                    p.display()
-                ))
-            })?;
+            parse_report(&bytes, p, limits)?;
         } else {
             let env = Envelope::decode(&bytes, limits.max_depth).map_err(|e| {
                 let hint = if i == 0 && (safe::is_jws(&bytes) || safe::is_corim(&bytes, limits)) {
@@ -201,6 +192,29 @@ pub(crate) fn bundle(a: &BundleArgs, limits: &Limits) -> Result<u8, Fatal> {
     let bytes = bundle::encode(&parts);
     write_atomic(&a.out, &bytes, 0o644)?;
     outln!("{} statements -> {}", parts.len(), Escaped(a.out.display()));
+    Ok(0)
+}
+
+/// A JWS file's compact serialisation: a `.jws` file as published may end
+/// with a newline, which is not part of the JWS.
+fn jws_bytes(bytes: &[u8]) -> &[u8] {
+    bytes.trim_ascii_end()
+}
+
+/// Parses a S.A.F.E. report the user named; an error names the file.
+fn parse_report(bytes: &[u8], file: &Path, limits: &Limits) -> Result<safe::Signed, Fatal> {
+    safe::parse(bytes, limits).map_err(|e| {
+        usage(format!(
+            "{}: not an OCP S.A.F.E. report hwprov accepts: {e}",
+            file.display()
+        ))
+    })
+}
+
+/// `inspect` of a report file: the report as JSON.
+fn print_report(bytes: &[u8], file: &Path, limits: &Limits) -> Result<u8, Fatal> {
+    let s = parse_report(bytes, file, limits)?;
+    outln!("{}", serde_json::to_string_pretty(&s.to_json())?);
     Ok(0)
 }
 
@@ -246,19 +260,9 @@ fn inspect_statement(bytes: &[u8], limits: &Limits) -> serde_json::Value {
 
 pub(crate) fn inspect(a: &InspectArgs, limits: &Limits) -> Result<u8, Fatal> {
     let file = &a.file;
-    let mut bytes = read_bounded(file, limits.max_bundle_bytes)?;
+    let bytes = read_bounded(file, limits.max_bundle_bytes)?;
     if safe::is_jws(&bytes) {
-        while bytes.last().is_some_and(u8::is_ascii_whitespace) {
-            bytes.pop();
-        }
-        let s = safe::parse(&bytes, limits).map_err(|e| {
-            usage(format!(
-                "{}: not an OCP S.A.F.E. report hwprov accepts: {e}",
-                file.display()
-            ))
-        })?;
-        outln!("{}", serde_json::to_string_pretty(&s.to_json())?);
-        return Ok(0);
+        return print_report(jws_bytes(&bytes), file, limits);
     }
     let parts =
         bundle::split(&bytes, limits).map_err(|e| usage(format!("{}: {e}", file.display())))?;
@@ -266,16 +270,7 @@ pub(crate) fn inspect(a: &InspectArgs, limits: &Limits) -> Result<u8, Fatal> {
     let out = if single {
         let env = match Envelope::decode(&bytes, limits.max_depth) {
             Ok(env) => env,
-            Err(_) if safe::is_corim(&bytes, limits) => {
-                let s = safe::parse(&bytes, limits).map_err(|e| {
-                    usage(format!(
-                        "{}: not an OCP S.A.F.E. report hwprov accepts: {e}",
-                        file.display()
-                    ))
-                })?;
-                outln!("{}", serde_json::to_string_pretty(&s.to_json())?);
-                return Ok(0);
-            }
+            Err(_) if safe::is_corim(&bytes, limits) => return print_report(&bytes, file, limits),
             Err(e) => return Err(usage(format!("{}: {e}", file.display()))),
         };
         let st = Statement::decode(&env.payload, limits.max_depth)

@@ -42,6 +42,18 @@ pub struct Checked {
     pub findings: Vec<Finding>,
 }
 
+impl Checked {
+    /// An element that did not verify, with the findings that say why.
+    fn failed(entry: StatementEntry, findings: Vec<Finding>) -> Checked {
+        Checked {
+            entry,
+            verified: None,
+            report: None,
+            findings,
+        }
+    }
+}
+
 pub(crate) fn deny(
     rule: Rule,
     statement: Option<Sha256>,
@@ -82,12 +94,7 @@ pub(crate) fn check_statement_with_digest(
         verified: false,
     };
     let d = Some(digest);
-    let fail = |entry: StatementEntry, findings: Vec<Finding>| Checked {
-        entry,
-        verified: None,
-        report: None,
-        findings,
-    };
+    let fail = Checked::failed;
     // Outside evidence (SPEC 4): a JWS report is told by its first bytes.
     if safe::is_jws(bytes) {
         return check_report(policy, bytes, digest, at, limits, budget);
@@ -351,12 +358,7 @@ pub(crate) fn check_report(
         verified: false,
     };
     let d = Some(digest);
-    let fail = |entry: StatementEntry, findings| Checked {
-        entry,
-        verified: None,
-        report: None,
-        findings,
-    };
+    let fail = Checked::failed;
     let signed = match safe::parse(bytes, limits) {
         Ok(s) => s,
         Err(e) => {

@@ -56,20 +56,25 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// Parses exactly 32 bytes of lower-case hex.
 pub fn parse_hex32(s: &str) -> Option<[u8; 32]> {
-    let b = s.as_bytes();
-    if b.len() != 64 {
+    if s.len() != 64 {
         return None;
     }
-    let nib = |c: u8| match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        _ => None,
+    parse_hex(s)?.try_into().ok()
+}
+
+/// The algorithm id and bytes of a digest's CBOR form `[alg, bstr]`.
+fn cbor_parts(v: &Value) -> Result<(i64, &[u8]), DigestError> {
+    let Value::Array(items) = v else {
+        return Err(DigestError::Malformed);
     };
-    let mut out = [0u8; 32];
-    for (i, o) in out.iter_mut().enumerate() {
-        *o = (nib(b[2 * i])? << 4) | nib(b[2 * i + 1])?;
-    }
-    Some(out)
+    let [alg, bytes] = items.as_slice() else {
+        return Err(DigestError::Malformed);
+    };
+    let alg = alg.as_label().ok_or(DigestError::Malformed)?;
+    let Value::Bytes(bytes) = bytes else {
+        return Err(DigestError::Malformed);
+    };
+    Ok((alg, bytes))
 }
 
 impl Sha256 {
@@ -88,20 +93,11 @@ impl Sha256 {
 
     /// Reads the CBOR form `[-16, bstr .size 32]`.
     pub fn from_cbor(v: &Value) -> Result<Sha256, DigestError> {
-        let Value::Array(items) = v else {
-            return Err(DigestError::Malformed);
-        };
-        let [alg, bytes] = items.as_slice() else {
-            return Err(DigestError::Malformed);
-        };
-        let alg = alg.as_label().ok_or(DigestError::Malformed)?;
-        let Value::Bytes(bytes) = bytes else {
-            return Err(DigestError::Malformed);
-        };
+        let (alg, bytes) = cbor_parts(v)?;
         if alg != COSE_SHA256 {
             return Err(DigestError::Unsupported { alg });
         }
-        <[u8; 32]>::try_from(bytes.as_slice())
+        <[u8; 32]>::try_from(bytes)
             .map(Sha256)
             .map_err(|_| DigestError::Malformed)
     }
@@ -199,16 +195,7 @@ impl AltDigest {
 
     /// Reads the CBOR form `[-43, bstr .size 48]` or `[-44, bstr .size 64]`.
     pub fn from_cbor(v: &Value) -> Result<AltDigest, DigestError> {
-        let Value::Array(items) = v else {
-            return Err(DigestError::Malformed);
-        };
-        let [alg, bytes] = items.as_slice() else {
-            return Err(DigestError::Malformed);
-        };
-        let alg = alg.as_label().ok_or(DigestError::Malformed)?;
-        let Value::Bytes(bytes) = bytes else {
-            return Err(DigestError::Malformed);
-        };
+        let (alg, bytes) = cbor_parts(v)?;
         AltDigest::from_parts(alg, bytes)
     }
 
