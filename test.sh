@@ -9,12 +9,14 @@
 #   - Python checkers (pycose, cbor2, pycddl, cryptography, the OCP S.A.F.E.
 #     reference library's requirements; tests/requirements.txt)
 #     into ./.venv, never the system Python;
-#   - openssl, chromium, util-linux (setpriv) and python3-venv with apt-get,
-#     when run as root (or with passwordless sudo); otherwise it says what is
-#     missing, and the tests that need it fail with the same advice.
+#   - openssl, chromium, util-linux (setpriv), python3-venv, and Go with the
+#     Go checksum database's tlog package (golang-go,
+#     golang-golang-x-mod-dev) with apt-get, when run as root (or with
+#     passwordless sudo); otherwise it says what is missing, and the tests
+#     that need it fail with the same advice.
 # A test whose checker is missing fails. The only way to skip one is to name
 # it in HWPROV_SKIP (comma-separated: chromium, pycose, pycddl, python-crypto,
-# ocp-safe-lib),
+# ocp-safe-lib, go-tlog),
 # which this script repeats at the end of the run.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -27,6 +29,8 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || missing+=(chromium)
 command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
 command -v mkfifo >/dev/null 2>&1 || missing+=(coreutils)
+command -v go >/dev/null 2>&1 || missing+=(golang-go)
+[ -d /usr/share/gocode/src/golang.org/x/mod/sumdb/tlog ] || missing+=(golang-golang-x-mod-dev)
 if [ ! -x .venv/bin/python ] && ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
   missing+=(python3-venv)
 fi

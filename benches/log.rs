@@ -6,8 +6,8 @@
 //!
 //!     cargo bench --bench log
 
-use hwprov::audit::entry::{Command, Entry, Input};
 use hwprov::audit::log::Log;
+use hwprov::report::entry::{Command, Entry, Input};
 use hwprov::{SecretKey, Sha256, Timestamp};
 use std::time::Instant;
 
@@ -70,7 +70,7 @@ fn main() {
     for _ in 0..reps {
         let i = next() % size;
         let (leaf, root, proof) = log.prove(i, size).expect("prove");
-        hwprov::audit::merkle::verify_inclusion(i, size, &leaf, &proof, &root).expect("valid");
+        hwprov::wire::tlog::merkle::verify_inclusion(i, size, &leaf, &proof, &root).expect("valid");
     }
     println!(
         "inclusion proof at {size} entries: {:.3} ms each (generate + verify, mean of {reps}; target < 1 ms)",
@@ -80,7 +80,7 @@ fn main() {
     for _ in 0..reps {
         let old = 1 + next() % (size - 1);
         let (r1, r2, proof) = log.consistency(old, size).expect("consistency");
-        hwprov::audit::merkle::verify_consistency(old, size, &proof, &r1, &r2).expect("valid");
+        hwprov::wire::tlog::merkle::verify_consistency(old, size, &proof, &r1, &r2).expect("valid");
     }
     println!(
         "consistency proof at {size} entries: {:.3} ms each (generate + verify, mean of {reps}; target < 1 ms)",

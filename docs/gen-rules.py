@@ -35,6 +35,7 @@ waive = {
  "firmware.target": 'statement = "sha256:<release statement digest>"',
  "firmware.threshold": 'entity = "aurora-networks"          # the publisher',
  "firmware.unevaluated": 'part = "AXC-100"                    # the component running the image',
+ "firmware.untransparent": 'statement = "sha256:<release statement digest>"   # a release its vendor has not published yet',
  "firmware.rollback": 'vendor = "aurora-networks"\nserial = "AX5-000123"',
  "firmware.image": 'vendor = "aurora-networks"\nserial = "AX5-000123"',
  "fleet.concentration": 'entity = "aurora-networks"          # the vendor group over its cap',

@@ -40,7 +40,8 @@ pub struct Limits {
     pub max_ownership_depth: usize,
     /// Largest `public_key_file` a policy names, in bytes. Default 64 KiB.
     pub max_key_file_bytes: usize,
-    /// Largest log entry, in bytes. Default 64 KiB.
+    /// Largest log entry, in bytes. Default 65,535: a C2SP tile entry
+    /// bundle prefixes each entry with a big-endian uint16 length.
     pub max_log_entry_bytes: usize,
     /// Largest log `checkpoint` or `log.vkey` file, in bytes. Default 64 KiB.
     pub max_log_note_bytes: usize,
@@ -66,7 +67,7 @@ impl Limits {
         max_signature_checks: 160_000,
         max_ownership_depth: 32,
         max_key_file_bytes: 64 << 10,
-        max_log_entry_bytes: 64 << 10,
+        max_log_entry_bytes: 65_535,
         max_log_note_bytes: 64 << 10,
         max_log_origin_bytes: 256,
         max_deployment_bytes: 128 << 20,

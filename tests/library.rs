@@ -3,9 +3,9 @@
 //! vets a shipment and replays the log with the same calls the command line
 //! makes.
 
-use hwprov::audit::entry::{Command, Entry, Input};
 use hwprov::audit::log::Log;
 use hwprov::audit::replay::{self, Event, Range};
+use hwprov::report::entry::{Command, Entry, Input};
 use hwprov::run::{Gate, GateError};
 use hwprov::wire::state::State;
 use hwprov::{Limits, Policy, SecretKey, Sha256, Timestamp, Verdict};

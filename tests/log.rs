@@ -6,7 +6,7 @@ mod common;
 
 use base64::Engine as _;
 use common::*;
-use hwprov::audit::merkle;
+use hwprov::wire::tlog::merkle;
 use std::path::{Path, PathBuf};
 
 const AT: &str = "2026-11-21T00:00:00Z";

@@ -7,7 +7,7 @@
 mod common;
 
 use base64::Engine as _;
-use hwprov::audit::merkle::{self, Hash, MemoryTree};
+use hwprov::wire::tlog::merkle::{self, Hash, MemoryTree};
 use std::path::{Path, PathBuf};
 
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {

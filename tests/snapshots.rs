@@ -126,7 +126,7 @@ fn commands() -> Vec<Vec<&'static str>> {
         v.push(vec![top]);
     }
     for (top, subs) in [
-        ("key", &["generate", "show"][..]),
+        ("key", &["generate", "show", "vkey"][..]),
         ("state", &["init", "show"]),
         (
             "log",
@@ -136,6 +136,10 @@ fn commands() -> Vec<Vec<&'static str>> {
                 "prove",
                 "consistency",
                 "receipt",
+                "add",
+                "publish",
+                "audit",
+                "cosign",
                 "report",
                 "show",
             ],

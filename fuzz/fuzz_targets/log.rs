@@ -3,7 +3,7 @@
 #![no_main]
 
 use hwprov::audit::log::Entry;
-use hwprov::audit::note::{self, Checkpoint, Verifier};
+use hwprov::wire::tlog::note::{self, Checkpoint, Verifier};
 use libfuzzer_sys::fuzz_target;
 
 const VKEY: &str = "example.com/hwprov-log+84376ddb+AddamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1Ea";

@@ -2,13 +2,13 @@
 //! (`log verify --repair`), streaming the entries file: memory does not
 //! grow with the number of entries.
 
-use crate::audit::entry::{Entry, EntryError, Input};
 use crate::audit::log::{Log, LogError, MAX_ENTRY_BYTES, io};
-use crate::audit::merkle::{self, Hash};
-use crate::audit::note::Checkpoint;
 use crate::fsutil;
+use crate::report::entry::{Entry, EntryError, Input};
 use crate::wire::cbor::{self};
 use crate::wire::digest::Sha256;
+use crate::wire::tlog::merkle::{self, Hash};
+use crate::wire::tlog::note::Checkpoint;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::Path;
@@ -59,7 +59,8 @@ impl Log {
         {
             root_problem = check_root(&frontier, &c.root);
         }
-        let mut entries = EntryChecks::new(self);
+        let objects = self.path("objects");
+        let mut entries = EntryChecks::new(&objects);
         let torn = loop {
             match reader.next()? {
                 Item::Entry(bytes) => {
@@ -245,7 +246,7 @@ pub struct Repaired {
 }
 
 /// One step of reading the entries file.
-enum Item {
+pub(crate) enum Item {
     /// A complete entry's bytes.
     Entry(Vec<u8>),
     /// The end of the file, after a complete entry (or at 0).
@@ -256,7 +257,7 @@ enum Item {
 
 /// The entries file read as a stream of CBOR byte strings, each at most
 /// [`MAX_ENTRY_BYTES`], with shortest heads.
-struct EntryReader {
+pub(crate) struct EntryReader {
     r: std::io::BufReader<File>,
     /// Offset of the next item.
     pos: u64,
@@ -274,11 +275,26 @@ fn open_sequential(path: &Path) -> Result<(std::io::BufReader<File>, u64), LogEr
 
 impl EntryReader {
     fn open(path: &Path) -> Result<EntryReader, LogError> {
-        let (r, len) = open_sequential(path)?;
-        Ok(EntryReader { r, pos: 0, len })
+        EntryReader::open_at(path, 0)
     }
 
-    fn next(&mut self) -> Result<Item, LogError> {
+    /// Reads from `offset` (where an entry starts) on.
+    pub(crate) fn open_at(path: &Path, offset: u64) -> Result<EntryReader, LogError> {
+        let (mut r, len) = open_sequential(path)?;
+        if offset > len {
+            return Err(LogError::Inconsistent {
+                problem: format!("{}: shorter than its index says", path.display()),
+            });
+        }
+        std::io::Seek::seek(&mut r, std::io::SeekFrom::Start(offset)).map_err(io(path))?;
+        Ok(EntryReader {
+            r,
+            pos: offset,
+            len,
+        })
+    }
+
+    pub(crate) fn next(&mut self) -> Result<Item, LogError> {
         let left = self.len - self.pos;
         if left == 0 {
             return Ok(Item::End);
@@ -372,8 +388,8 @@ const MAX_REMEMBERED_OBJECTS: usize = 65_536;
 
 /// Decodes entries in parallel batches and checks each one's index and
 /// the objects it names, in bounded memory.
-struct EntryChecks<'a> {
-    log: &'a Log,
+pub(crate) struct EntryChecks<'a> {
+    objects: &'a Path,
     batch: Vec<(u64, Vec<u8>)>,
     checked: std::collections::HashSet<Sha256>,
     problems: Vec<String>,
@@ -381,9 +397,10 @@ struct EntryChecks<'a> {
 }
 
 impl<'a> EntryChecks<'a> {
-    fn new(log: &'a Log) -> EntryChecks<'a> {
+    /// Checks entries whose objects are under `objects`.
+    pub(crate) fn new(objects: &'a Path) -> EntryChecks<'a> {
         EntryChecks {
-            log,
+            objects,
             batch: Vec::with_capacity(BATCH),
             checked: std::collections::HashSet::new(),
             problems: Vec::new(),
@@ -399,7 +416,7 @@ impl<'a> EntryChecks<'a> {
         }
     }
 
-    fn add(&mut self, i: u64, bytes: Vec<u8>) {
+    pub(crate) fn add(&mut self, i: u64, bytes: Vec<u8>) {
         self.batch.push((i, bytes));
         if self.batch.len() == BATCH {
             self.flush();
@@ -428,7 +445,7 @@ impl<'a> EntryChecks<'a> {
                             self.checked.clear();
                         }
                         self.checked.insert(*d);
-                        if let Err(err) = self.log.object(d) {
+                        if let Err(err) = crate::audit::log::object_at(self.objects, d) {
                             self.problem(format!("entry {i} input {name}: {err}"));
                         }
                     }
@@ -439,7 +456,7 @@ impl<'a> EntryChecks<'a> {
         self.batch.clear();
     }
 
-    fn finish(mut self) -> Vec<String> {
+    pub(crate) fn finish(mut self) -> Vec<String> {
         self.flush();
         if self.not_listed > 0 {
             self.problems

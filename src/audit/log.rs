@@ -4,7 +4,7 @@
 //! the source of truth. Beside it, derived files that make appends and
 //! proofs O(log n): `DIR/index` (the end offset of each entry, 8 bytes
 //! big-endian) and `DIR/hashes` (the RFC 9162 tree's stored hashes, see
-//! [`crate::audit::merkle`]). `DIR/checkpoint` is a C2SP checkpoint signed with
+//! [`crate::wire::tlog::merkle`]). `DIR/checkpoint` is a C2SP checkpoint signed with
 //! `DIR/log.key`; `DIR/log.vkey` is its verifier key; `DIR/objects/<hex>`
 //! holds each input's exact bytes.
 //!
@@ -14,13 +14,14 @@
 //! which `verify` reports and `repair` truncates (rebuilding the derived
 //! files from the complete entries).
 
-pub use crate::audit::entry::{Entry, findings_digest, image_facts_bytes, parse_image_facts};
-use crate::audit::merkle::{self, Hash};
-use crate::audit::note::{self, Checkpoint, Verifier};
+pub use crate::decide::image::{image_facts_bytes, parse_image_facts};
 use crate::fsutil;
+pub use crate::report::entry::{Entry, findings_digest};
 use crate::wire::cbor::{self, Value};
 use crate::wire::digest::Sha256;
 use crate::wire::keys::SecretKey;
+use crate::wire::tlog::merkle::{self, Hash};
+use crate::wire::tlog::note::{self, Checkpoint, Verifier};
 use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -425,19 +426,31 @@ impl Log {
 
     /// An input's stored bytes, checked against their name.
     pub fn object(&self, d: &Sha256) -> Result<Vec<u8>, LogError> {
-        let p = self.path("objects").join(d.hex());
-        let b = read_log_file(&p, MAX_OBJECT_BYTES)?;
-        if Sha256::of(&b) != *d {
-            return Err(LogError::Inconsistent {
-                problem: format!(
-                    "{}: content does not match its name (altered object)",
-                    p.display()
-                ),
-            });
-        }
-        Ok(b)
+        object_at(&self.path("objects"), d)
     }
 
+    /// The log's verifier (its origin and public key).
+    pub fn verifier(&self) -> &Verifier {
+        &self.verifier
+    }
+}
+
+/// The object `d` under the directory `objects`, checked against its name.
+pub(crate) fn object_at(objects: &Path, d: &Sha256) -> Result<Vec<u8>, LogError> {
+    let p = objects.join(d.hex());
+    let b = read_log_file(&p, MAX_OBJECT_BYTES)?;
+    if Sha256::of(&b) != *d {
+        return Err(LogError::Inconsistent {
+            problem: format!(
+                "{}: content does not match its name (altered object)",
+                p.display()
+            ),
+        });
+    }
+    Ok(b)
+}
+
+impl Log {
     /// Appends entries (their `index` fields are set here) as one batch:
     /// one lock, one fsync per file, one checkpoint. Returns their indexes.
     pub fn append(&self, entries: &mut [Entry]) -> Result<std::ops::Range<u64>, LogError> {

@@ -2,11 +2,10 @@
 //! checkpoints, the append-only store of decisions, and their replay.
 
 pub mod check;
-pub mod entry;
 pub mod log;
-pub mod merkle;
-pub mod note;
+pub mod publish;
 pub mod receipt;
 pub mod record;
 pub mod replay;
 pub mod report;
+pub mod witness;

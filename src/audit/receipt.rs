@@ -7,9 +7,9 @@
 //! from the entry and the inclusion path, then checks the signature over.
 
 use crate::audit::log::{Log, LogError};
-use crate::audit::merkle::{self, Hash};
 use crate::wire::cbor::{self, Value};
 use crate::wire::keys::PublicKey;
+use crate::wire::tlog::merkle::{self, Hash};
 use std::fmt;
 
 /// COSE header label `vds` (verifiable data structure).

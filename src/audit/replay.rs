@@ -17,12 +17,12 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use crate::audit::entry::{Command, Entry, EntryError, Input, findings_digest};
 use crate::audit::log::{Log, LogError};
 use crate::decide::vet::{Fleet, Summary, Unit, stored_unit};
 use crate::limits::Limits;
 use crate::policy::Policy;
 use crate::policy::deployment::Deployment;
+use crate::report::entry::{Command, Entry, EntryError, Input, findings_digest};
 use crate::report::{Finding, Verdict};
 use crate::wire::cbor::{self, Value};
 use crate::wire::digest::Sha256;
@@ -475,6 +475,19 @@ fn replay_entry(
         log.object(&recorded(e, which)?)
             .map_err(|err| err.to_string())
     };
+    if e.command == Command::Publish {
+        // A publication decides nothing: the statement must be stored, and
+        // the entry must say exactly what `log add` writes.
+        let d = recorded(e, Input::Statement)?;
+        input(Input::Statement)?;
+        if !crate::audit::record::publishes(e, &d) {
+            return Err(
+                "a publish entry must name one statement, say 'published' and have no findings"
+                    .into(),
+            );
+        }
+        return Ok(Replayed::Decision);
+    }
     // Each stored policy (with the key files it names) is parsed once per replay.
     let rec = replay_policy_of(log, e, policies)?;
     let (policy, deployment) = (&rec.policy, rec.deployment.as_ref());
@@ -515,7 +528,7 @@ fn replay_entry(
             let facts = match e.input(&Input::ImageFacts) {
                 None if e.input(&Input::Image).is_none() => None,
                 _ => {
-                    let facts = crate::audit::entry::parse_image_facts(&input(Input::ImageFacts)?)
+                    let facts = crate::decide::image::parse_image_facts(&input(Input::ImageFacts)?)
                         .ok_or("stored image facts are malformed")?;
                     if e.input(&Input::Image) != Some(facts.sha256) {
                         return Err("the recorded image digest and image facts disagree".into());
@@ -535,6 +548,7 @@ fn replay_entry(
             compare(report.verdict, &report.findings, e)?;
             Ok(Replayed::Decision)
         }
+        Command::Publish => Err("unreachable: publish entries are checked above".into()),
         Command::Other(other) => Err(format!(
             "'{other}' entries cannot be replayed by this version"
         )),

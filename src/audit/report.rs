@@ -10,11 +10,11 @@
 //! Memory holds one inventory's decision at a time (its units are verified
 //! one by one) plus a bounded summary per inventory in the window.
 
-use crate::audit::entry::{Command, Entry, Input};
 use crate::audit::log::{Log, LogError};
 use crate::audit::replay::{PolicyCache, recorded_policy, shipment_summary};
 use crate::limits::Limits;
 use crate::policy::{Policy, WAIVER_NOTICE_SECS};
+use crate::report::entry::{Command, Entry, Input};
 use crate::report::regulator::{
     Inventory, LogState, Progress, ProgressPoint, REGULATOR_FORMAT, RegulatorReport, WaiverInForce,
 };

@@ -28,6 +28,20 @@ pub(crate) enum KeyCommand {
         /// Key file.
         file: PathBuf,
     },
+    /// Print a key's C2SP verifier key (vkey) under a name: a log's key
+    /// (the name is the log's origin) or, with --witness, a witness's
+    /// cosignature key, as tlog-policy files list them.
+    Vkey {
+        /// Key file (private PEM, public PEM or text).
+        file: PathBuf,
+        /// The key name: the log's origin, or the witness's name.
+        #[arg(long, value_name = "NAME")]
+        name: String,
+        /// A witness's cosignature/v1 key (signature type 0x04) instead of
+        /// a log's note key (0x01).
+        #[arg(long)]
+        witness: bool,
+    },
 }
 
 #[derive(Args)]
@@ -52,8 +66,9 @@ pub(crate) struct BundleArgs {
     #[arg(value_name = "ROOT.cose")]
     root: PathBuf,
     /// Evidence: signed statements (stages, firmware releases,
-    /// evaluations) and OCP S.A.F.E. reports (.jws, or a signed CoRIM).
-    #[arg(value_name = "EVIDENCE.cose|.jws")]
+    /// evaluations), OCP S.A.F.E. reports (.jws, or a signed CoRIM) and
+    /// C2SP tlog-proofs (`hwprov log prove --format tlog-proof`).
+    #[arg(value_name = "EVIDENCE.cose|.jws|.tlog-proof")]
     evidence: Vec<PathBuf>,
 }
 
@@ -67,6 +82,22 @@ pub(crate) struct InspectArgs {
 pub(crate) fn key(cmd: KeyCommand) -> Result<u8, Fatal> {
     match cmd {
         KeyCommand::Generate { out, force } => key_generate(&out, force),
+        KeyCommand::Vkey {
+            file,
+            name,
+            witness,
+        } => {
+            let key = PublicKey::load(&file)?;
+            use hwprov::wire::tlog::note::{Verifier, Witness};
+            let bad = |e: hwprov::wire::tlog::note::NoteError| usage(format!("--name: {e}"));
+            let vkey = if witness {
+                Witness::new(&name, key).map_err(bad)?.to_vkey()
+            } else {
+                Verifier::new(&name, key).map_err(bad)?.to_vkey()
+            };
+            outln!("{vkey}");
+            Ok(0)
+        }
         KeyCommand::Show { file } => {
             let public = PublicKey::load(&file)?;
             outln!("key id:     {}", public.id());
@@ -144,6 +175,12 @@ pub(crate) fn bundle(a: &BundleArgs, limits: &Limits) -> Result<u8, Fatal> {
         let mut bytes = read_bounded(p, limits.max_statement_bytes)?;
         if i > 0 && safe::is_jws(&bytes) {
             bytes = jws_bytes(&bytes).to_vec();
+        }
+        if i > 0 && hwprov::wire::tlog::proof::TlogProof::is_proof(&bytes) {
+            hwprov::wire::tlog::proof::TlogProof::parse(&bytes)
+                .map_err(|e| usage(format!("{}: {e}", Escaped(p.display()))))?;
+            parts.push(bytes);
+            continue;
         }
         let report = i > 0
             && (safe::is_jws(&bytes)

@@ -2,10 +2,10 @@
 
 use super::{Fatal, outln, usage};
 use clap::{Args, Subcommand};
-use hwprov::audit::entry::Entry;
 use hwprov::audit::log::{Log, LogError};
 use hwprov::audit::replay::{self, Event, Range};
 use hwprov::audit::report::{self, ReportError, Window};
+use hwprov::report::entry::Entry;
 use hwprov::text::Escaped;
 use hwprov::{Limits, SecretKey};
 use serde_json::json;
@@ -48,19 +48,65 @@ pub(crate) enum LogCommand {
         #[arg(long)]
         repair: bool,
     },
-    /// Print an RFC 9162 inclusion proof of entry N as JSON.
+    /// Print an RFC 9162 inclusion proof of entry N (JSON or C2SP tlog-proof).
+    ///
+    /// With --format tlog-proof it writes a C2SP tlog-proof: the entry's bytes, its
+    /// inclusion path and the signed checkpoint, which anyone holding a
+    /// tlog-policy verifies offline (and `verify`/`gate` read in a bundle).
     Prove {
         /// The log directory.
         dir: PathBuf,
         /// Entry index.
         #[arg(long, value_name = "N")]
         index: u64,
-        /// Tree size (default: the checkpoint's).
+        /// Tree size (default: the checkpoint's; JSON only).
         #[arg(long, value_name = "M")]
         size: Option<u64>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "json")]
+        format: ProveFormat,
+        /// The signed checkpoint to prove against (tlog-proof only; default
+        /// DIR/checkpoint): give the published one (OUT/checkpoint) to carry
+        /// the witnesses' cosignatures.
+        #[arg(long, value_name = "CHECKPOINT")]
+        checkpoint: Option<PathBuf>,
+        /// Write the tlog-proof to this file (atomically) instead of stdout.
+        #[arg(long, value_name = "PROOF.tlog-proof")]
+        out: Option<PathBuf>,
     },
-    /// Write an RFC 9942 COSE receipt that entry N is in the log: a
-    /// COSE_Sign1 by the log key over the tree's root (detached), with the
+    /// Publish signed statements (firmware releases, say) in the log.
+    ///
+    /// One entry each, `command = "publish"`, the statement's bytes stored
+    /// in objects/.
+    /// `log prove --format tlog-proof` then proves each was published.
+    Add(super::tlog::AddArgs),
+    /// Write the log as a C2SP tlog-tiles tree for any static file server.
+    ///
+    /// OUT gets the checkpoint, hash tiles, entry bundles and objects.
+    /// Incremental: only what is new is written, the checkpoint last; a run
+    /// with nothing new writes nothing, and a crash leaves the old
+    /// checkpoint and every file it needs.
+    Publish(super::tlog::PublishArgs),
+    /// Verify a published tree (tiles) from its files alone.
+    ///
+    /// It checks the signed checkpoint
+    /// (pinned with --vkey), every entry bundle against its tile, every
+    /// tile against the one above, the tiles against the root, every
+    /// entry and the objects it names; with --since, that it extends a
+    /// saved checkpoint; with --witnesses, that its cosignatures meet a
+    /// tlog-policy's quorum. Streams, in memory bounded by one tile per
+    /// level. Exit 1 if anything is wrong (each problem listed).
+    Audit(super::tlog::AuditArgs),
+    /// Witness a published tree: cosign its checkpoint (C2SP cosignature/v1).
+    ///
+    /// It checks the checkpoint is signed by the log
+    /// and consistent with the last one this witness cosigned (--state),
+    /// then adds its line to OUT/checkpoint. Refuses
+    /// (exit 1) an unsigned, older or inconsistent checkpoint.
+    Cosign(super::tlog::CosignArgs),
+    /// Write an RFC 9942 COSE receipt that entry N is in the log.
+    ///
+    /// The receipt is a COSE_Sign1 by the log key over the tree's root (detached), with the
     /// inclusion path in its unprotected header. Anyone with the entry and
     /// the log's public key verifies it offline.
     Receipt {
@@ -121,6 +167,14 @@ pub(crate) enum LogCommand {
         #[arg(long, value_name = "N")]
         index: Option<u64>,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ProveFormat {
+    /// `{"index", "size", "leaf_hash", "root_hash", "proof"}`.
+    Json,
+    /// A C2SP tlog-proof@v1 with the entry as its extra data.
+    TlogProof,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -246,7 +300,32 @@ pub(crate) fn log(cmd: LogCommand, limits: &Limits) -> Result<u8, Fatal> {
                 Ok(1)
             }
         }
-        LogCommand::Prove { dir, index, size } => {
+        LogCommand::Prove {
+            dir,
+            index,
+            size,
+            format: ProveFormat::TlogProof,
+            checkpoint,
+            out,
+        } => {
+            if size.is_some() {
+                return Err(usage(
+                    "--size applies to the JSON proof; a tlog-proof is for the checkpoint's size (--checkpoint)",
+                ));
+            }
+            super::tlog::prove_tlog(&dir, index, checkpoint.as_deref(), out.as_deref())
+        }
+        LogCommand::Prove {
+            dir,
+            index,
+            size,
+            checkpoint,
+            out,
+            ..
+        } => {
+            if checkpoint.is_some() || out.is_some() {
+                return Err(usage("--checkpoint and --out apply to --format tlog-proof"));
+            }
             let log = Log::open(&dir)?;
             let size = match size {
                 Some(s) => s,
@@ -344,6 +423,10 @@ pub(crate) fn log(cmd: LogCommand, limits: &Limits) -> Result<u8, Fatal> {
             }
             Ok(0)
         }
+        LogCommand::Add(a) => super::tlog::add(&a, limits),
+        LogCommand::Publish(a) => super::tlog::publish(&a),
+        LogCommand::Audit(a) => super::tlog::audit(&a),
+        LogCommand::Cosign(a) => super::tlog::cosign(&a),
         LogCommand::Show { dir, index } => {
             let log = Log::open(&dir)?;
             let n = log.size()?;

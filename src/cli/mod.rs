@@ -5,6 +5,7 @@ mod gate;
 mod keys;
 mod log;
 mod policy;
+mod tlog;
 mod verify;
 mod vet;
 
@@ -29,7 +30,7 @@ pub(crate) struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Create or show Ed25519 keys.
+    /// Create or show Ed25519 keys (and their C2SP verifier keys).
     #[command(subcommand)]
     Key(keys::KeyCommand),
     /// Sign a statement written in the JSON authoring form.
@@ -86,7 +87,7 @@ enum Command {
     /// Create or show a device state file for `gate`.
     #[command(subcommand)]
     State(policy::StateCommand),
-    /// The verification log: init, verify, prove, consistency, show.
+    /// The verification log: init, verify, prove, receipt, publish, audit, cosign, show.
     #[command(subcommand)]
     Log(log::LogCommand),
     /// Re-run every logged decision from its stored inputs at its recorded

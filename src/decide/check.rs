@@ -38,17 +38,20 @@ pub struct Checked {
     pub verified: Option<Verified>,
     /// The S.A.F.E. report, when the element is one and it verified.
     pub report: Option<Arc<VerifiedReport>>,
+    /// What a tlog-proof element shows, when the element is one.
+    pub proof: Option<Arc<crate::decide::transparency::ProofOutcome>>,
     /// Always-deny findings.
     pub findings: Vec<Finding>,
 }
 
 impl Checked {
     /// An element that did not verify, with the findings that say why.
-    fn failed(entry: StatementEntry, findings: Vec<Finding>) -> Checked {
+    pub(crate) fn failed(entry: StatementEntry, findings: Vec<Finding>) -> Checked {
         Checked {
             entry,
             verified: None,
             report: None,
+            proof: None,
             findings,
         }
     }
@@ -98,6 +101,10 @@ pub(crate) fn check_statement_with_digest(
     // Outside evidence (SPEC 4): a JWS report is told by its first bytes.
     if safe::is_jws(bytes) {
         return check_report(policy, bytes, digest, at, limits, budget);
+    }
+    // ... and a C2SP tlog-proof by its first line.
+    if crate::wire::tlog::proof::TlogProof::is_proof(bytes) {
+        return check_proof(policy, bytes, digest, budget);
     }
 
     // 1. Size bound, then the COSE envelope profile (SPEC 2).
@@ -310,6 +317,7 @@ pub(crate) fn check_statement_with_digest(
             signers,
         }),
         report: None,
+        proof: None,
         findings,
     }
 }
@@ -461,6 +469,45 @@ pub(crate) fn check_report(
             key: k.key.id(),
             signed,
         })),
+        proof: None,
         findings,
     }
+}
+
+/// Checks one bundle element that is a tlog-proof. A malformed proof is an
+/// `evidence.malformed` finding; one that the policy does not accept (or a
+/// policy without `[transparency]`) verifies nothing and says why.
+pub(crate) fn check_proof(
+    policy: &Policy,
+    bytes: &[u8],
+    digest: Sha256,
+    budget: &mut Budget,
+) -> Checked {
+    let mut entry = StatementEntry {
+        digest,
+        type_name: Some(crate::decide::transparency::PROOF_TYPE),
+        issuer: None,
+        signers: Vec::new(),
+        verified: false,
+    };
+    let proof = match crate::wire::tlog::proof::TlogProof::parse(bytes) {
+        Ok(p) => p,
+        Err(e) => {
+            let f = deny(
+                Rule::EvidenceMalformed,
+                Some(digest),
+                "tlog-proof",
+                format!("{e}; hwprov log prove --format tlog-proof writes a well-formed one"),
+            );
+            return Checked::failed(entry, vec![f]);
+        }
+    };
+    let outcome = crate::decide::transparency::judge(policy, &proof, budget);
+    if let crate::decide::transparency::ProofOutcome::Published { origin, .. } = &outcome {
+        entry.issuer = Some(origin.clone());
+        entry.verified = true;
+    }
+    let mut c = Checked::failed(entry, Vec::new());
+    c.proof = Some(Arc::new(outcome));
+    c
 }

@@ -26,6 +26,8 @@ pub struct Evidence {
     /// Verified OCP S.A.F.E. reports, judged once and filed by the image
     /// digests they name (SPEC 11).
     pub safe: crate::decide::safe::SafeIndex,
+    /// What the bundle's tlog-proofs show published (SPEC 6.9).
+    pub proofs: crate::decide::transparency::ProofIndex,
 }
 
 impl Evidence {
@@ -37,6 +39,7 @@ impl Evidence {
             order: Vec::with_capacity(n),
             by_subject: HashMap::new(),
             safe: Default::default(),
+            proofs: Default::default(),
         }
     }
 
@@ -422,6 +425,7 @@ mod tests {
             order: Vec::new(),
             by_subject: HashMap::new(),
             safe: Default::default(),
+            proofs: Default::default(),
         };
         // atp(1) -> fab(2) -> design(3) -> atp(1), and 4 cites itself.
         for (n, st, inputs) in [
@@ -502,6 +506,7 @@ mod tests {
                 order: Vec::new(),
                 by_subject: HashMap::new(),
                 safe: Default::default(),
+                proofs: Default::default(),
             };
             for (i, (st, inputs)) in nodes.iter().enumerate() {
                 let i = i as u8;

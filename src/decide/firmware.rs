@@ -53,6 +53,16 @@ pub(crate) fn firmware_common<'a>(
             ),
         );
     }
+    // SPEC 6.9: a release the decision relies on must be proven published.
+    if let Some(m) = ev.proofs.untransparent(r.policy, &release.digest) {
+        r.add(
+            Rule::FirmwareUntransparent,
+            Some(release),
+            part,
+            subject.to_owned(),
+            m,
+        );
+    }
     let mut used = Vec::new();
     // The release's provenance (SPEC 3): the build stage statements of the
     // image, judged like any stage (site, issuer) when present.

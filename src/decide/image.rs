@@ -6,6 +6,7 @@
 //! place.
 
 use crate::limits::Limits;
+use crate::wire::cbor::{self, Value};
 use crate::wire::digest::{AltDigest, COSE_SHA384, COSE_SHA512, Sha256};
 use serde::Serialize;
 use sha2::Digest as _;
@@ -203,6 +204,46 @@ impl Staged {
         self.tmp.persist(&self.dest).map_err(|e| e.error)?;
         crate::fsutil::sync_parent(&self.dest)
     }
+}
+
+/// Deepest nesting of stored image facts: the map and a digest in it, and
+/// one more for a tag.
+const IMAGE_FACTS_DEPTH: usize = 3;
+
+/// The stored record of an image: `{"sha256": digest, "size": uint}`, plus
+/// `"sha384"`/`"sha512"` when the release listed those digests, in
+/// deterministic CBOR (images themselves are not stored).
+pub fn image_facts_bytes(f: &ImageFacts) -> Vec<u8> {
+    let mut m = vec![
+        (Value::Text("sha256".into()), f.sha256.to_cbor()),
+        (Value::Text("size".into()), Value::Uint(f.size)),
+    ];
+    for d in f.others.iter().flatten() {
+        m.push((Value::Text(d.name().into()), d.to_cbor()));
+    }
+    cbor::encode_deterministic(&Value::Map(m))
+}
+
+/// Parses [`image_facts_bytes`].
+pub fn parse_image_facts(bytes: &[u8]) -> Option<ImageFacts> {
+    let v = cbor::decode(bytes, IMAGE_FACTS_DEPTH).ok()?;
+    let sha256 = Sha256::from_cbor(v.get("sha256")?).ok()?;
+    let Value::Uint(size) = v.get("size")? else {
+        return None;
+    };
+    let other = |k: &str| match v.get(k) {
+        None => Some(None),
+        Some(d) => AltDigest::from_cbor(d)
+            .ok()
+            .filter(|d| d.name() == k)
+            .map(Some),
+    };
+    let facts = ImageFacts {
+        sha256,
+        size: *size,
+        others: [other("sha384")?, other("sha512")?],
+    };
+    (image_facts_bytes(&facts) == bytes).then_some(facts)
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ pub mod image;
 mod levels;
 mod phaseout;
 pub mod safe;
+pub mod transparency;
 pub mod verify;
 pub mod vet;
 

@@ -147,19 +147,26 @@ pub(crate) fn evaluate(
         if let Some(r) = c.report {
             reports.push(r);
         }
+        if let Some(p) = c.proof {
+            ev.proofs.add(digest, p);
+        }
     }
     if !reports.is_empty() {
         ev.safe = crate::decide::safe::SafeIndex::build(policy, at, reports);
     }
     // Outside evidence is never the root (SPEC 4).
     if let Some((root_entry, _)) = &root
-        && root_entry.type_name == Some(crate::decide::safe::REPORT_TYPE)
+        && let Some(what) = match root_entry.type_name {
+            Some(crate::decide::safe::REPORT_TYPE) => Some("an OCP S.A.F.E. report"),
+            Some(crate::decide::transparency::PROOF_TYPE) => Some("a tlog-proof"),
+            _ => None,
+        }
     {
         findings.push(deny(
             Rule::StatementMalformed,
             Some(root_entry.digest),
             "bundle root",
-            "the root (first element) is an OCP S.A.F.E. report; outside evidence is never the root: put the device or firmware statement first",
+            format!("the root (first element) is {what}; outside evidence is never the root: put the device or firmware statement first"),
         ));
     }
     let mut uses = Vec::new();

@@ -1,6 +1,7 @@
-//! The policy's side of OCP S.A.F.E. evidence (SPEC sections 1, 6.8 and
-//! 11): ECDSA evidence keys in `[[keys]]` and `max_cvss` in
-//! `[evaluations.ocp-safe]`.
+//! The policy's side of outside evidence: OCP S.A.F.E. reports (SPEC
+//! sections 1, 6.8 and 11: ECDSA evidence keys in `[[keys]]` and
+//! `max_cvss` in `[evaluations.ocp-safe]`) and tlog-proofs (SPEC 6.9:
+//! the tlog-policy `[transparency]` names).
 
 use super::ctx::Ctx;
 use super::{EvidenceKeyEntry, PolicyError};
@@ -97,4 +98,37 @@ pub(super) fn max_cvss(
         ));
     }
     Ok(Some(tenths as u16))
+}
+
+/// `[transparency] firmware = FILE`: the C2SP tlog-policy firmware releases
+/// must be published under, read like a key file (and kept with them, so a
+/// logged decision replays under the same quorum).
+pub(super) fn transparency(
+    cx: &Ctx<'_>,
+    file: Spanned<String>,
+    read_file: &dyn Fn(&str) -> Result<Vec<u8>, String>,
+    key_files: &mut Vec<(String, Vec<u8>)>,
+) -> Result<super::Transparency, PolicyError> {
+    let bytes = read_file(file.get_ref())
+        .map_err(|e| cx.err(file.span(), format!("[transparency] firmware: {e}")))?;
+    let firmware = crate::wire::tlog::policy::TlogPolicy::parse(&bytes).map_err(|e| {
+        cx.err(
+            file.span(),
+            format!("[transparency] firmware: {}: {e}", file.get_ref()),
+        )
+    })?;
+    if firmware.logs.is_empty() {
+        return Err(cx.err(
+            file.span(),
+            format!(
+                "[transparency] firmware: {} lists no log: no release could ever be proven published",
+                file.get_ref()
+            ),
+        ));
+    }
+    key_files.push((file.get_ref().clone(), bytes));
+    Ok(super::Transparency {
+        file: file.into_inner(),
+        firmware,
+    })
 }

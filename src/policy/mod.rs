@@ -348,6 +348,16 @@ pub struct Waiver {
     pub line: usize,
 }
 
+/// `[transparency]`: the tlog-policy that firmware releases must be
+/// proven published under (SPEC 6.9).
+#[derive(Debug, Clone)]
+pub struct Transparency {
+    /// The file as the policy names it.
+    pub file: String,
+    /// Its logs, witnesses and quorum.
+    pub firmware: crate::wire::tlog::policy::TlogPolicy,
+}
+
 /// A loaded, checked policy.
 #[derive(Debug, Clone)]
 pub struct Policy {
@@ -388,9 +398,12 @@ pub struct Policy {
     pub lists: BTreeMap<String, List>,
     /// `[evaluations.SCHEME]`: which evaluations count (SPEC 6.8).
     pub evaluations: BTreeMap<String, EvaluationScheme>,
-    /// Each `public_key_file` as written, with the file's exact bytes (the
-    /// log records them so a decision can be replayed from the record).
+    /// Each file the policy names (`public_key_file`, `[transparency]`
+    /// firmware) as written, with the file's exact bytes (the log records
+    /// them so a decision can be replayed from the record).
     pub key_files: Vec<(String, Vec<u8>)>,
+    /// `[transparency]` (SPEC 6.9), when set.
+    pub transparency: Option<Transparency>,
     /// The policy file's exact bytes: what a log records, so the decision
     /// is replayed under the very text it was made under.
     pub source: Vec<u8>,

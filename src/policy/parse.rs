@@ -43,6 +43,14 @@ struct RawPolicy {
     lists: Vec<RawList>,
     #[serde(default)]
     evaluations: BTreeMap<Spanned<String>, RawEvaluation>,
+    #[serde(default)]
+    transparency: Option<RawTransparency>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTransparency {
+    firmware: Spanned<String>,
 }
 
 #[derive(Deserialize)]
@@ -611,6 +619,11 @@ pub(super) fn parse_with(
         });
     }
 
+    let transparency = raw
+        .transparency
+        .map(|t| evidence::transparency(&cx, t.firmware, read_key_file, &mut key_files))
+        .transpose()?;
+
     Ok(Policy {
         name: raw.policy.name,
         version: raw.policy.version,
@@ -637,6 +650,7 @@ pub(super) fn parse_with(
         phaseouts,
         waivers,
         key_files,
+        transparency,
         source: src.as_bytes().to_vec(),
     })
 }

@@ -95,6 +95,9 @@ rules! {
     FirmwareThreshold = "firmware.threshold", PolicyDeny;
     /// A required evaluation is missing or failed.
     FirmwareUnevaluated = "firmware.unevaluated", PolicyDeny;
+    /// The release has no proof that it was published to a log the
+    /// `[transparency]` tlog-policy accepts.
+    FirmwareUntransparent = "firmware.untransparent", PolicyDeny;
     /// (gate) The release's svn is below the installed svn.
     FirmwareRollback = "firmware.rollback", PolicyDeny;
     /// (gate) The image bytes do not match the release.
@@ -269,6 +272,9 @@ impl Rule {
             Rule::FirmwareUnevaluated => {
                 "A required evaluation scheme has no verified passing evaluation of the image, or one failed."
             }
+            Rule::FirmwareUntransparent => {
+                "The policy's [transparency] section requires every firmware release a decision relies on to be published, and the bundle holds no tlog-proof, by a log its tlog-policy lists and cosigned by its witness quorum, of an entry publishing this release statement."
+            }
             Rule::FirmwareRollback => {
                 "The release's security version number is below the installed one."
             }
@@ -367,6 +373,9 @@ impl Rule {
             }
             Rule::FirmwareUnevaluated => {
                 "Obtain a passing evaluation of this exact image from an accredited lab, or do not install it."
+            }
+            Rule::FirmwareUntransparent => {
+                "Ask the publisher for the release's tlog-proof (hwprov log prove --format tlog-proof, after its witnesses cosigned) and add it to the bundle; a release no one can see published may be a special build for this device."
             }
             Rule::FirmwareRollback => "Install a release with an svn at least the installed one.",
             Rule::FirmwareImage => {

@@ -1,5 +1,6 @@
 //! Findings, verdicts and the report of SPEC section 8, in text, JSON and SARIF.
 
+pub mod entry;
 pub mod html;
 pub mod regulator;
 pub mod shipment;

@@ -25,14 +25,15 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use crate::audit::entry::{Command, Entry, Input, image_facts_bytes};
 use crate::audit::log::{Log, LogError};
 use crate::audit::record::policy_inputs;
 use crate::decide::gate::{GateReport, GateSummary, RootError, accepts, verified_root_release};
+use crate::decide::image::image_facts_bytes;
 use crate::decide::image::{ImageError, open_image, read_bound, read_image_with};
 use crate::fsutil::{self, FileError};
 use crate::limits::Limits;
 use crate::policy::Policy;
+use crate::report::entry::{Command, Entry, Input};
 use crate::wire::bundle::BundleError;
 use crate::wire::state::{InstalledImage, State, StateError};
 use crate::wire::statement::FirmwareBody;

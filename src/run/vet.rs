@@ -15,13 +15,13 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use crate::audit::entry::{Command, Entry, Input};
 use crate::audit::log::{Log, LogError};
 use crate::audit::record::{RecordError, policy_inputs, read_unchanged};
 use crate::decide::vet::{Collected, Skipped, Summary, Unit, VetError};
 use crate::limits::Limits;
 use crate::policy::Policy;
 use crate::policy::deployment::Deployment;
+use crate::report::entry::{Command, Entry, Input};
 use crate::wire::cbor::{self, Value};
 use crate::wire::digest::Sha256;
 use crate::wire::time::Timestamp;

@@ -13,3 +13,4 @@ pub mod safe;
 pub mod state;
 pub mod statement;
 pub mod time;
+pub mod tlog;

@@ -1,5 +1,5 @@
 //! Log entries of SPEC section 10: one decision, as recorded, in
-//! deterministic CBOR; the findings digest; the stored facts of an image.
+//! deterministic CBOR; the findings digest.
 
 use crate::wire::cbor::{self, Value};
 use crate::wire::digest::Sha256;
@@ -16,6 +16,8 @@ pub enum Command {
     /// `hwprov vet`: one unit of a shipment, or (with a `units` input) the
     /// shipment decision.
     Vet,
+    /// `hwprov log add`: a statement published to the log (SPEC 10.4).
+    Publish,
     /// A command this version does not know (a newer hwprov wrote it): kept
     /// as written, never replayed.
     Other(String),
@@ -28,6 +30,7 @@ impl Command {
             Command::Verify => "verify",
             Command::Gate => "gate",
             Command::Vet => "vet",
+            Command::Publish => "publish",
             Command::Other(s) => s,
         }
     }
@@ -38,6 +41,7 @@ impl Command {
             "verify" => Command::Verify,
             "gate" => Command::Gate,
             "vet" => Command::Vet,
+            "publish" => Command::Publish,
             other => Command::Other(other.to_owned()),
         }
     }
@@ -65,11 +69,14 @@ pub enum Input {
     State,
     /// `image`: the SHA-256 of the image a gate read (the image is not stored).
     Image,
-    /// `image-facts`: the image's digest and length ([`image_facts_bytes`]).
+    /// `image-facts`: the image's digest and length (as the decision
+    /// layer's `image_facts_bytes` writes them).
     ImageFacts,
     /// `units`: a shipment's unit list (a CBOR array of bundle digests, or
     /// null for a unit that could not be read).
     Units,
+    /// `statement`: a statement published with `hwprov log add`.
+    Statement,
     /// A name this version does not know.
     Other(String),
 }
@@ -87,6 +94,7 @@ impl Input {
             Input::Image => Cow::Borrowed("image"),
             Input::ImageFacts => Cow::Borrowed("image-facts"),
             Input::Units => Cow::Borrowed("units"),
+            Input::Statement => Cow::Borrowed("statement"),
             Input::Other(s) => Cow::Borrowed(s),
         }
     }
@@ -101,6 +109,7 @@ impl Input {
             "image" => Input::Image,
             "image-facts" => Input::ImageFacts,
             "units" => Input::Units,
+            "statement" => Input::Statement,
             _ => match s.strip_prefix("key-file:") {
                 Some(k) => Input::KeyFile(k.to_owned()),
                 None => Input::Other(s.to_owned()),
@@ -366,10 +375,6 @@ impl serde::Serialize for Entry {
 /// byte string inside it, and one more for a tag a hostile entry might add.
 const ENTRY_DEPTH: usize = 4;
 
-/// Deepest nesting of stored image facts: the map and a digest in it, and
-/// one more for a tag.
-const IMAGE_FACTS_DEPTH: usize = 3;
-
 /// SHA-256 of the deterministic CBOR array of `[rule, severity,
 /// statement-digest-or-null, subject]`, in report order.
 pub fn findings_digest(findings: &[crate::report::Finding]) -> Sha256 {
@@ -387,40 +392,4 @@ pub fn findings_digest(findings: &[crate::report::Finding]) -> Sha256 {
             .collect(),
     );
     Sha256::of(&cbor::encode_deterministic(&arr))
-}
-
-/// The stored record of an image: `{"sha256": digest, "size": uint}`, plus
-/// `"sha384"`/`"sha512"` when the release listed those digests, in
-/// deterministic CBOR (images themselves are not stored).
-pub fn image_facts_bytes(f: &crate::decide::image::ImageFacts) -> Vec<u8> {
-    let mut m = vec![
-        (Value::Text("sha256".into()), f.sha256.to_cbor()),
-        (Value::Text("size".into()), Value::Uint(f.size)),
-    ];
-    for d in f.others.iter().flatten() {
-        m.push((Value::Text(d.name().into()), d.to_cbor()));
-    }
-    cbor::encode_deterministic(&Value::Map(m))
-}
-
-/// Parses [`image_facts_bytes`].
-pub fn parse_image_facts(bytes: &[u8]) -> Option<crate::decide::image::ImageFacts> {
-    let v = cbor::decode(bytes, IMAGE_FACTS_DEPTH).ok()?;
-    let sha256 = Sha256::from_cbor(v.get("sha256")?).ok()?;
-    let Value::Uint(size) = v.get("size")? else {
-        return None;
-    };
-    let other = |k: &str| match v.get(k) {
-        None => Some(None),
-        Some(d) => crate::wire::digest::AltDigest::from_cbor(d)
-            .ok()
-            .filter(|d| d.name() == k)
-            .map(Some),
-    };
-    let facts = crate::decide::image::ImageFacts {
-        sha256,
-        size: *size,
-        others: [other("sha384")?, other("sha512")?],
-    };
-    (image_facts_bytes(&facts) == bytes).then_some(facts)
 }

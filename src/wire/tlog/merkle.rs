@@ -119,18 +119,17 @@ fn largest_pow2_below(n: u64) -> u64 {
     1u64 << (63 - (n - 1).leading_zeros())
 }
 
-/// Hash of leaves `[lo, hi)` (`lo` aligned as in RFC 9162's recursion).
+/// Hash of leaves `[lo, hi)` (`lo` aligned as in RFC 9162's recursion);
+/// `read(level, n)` returns the root of the complete subtree of 2^level
+/// leaves starting at leaf `n * 2^level`.
 fn range_hash<E>(
     lo: u64,
     hi: u64,
-    read: &mut impl FnMut(u64) -> Result<Hash, E>,
+    read: &mut impl FnMut(u32, u64) -> Result<Hash, E>,
 ) -> Result<Hash, E> {
     let n = hi - lo;
     if n.is_power_of_two() && lo.is_multiple_of(n) {
-        return read(stored_hash_index(
-            n.trailing_zeros(),
-            lo >> n.trailing_zeros(),
-        ));
+        return read(n.trailing_zeros(), lo >> n.trailing_zeros());
     }
     let k = largest_pow2_below(n);
     let left = range_hash(lo, lo + k, read)?;
@@ -138,8 +137,18 @@ fn range_hash<E>(
     Ok(node_hash(&left, &right))
 }
 
-/// The root hash of the first `size` leaves.
+/// The root hash of the first `size` leaves; `read` returns a stored hash
+/// by index.
 pub fn tree_hash<E>(size: u64, mut read: impl FnMut(u64) -> Result<Hash, E>) -> Result<Hash, E> {
+    tree_hash_nodes(size, |l, n| read(stored_hash_index(l, n)))
+}
+
+/// The root hash of the first `size` leaves; `read(level, n)` returns the
+/// root of the complete subtree of 2^level leaves at leaf `n * 2^level`.
+pub fn tree_hash_nodes<E>(
+    size: u64,
+    mut read: impl FnMut(u32, u64) -> Result<Hash, E>,
+) -> Result<Hash, E> {
     if size == 0 {
         return Ok(empty_root());
     }
@@ -150,7 +159,7 @@ fn path<E>(
     m: u64,
     lo: u64,
     hi: u64,
-    read: &mut impl FnMut(u64) -> Result<Hash, E>,
+    read: &mut impl FnMut(u32, u64) -> Result<Hash, E>,
     out: &mut Vec<Hash>,
 ) -> Result<(), E> {
     let n = hi - lo;
@@ -178,7 +187,13 @@ pub fn inclusion_proof<E: From<ProofError>>(
         return Err(ProofError::OutOfRange { what: "leaf index" }.into());
     }
     let mut out = Vec::new();
-    path(index, 0, size, &mut read, &mut out)?;
+    path(
+        index,
+        0,
+        size,
+        &mut |l, n| read(stored_hash_index(l, n)),
+        &mut out,
+    )?;
     Ok(out)
 }
 
@@ -187,7 +202,7 @@ fn subproof<E>(
     lo: u64,
     hi: u64,
     complete: bool,
-    read: &mut impl FnMut(u64) -> Result<Hash, E>,
+    read: &mut impl FnMut(u32, u64) -> Result<Hash, E>,
     out: &mut Vec<Hash>,
 ) -> Result<(), E> {
     let n = hi - lo;
@@ -213,6 +228,16 @@ pub fn consistency_proof<E: From<ProofError>>(
     old: u64,
     new: u64,
     mut read: impl FnMut(u64) -> Result<Hash, E>,
+) -> Result<Vec<Hash>, E> {
+    consistency_proof_nodes(old, new, |l, n| read(stored_hash_index(l, n)))
+}
+
+/// [`consistency_proof`] with `read(level, n)` returning Merkle nodes as
+/// [`tree_hash_nodes`] does.
+pub fn consistency_proof_nodes<E: From<ProofError>>(
+    old: u64,
+    new: u64,
+    mut read: impl FnMut(u32, u64) -> Result<Hash, E>,
 ) -> Result<Vec<Hash>, E> {
     if old > new {
         return Err(ProofError::OutOfRange { what: "old size" }.into());
