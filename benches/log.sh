@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Replay throughput against plain verification of the same inputs, in the
-# same run (target: replay within 80% of verify), one thread each, plus the
-# 1,000,000-entry log benchmark (cargo bench --bench log).
+# same run (target: replay within 80% of verify), one thread each, then the
+# 1,000,000-entry log benchmark (cargo bench --bench log): appends, proofs,
+# log verify, and transparency: publishing as C2SP tiles from scratch and
+# incrementally, auditing the published tree (each with its peak RSS),
+# cosigning and checking a tlog-proof.
 #
 #     bash benches/log.sh [UNITS]        (default 5000)
+#     HWPROV_BENCH_ENTRIES=100000 bash benches/log.sh   (a smaller log)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 units=${1:-5000}
@@ -26,3 +30,5 @@ printf 'machine: %s cores; %d units, one thread each\n' "$(nproc)" "$units"
 printf 'verify (vet --jobs 1): %.2f s, %.0f units/s\n' "$v" "$(echo "$units / $v" | bc -l)"
 printf 'replay:                %.2f s, %.0f entries/s (includes log verify and loading stored inputs)\n' "$r" "$(echo "$units / $r" | bc -l)"
 printf 'replay throughput = %.1f%% of verify (target >= 80%%)\n' "$(echo "100 * $v / $r" | bc -l)"
+echo
+cargo bench --quiet --bench log

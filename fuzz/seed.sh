@@ -40,6 +40,7 @@ hw log prove "$tmp/log" --index 1 --format tlog-proof --checkpoint "$tmp/site/ch
 { printf '\000'; cat "$tmp/p"; } > corpus/tlog/proof
 { printf '\001'; cat "$tmp/policy"; printf '\377'; cat "$tmp/p"; } > corpus/tlog/policy-and-proof
 { printf '\002'; cat "$tmp/site/checkpoint"; } > corpus/tlog/cosigned-checkpoint
+hw bundle --out corpus/bundle/release-with-tlog-proof.cbor "$tmp/r.cose" "$tmp/p" >/dev/null
 rm -rf "$tmp"
 # Split bundles into statements and payloads with the library's own tools.
 cargo run -q --release --manifest-path seed/Cargo.toml -- corpus

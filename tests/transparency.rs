@@ -211,6 +211,27 @@ fn a_gate_accepts_only_a_release_proven_published_with_its_witness_quorum() {
     assert!(ok(&v.cosign(1)).contains("cosigned"));
     assert!(ok(&v.cosign(2)).contains("cosigned"));
     let proof = v.prove("release.tlog-proof", Some(&v.site.join("checkpoint")));
+    // An auditor keeps the cosigned checkpoint: the log extends it, and it
+    // met the quorum; the log's own (uncosigned) checkpoint does not.
+    let tlog_policy = v.path("firmware-logs.tlog-policy");
+    let o = ok(&run(&[
+        "log",
+        "verify",
+        s(&v.log),
+        "--since",
+        s(&v.site.join("checkpoint")),
+        "--witnesses",
+        s(&tlog_policy),
+    ]));
+    assert!(o.contains("cosigned by one, two"), "{o}");
+    let o = run(&["log", "verify", s(&v.log), "--witnesses", s(&tlog_policy)]);
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    assert!(stdout(&o).contains("quorum is not met"), "{}", stdout(&o));
+    let shown = ok(&run(&["inspect", s(&proof)]));
+    assert!(
+        shown.contains("\"command\": \"publish\"") && shown.contains("witness2.example"),
+        "{shown}"
+    );
 
     // Published, cosigned by both witnesses: accepted.
     let (c, r) = v.gate(&policy, &v.bundle("update.cbor", &[&proof]));

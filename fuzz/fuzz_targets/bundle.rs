@@ -1,7 +1,9 @@
-//! Any bytes as a bundle, verified against the example policy and against
-//! the OCP S.A.F.E. example policy (evidence keys, `ocp-safe` required, so
-//! reports in a bundle reach the evidence checks): never panics, and the
-//! verdict agrees with the findings.
+//! Any bytes as a bundle, verified against the example policy, the OCP
+//! S.A.F.E. example policy (evidence keys, `ocp-safe` required, so reports
+//! in a bundle reach the evidence checks) and the example policy with
+//! `[transparency]` (a tlog-policy of one log, quorum none, so tlog-proofs
+//! in a bundle are judged): never panics, and the verdict agrees with the
+//! findings.
 #![no_main]
 
 use hwprov::{Limits, Policy, Severity, Timestamp, Verdict};
@@ -9,15 +11,26 @@ use libfuzzer_sys::fuzz_target;
 use std::path::Path;
 use std::sync::OnceLock;
 
-fn policies() -> &'static [Policy; 2] {
-    static P: OnceLock<[Policy; 2]> = OnceLock::new();
+fn policies() -> &'static [Policy; 3] {
+    static P: OnceLock<[Policy; 3]> = OnceLock::new();
     P.get_or_init(|| {
         let src = include_str!("../../examples/data/policy.toml");
         let example =
             Policy::parse(src, Path::new("policy.toml"), Path::new(".")).expect("example policy");
         let safe = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/ocp-safe/policy.toml");
         let safe = Policy::load(&safe, &Limits::DEFAULT).expect("S.A.F.E. example policy");
-        [example, safe]
+        let log = hwprov::SecretKey::from_seed(&[7; 32]).public();
+        let vkey = hwprov::wire::tlog::note::Verifier::new("log.example", log)
+            .expect("name")
+            .to_vkey();
+        let tlog = format!("log {vkey}\nquorum none\n");
+        let transparent = Policy::parse_with(
+            &format!("{src}\n[transparency]\nfirmware = \"logs.tlog-policy\"\n"),
+            Path::new("policy.toml"),
+            &|_| Ok(tlog.clone().into_bytes()),
+        )
+        .expect("transparency policy");
+        [example, safe, transparent]
     })
 }
 

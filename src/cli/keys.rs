@@ -74,8 +74,8 @@ pub(crate) struct BundleArgs {
 
 #[derive(Args)]
 pub(crate) struct InspectArgs {
-    /// A signed statement (.cose), a bundle, or an OCP S.A.F.E. report
-    /// (.jws, or a COSE-signed CoRIM).
+    /// A signed statement (.cose), a bundle, an OCP S.A.F.E. report (.jws,
+    /// or a COSE-signed CoRIM), or a C2SP tlog-proof.
     file: PathBuf,
 }
 
@@ -270,6 +270,9 @@ fn inspect_report(bytes: &[u8], limits: &Limits) -> serde_json::Value {
 
 fn inspect_statement(bytes: &[u8], limits: &Limits) -> serde_json::Value {
     let digest = Sha256::of(bytes);
+    if hwprov::wire::tlog::proof::TlogProof::is_proof(bytes) {
+        return super::tlog::inspect_proof(bytes);
+    }
     if safe::is_jws(bytes) {
         return inspect_report(bytes, limits);
     }
@@ -300,6 +303,14 @@ pub(crate) fn inspect(a: &InspectArgs, limits: &Limits) -> Result<u8, Fatal> {
     let bytes = read_bounded(file, limits.max_bundle_bytes)?;
     if safe::is_jws(&bytes) {
         return print_report(jws_bytes(&bytes), file, limits);
+    }
+    if hwprov::wire::tlog::proof::TlogProof::is_proof(&bytes) {
+        let j = super::tlog::inspect_proof(&bytes);
+        if let Some(e) = j["error"].as_str() {
+            return Err(usage(format!("{}: {e}", Escaped(file.display()))));
+        }
+        outln!("{}", serde_json::to_string_pretty(&j)?);
+        return Ok(0);
     }
     let parts =
         bundle::split(&bytes, limits).map_err(|e| usage(format!("{}: {e}", file.display())))?;

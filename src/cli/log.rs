@@ -43,6 +43,11 @@ pub(crate) enum LogCommand {
         /// must extend it.
         #[arg(long, value_name = "CHECKPOINT")]
         since: Option<PathBuf>,
+        /// A C2SP tlog-policy: the checkpoint given with --since (a copy of
+        /// a published, cosigned one), or else DIR/checkpoint, must meet its
+        /// witness quorum (and the policy must list the log).
+        #[arg(long, value_name = "POLICY")]
+        witnesses: Option<PathBuf>,
         /// Truncate a torn tail and rebuild the derived files and checkpoint
         /// (never removes a complete entry).
         #[arg(long)]
@@ -230,10 +235,12 @@ pub(crate) fn log(cmd: LogCommand, limits: &Limits) -> Result<u8, Fatal> {
         LogCommand::Verify {
             dir,
             vkey,
-            since,
+            since: since_file,
+            witnesses,
             repair,
         } => {
             let log = open(&dir, vkey.as_deref())?;
+            let since = &since_file;
             let since = match &since {
                 None => None,
                 Some(f) => match log.saved_checkpoint(f) {
@@ -271,7 +278,18 @@ pub(crate) fn log(cmd: LogCommand, limits: &Limits) -> Result<u8, Fatal> {
                     Err(e) => return Err(e.into()),
                 }
             }
-            let (n, problems) = log.verify_since(since.as_ref())?;
+            let (n, mut problems) = log.verify_since(since.as_ref())?;
+            let mut cosigned = None;
+            if let Some(w) = &witnesses {
+                let policy = super::tlog::load_policy(w)?;
+                let file = since_file.clone().unwrap_or_else(|| dir.join("checkpoint"));
+                let note =
+                    String::from_utf8(hwprov::read_bounded(&file, 64 << 10)?).unwrap_or_default();
+                match policy.verify_checkpoint(&note) {
+                    Ok(a) => cosigned = Some((a.cosigned, policy.describe())),
+                    Err(e) => problems.push(format!("{}: {e}", file.display())),
+                }
+            }
             for p in &problems {
                 outln!("problem: {}", Escaped(p));
             }
@@ -288,6 +306,12 @@ pub(crate) fn log(cmd: LogCommand, limits: &Limits) -> Result<u8, Fatal> {
                         "it extends the saved checkpoint (size {} root {}): nothing signed then was removed or changed",
                         s.size,
                         b64(&s.root)
+                    );
+                }
+                if let Some((names, rule)) = &cosigned {
+                    outln!(
+                        "that checkpoint is cosigned by {} ({rule}): the quorum is met",
+                        Escaped(names.join(", "))
                     );
                 }
                 Ok(0)

@@ -82,7 +82,7 @@ pub(crate) fn load_vkey(path: &Path) -> Result<Verifier, Fatal> {
         .map_err(|e| usage(format!("{}: {e}", Escaped(path.display()))))
 }
 
-fn load_policy(path: &Path) -> Result<TlogPolicy, Fatal> {
+pub(crate) fn load_policy(path: &Path) -> Result<TlogPolicy, Fatal> {
     let b = hwprov::read_bounded(path, hwprov::wire::tlog::policy::MAX_POLICY_BYTES)?;
     TlogPolicy::parse(&b).map_err(|e| usage(format!("{}: {e}", Escaped(path.display()))))
 }
@@ -313,4 +313,46 @@ fn progress_bar() -> indicatif::ProgressBar {
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     b
+}
+
+/// A tlog-proof as `inspect` shows it: its entry, index, path length and
+/// checkpoint with the names of its signers (nothing verified: that needs
+/// a tlog-policy).
+pub(crate) fn inspect_proof(bytes: &[u8]) -> serde_json::Value {
+    use hwprov::wire::tlog::note::{Checkpoint, Note};
+    use hwprov::wire::tlog::proof::TlogProof;
+    let digest = hwprov::Sha256::of(bytes).to_string();
+    let p = match TlogProof::parse(bytes) {
+        Ok(p) => p,
+        Err(e) => {
+            return serde_json::json!({"digest": digest, "format": "tlog-proof", "error": e.to_string()});
+        }
+    };
+    let entry = p
+        .extra
+        .as_deref()
+        .map(|x| match hwprov::report::entry::Entry::decode(x) {
+            Ok(e) => serde_json::to_value(&e).unwrap_or_default(),
+            Err(e) => serde_json::json!({"error": e.to_string()}),
+        });
+    let note = Note::parse(&p.checkpoint).ok();
+    let checkpoint = note
+        .as_ref()
+        .and_then(|n| Checkpoint::parse(n.text).ok())
+        .map(
+            |c| serde_json::json!({"origin": c.origin, "size": c.size, "root_hash": b64(&c.root)}),
+        );
+    let signers: Vec<&str> = note
+        .as_ref()
+        .map(|n| n.signatures.iter().map(|s| s.name).collect())
+        .unwrap_or_default();
+    serde_json::json!({
+        "digest": digest,
+        "format": "tlog-proof",
+        "index": p.index,
+        "path_hashes": p.path.len(),
+        "entry": entry,
+        "checkpoint": checkpoint,
+        "signed_by": signers,
+    })
 }
