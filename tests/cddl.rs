@@ -227,6 +227,19 @@ fn log_entries_and_objects_agree_with_log_cddl() {
         &p("log"),
         &data("shipment/batch-0000"),
     ]);
+    // A publication entry (hwprov log add).
+    run(&[
+        "sign",
+        "--key",
+        &data("keys/aurora-networks.pem"),
+        "--out",
+        &p("release.cose"),
+        &data("statements/release-bmc-2.4.1.json"),
+    ]);
+    assert_eq!(
+        code(&run(&["log", "add", &p("log"), &p("release.cose")])),
+        0
+    );
     let log = hwprov::audit::log::Log::open(Path::new(&p("log"))).unwrap();
     let size = log.size().unwrap();
     assert!(size > 10);

@@ -234,6 +234,16 @@ fn log_schema_matches_show_prove_and_consistency() {
         &p("log"),
         &data("shipment/batch-0000"),
     ]);
+    let release = p("release.cose");
+    run(&[
+        "sign",
+        "--key",
+        &data("keys/aurora-networks.pem"),
+        "--out",
+        &release,
+        &data("statements/release-bmc-2.4.1.json"),
+    ]);
+    assert_eq!(code(&run(&["log", "add", &p("log"), &release])), 0);
     let check = |l: &serde_json::Value| {
         assert!(
             v.is_valid(l),
@@ -250,7 +260,7 @@ fn log_schema_matches_show_prove_and_consistency() {
         .iter()
         .map(|e| e["command"].as_str().unwrap())
         .collect();
-    assert_eq!(commands.len(), 3, "verify, gate and vet entries");
+    assert_eq!(commands.len(), 4, "verify, gate, vet and publish entries");
     shown.iter().for_each(check);
     let size = shown.len().to_string();
     for i in [0, shown.len() / 2, shown.len() - 1] {
