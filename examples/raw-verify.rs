@@ -38,7 +38,7 @@ fn main() {
         });
     let mut work: Vec<(VerifyingKey, Vec<u8>, Signature)> = Vec::new();
     let mut statements = 0usize;
-    for f in &files {
+    for f in files.iter() {
         let Ok(bytes) = std::fs::read(f) else {
             continue;
         };

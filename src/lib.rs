@@ -33,6 +33,7 @@ pub mod limits;
 pub mod policy;
 pub mod report;
 pub mod run;
+pub mod serials;
 pub mod text;
 pub mod wire;
 

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 /// The layers, bottom first. A module may use modules of its own layer or
 /// below, never above.
 const LAYERS: &[&[&str]] = &[
-    &["limits", "text", "fsutil", "json"],
+    &["limits", "text", "fsutil", "json", "serials"],
     &["wire"],
     &["policy"],
     &["report"],

@@ -29,12 +29,7 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(d) = Deployment::parse(data, Path::new("fuzz.csv"), p) {
         for vendor in ["a", "b"] {
             if let Some(placed) = d.placement(vendor, "m", "s") {
-                assert!(
-                    placed
-                        .class
-                        .as_ref()
-                        .is_some_and(|c| p.classes.contains_key(c))
-                );
+                assert!(placed.class.is_some_and(|c| p.classes.contains_key(c)));
                 assert!(placed.zones.iter().all(|z| p.zones.contains_key(z)));
             }
         }

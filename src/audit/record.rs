@@ -68,7 +68,10 @@ pub fn policy_inputs(
         v.push((Input::KeyFile(name.clone()), log.put_object(bytes)?));
     }
     if let Some(d) = deployment {
-        v.push((Input::Deployment, log.put_object(&d.source)?));
+        let bytes = d.source().ok_or_else(|| LogError::NotALog {
+            problem: "the deployment file's bytes were not kept, so the decision cannot be recorded (load it without forget_source)".into(),
+        })?;
+        v.push((Input::Deployment, log.put_object(bytes)?));
     }
     Ok(v)
 }

@@ -427,7 +427,9 @@ impl Shipment {
         }
         match self.error {
             Some(err) => Err(err),
-            None => Ok(self.fleet.finish(&rec.policy, self.at)),
+            None => Ok(self
+                .fleet
+                .finish(&rec.policy, self.at, &|i| format!("unit-{i}"))),
         }
     }
 }

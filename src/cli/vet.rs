@@ -156,11 +156,16 @@ pub(crate) fn vet(a: &VetArgs, limits: &Limits) -> Result<u8, Fatal> {
     let jobs = a.jobs.unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_JOBS))
     });
-    let deployment = a
+    let mut deployment = a
         .deployment
         .as_deref()
         .map(|d| Deployment::load(d, &policy, limits))
         .transpose()?;
+    if a.log.is_none()
+        && let Some(d) = deployment.as_mut()
+    {
+        d.forget_source(); // only a log needs the file's bytes
+    }
     let log = a.log.as_deref().map(Log::open).transpose()?;
     let bar = progress_bar(shipment.units.len());
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());

@@ -30,8 +30,46 @@ pub struct Unit {
 /// The class name of units without a class the policy declares.
 pub const UNCLASSIFIED: &str = "(unclassified)";
 
-/// Vendor, model and serial of a unit.
-type SerialKey = (String, String, String);
+/// The serials units claim: the first unit claiming each, and only the
+/// later ones listed (clones are rare), in a table of a few dozen bytes a
+/// unit (see [`crate::serials`]).
+#[derive(Default)]
+struct Serials {
+    first: crate::serials::SerialTable<u32>,
+    /// The later units claiming the serial of a first unit.
+    more: HashMap<u32, Vec<u32>>,
+}
+
+impl Serials {
+    fn add(&mut self, vendor: &str, model: &str, serial: &str, unit: u32) {
+        if let crate::serials::Inserted::Existing(first) =
+            self.first.insert(vendor, model, serial, unit)
+        {
+            let first = *first;
+            self.more.entry(first).or_default().push(unit);
+        }
+    }
+
+    /// Every serial more than one unit claims: vendor, model, serial and
+    /// the units in path order, sorted by vendor, model and serial.
+    fn duplicates(&self) -> Vec<(&str, &str, &str, Vec<u32>)> {
+        if self.more.is_empty() {
+            return Vec::new();
+        }
+        let mut out: Vec<(&str, &str, &str, Vec<u32>)> = self
+            .first
+            .iter()
+            .filter_map(|(vendor, model, serial, first)| {
+                let later = self.more.get(first)?;
+                let mut units = vec![*first];
+                units.extend(later);
+                Some((vendor, model, serial, units))
+            })
+            .collect();
+        out.sort();
+        out
+    }
+}
 
 /// Units of one vendor in one class.
 #[derive(Default, Clone, Copy)]
@@ -51,8 +89,7 @@ struct Acc {
     /// Per plan (index) and class: legacy and new units.
     plans: BTreeMap<(usize, Option<String>), PlanCounts>,
     stage_country: BTreeMap<Stage, BTreeMap<Country, u64>>,
-    serials: HashMap<SerialKey, Vec<u32>>,
-    paths: Vec<String>,
+    serials: Serials,
     failing: Vec<FailingUnit>,
     failing_not_listed: u64,
 }
@@ -61,7 +98,6 @@ impl Acc {
     fn add(&mut self, u: &Unit) {
         let idx = self.units as u32;
         self.units += 1;
-        self.paths.push(u.path.display().to_string());
         let r = match &u.outcome {
             Err(e) => {
                 self.counts[3] += 1;
@@ -112,10 +148,7 @@ impl Acc {
                     .or_insert(0) += 1;
             }
             let p = &facts.product;
-            self.serials
-                .entry((p.vendor.clone(), p.model.clone(), p.serial.clone()))
-                .or_default()
-                .push(idx);
+            self.serials.add(&p.vendor, &p.model, &p.serial, idx);
         }
         if r.verdict == Verdict::Fail {
             let mut seen = std::collections::HashSet::new();
@@ -162,9 +195,17 @@ impl Fleet {
         self.0.add(u);
     }
 
-    /// The fleet checks and the summary, as `vet::run` gives them.
-    pub fn finish(self, policy: &Policy, at: Timestamp) -> Summary {
-        summarise(policy, self.0, at)
+    /// The fleet checks and the summary, as `vet::run` gives them;
+    /// `path_of` names the unit at a position (in the order added), for
+    /// the clones a duplicate-serial finding lists. Paths are not kept per
+    /// unit: the caller holds them already.
+    pub fn finish(
+        self,
+        policy: &Policy,
+        at: Timestamp,
+        path_of: &dyn Fn(u32) -> String,
+    ) -> Summary {
+        summarise(policy, self.0, at, path_of)
     }
 }
 
@@ -254,18 +295,11 @@ struct Group {
     high_risk: u64,
 }
 
-fn summarise(policy: &Policy, acc: Acc, at: Timestamp) -> Summary {
+fn summarise(policy: &Policy, acc: Acc, at: Timestamp, path_of: &dyn Fn(u32) -> String) -> Summary {
     let mut fleet = Vec::new();
     // Clones or replays: two units claiming one vendor + model + serial.
-    let mut dups: Vec<(&SerialKey, &Vec<u32>)> =
-        acc.serials.iter().filter(|(_, v)| v.len() > 1).collect();
-    dups.sort();
-    for ((vendor, model, serial), idx) in dups {
-        let files: Vec<&str> = idx
-            .iter()
-            .filter_map(|i| acc.paths.get(*i as usize))
-            .map(String::as_str)
-            .collect();
+    for (vendor, model, serial, idx) in acc.serials.duplicates() {
+        let files: Vec<String> = idx.iter().map(|i| path_of(*i)).collect();
         fleet.extend(level_finding(
             policy,
             Rule::FleetDuplicateSerial,
@@ -277,8 +311,8 @@ fn summarise(policy: &Policy, acc: Acc, at: Timestamp) -> Summary {
             ),
             About {
                 group: Some(policy.group_of(vendor, at).to_owned()),
-                vendor: Some(vendor.clone()),
-                serial: Some(serial.clone()),
+                vendor: Some(vendor.to_owned()),
+                serial: Some(serial.to_owned()),
                 ..About::default()
             },
             at,

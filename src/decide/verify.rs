@@ -66,17 +66,17 @@ pub fn verify_shared(
 /// class when the policy declares it (else the operator's).
 fn device_scope<'a>(
     policy: &Policy,
-    row: Option<&'a Placement>,
+    row: Option<Placement<'a>>,
     suggested: Option<&'a str>,
 ) -> (Option<&'a str>, &'a [String]) {
-    let operator = row.and_then(|p| p.class.as_deref());
+    let operator = row.and_then(|p| p.class);
     let class = match policy.class_from {
         ClassFrom::Operator => operator,
         ClassFrom::Device => suggested
             .filter(|c| policy.classes.contains_key(*c))
             .or(operator),
     };
-    (class, row.map_or(&[][..], |p| p.zones.as_slice()))
+    (class, row.map_or(&[][..], |p| p.zones))
 }
 
 /// The verification of SPEC 4-7; with `gate`, the root must be a firmware
@@ -187,7 +187,7 @@ pub(crate) fn evaluate(
                 let (f, sites) = device_rules(policy, &ev, root_v, dev, c, at, &mut findings, &mut uses);
                 policy_findings = f;
                 if let (Some(operator), Some(suggested)) =
-                    (row.and_then(|r| r.class.as_deref()), dev.class.as_deref())
+                    (row.and_then(|r| r.class), dev.class.as_deref())
                     && operator != suggested
                 {
                     policy_findings.push(class_mismatch(policy, root_v, dev, operator, suggested, c, at));

@@ -65,11 +65,80 @@ impl fmt::Display for VetError {
 
 impl std::error::Error for VetError {}
 
+/// Paths in one buffer: a million units' paths cost their bytes and a
+/// word each, not an allocation each.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct PathList {
+    #[cfg(unix)]
+    bytes: Vec<u8>,
+    #[cfg(unix)]
+    ends: Vec<usize>,
+    #[cfg(not(unix))]
+    paths: Vec<PathBuf>,
+}
+
+impl PathList {
+    /// Adds a path at the end.
+    pub fn push(&mut self, p: &Path) {
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt as _;
+            self.bytes.extend_from_slice(p.as_os_str().as_bytes());
+            self.ends.push(self.bytes.len());
+        }
+        #[cfg(not(unix))]
+        self.paths.push(p.to_owned());
+    }
+
+    /// The path at position `i`.
+    pub fn get(&self, i: usize) -> Option<&Path> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt as _;
+            let end = *self.ends.get(i)?;
+            let start = if i == 0 { 0 } else { *self.ends.get(i - 1)? };
+            Some(Path::new(std::ffi::OsStr::from_bytes(
+                self.bytes.get(start..end)?,
+            )))
+        }
+        #[cfg(not(unix))]
+        self.paths.get(i).map(PathBuf::as_path)
+    }
+
+    /// How many paths.
+    pub fn len(&self) -> usize {
+        #[cfg(unix)]
+        return self.ends.len();
+        #[cfg(not(unix))]
+        self.paths.len()
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The paths in order.
+    pub fn iter(&self) -> impl Iterator<Item = &Path> {
+        (0..self.len()).filter_map(|i| self.get(i))
+    }
+}
+
+impl<P: AsRef<Path>> FromIterator<P> for PathList {
+    fn from_iter<I: IntoIterator<Item = P>>(it: I) -> Self {
+        let mut l = PathList::default();
+        for p in it {
+            l.push(p.as_ref());
+        }
+        l
+    }
+}
+
 /// The bundle files of a shipment, and what was passed over.
 #[derive(Debug, Default)]
 pub struct Collected {
     /// Bundle files, in walk order.
-    pub units: Vec<PathBuf>,
+    pub units: PathList,
     /// Files and directories passed over (not `*.cbor`/`*.cose`, or
     /// hidden), each once; a hidden directory counts as one.
     pub skipped: Vec<PathBuf>,
@@ -101,7 +170,7 @@ fn walk(dir: &Path, out: &mut Collected) -> Result<(), VetError> {
         ) {
             // Whatever it is (a file, a symlink, a pipe), it is a unit;
             // `verify_file` refuses anything but a regular file.
-            out.units.push(p);
+            out.units.push(&p);
         } else if ft.is_symlink() && std::fs::metadata(&p).is_ok_and(|m| m.is_dir()) {
             // Not followed (no cycles, no walking out of the shipment), and
             // not silently skipped either: the units behind it would be lost.
@@ -133,7 +202,7 @@ pub fn collect(paths: &[PathBuf]) -> Result<Collected, VetError> {
         if meta.is_dir() {
             walk(p, &mut out)?;
         } else {
-            out.units.push(p.clone());
+            out.units.push(p);
         }
     }
     if out.units.is_empty() {
@@ -175,7 +244,7 @@ fn verify_file(
 pub fn run(
     policy: &Policy,
     deployment: Option<&Deployment>,
-    units: &[PathBuf],
+    units: &PathList,
     at: Timestamp,
     limits: &Limits,
     jobs: usize,
@@ -201,7 +270,7 @@ pub fn run(
 pub fn run_shared(
     policy: &Policy,
     deployment: Option<&Deployment>,
-    units: &[PathBuf],
+    units: &PathList,
     at: Timestamp,
     limits: &Limits,
     jobs: usize,
@@ -210,15 +279,23 @@ pub fn run_shared(
 ) -> Result<Summary, VetError> {
     run_with(
         policy,
-        units,
+        units.len(),
         at,
         jobs,
-        |p| verify_file(policy, deployment, p, at, limits, cache),
+        |i| match units.get(i) {
+            Some(p) => verify_file(policy, deployment, p, at, limits, cache),
+            None => Unit {
+                path: PathBuf::new(),
+                digest: None,
+                outcome: Err("internal: no such unit".into()),
+            },
+        },
+        |i| units.get(i).map(|p| p.display().to_string()).unwrap_or_default(),
         on_unit,
     )
     .map_err(|e| match e {
         VetError::Internal { unit } => VetError::Path {
-            path: units.get(unit).cloned().unwrap_or_default(),
+            path: units.get(unit).map(Path::to_path_buf).unwrap_or_default(),
             problem: "internal error while verifying this unit; please report it with the unit (see SECURITY.md)".into(),
         },
         e => e,
@@ -251,12 +328,15 @@ impl Pipeline {
     }
 }
 
-fn run_with<T: Sync>(
+/// The pipeline over units `0..count`: `check` verifies one, `name` names
+/// one (for the duplicate-serial finding's list of files).
+fn run_with(
     policy: &Policy,
-    units: &[T],
+    count: usize,
     at: Timestamp,
     jobs: usize,
-    check: impl Fn(&T) -> Unit + Sync,
+    check: impl Fn(usize) -> Unit + Sync,
+    name: impl Fn(usize) -> String,
     mut on_unit: impl FnMut(&Unit),
 ) -> Result<Summary, VetError> {
     let jobs = jobs.max(1);
@@ -283,7 +363,7 @@ fn run_with<T: Sync>(
                     loop {
                         let i = {
                             let Ok(mut p) = shared.lock() else { return };
-                            while !p.stop && p.next < units.len() && p.next >= p.reported + window {
+                            while !p.stop && p.next < count && p.next >= p.reported + window {
                                 p.workers_waiting += 1;
                                 p = match for_workers.wait(p) {
                                     Ok(p) => p,
@@ -291,7 +371,7 @@ fn run_with<T: Sync>(
                                 };
                                 p.workers_waiting -= 1;
                             }
-                            if p.stop || p.next >= units.len() {
+                            if p.stop || p.next >= count {
                                 return;
                             }
                             p.next += 1;
@@ -300,9 +380,8 @@ fn run_with<T: Sync>(
                         // A bug that panics on one unit must not leave the
                         // others waiting forever: stop, and let the reporter
                         // name the unit.
-                        let unit = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                            check(&units[i])
-                        }));
+                        let unit =
+                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(i)));
                         let Ok(mut p) = shared.lock() else { return };
                         match unit {
                             Ok(u) => {
@@ -315,7 +394,7 @@ fn run_with<T: Sync>(
                             }
                         }
                         if p.reporter_waiting
-                            && (p.stop || p.ready() >= batch.min(units.len() - p.reported))
+                            && (p.stop || p.ready() >= batch.min(count - p.reported))
                         {
                             for_reporter.notify_one();
                         }
@@ -327,12 +406,12 @@ fn run_with<T: Sync>(
                 })?;
         }
         let mut reported = 0usize;
-        while reported < units.len() {
+        while reported < count {
             let taken: Vec<Unit> = {
                 let mut p = shared
                     .lock()
                     .map_err(|_| VetError::Internal { unit: reported })?;
-                let want = batch.min(units.len() - reported);
+                let want = batch.min(count - reported);
                 while !p.stop && p.ready() < want {
                     p.reporter_waiting = true;
                     p = for_reporter
@@ -367,7 +446,7 @@ fn run_with<T: Sync>(
         }
         Ok(())
     })?;
-    Ok(acc.finish(policy, at))
+    Ok(acc.finish(policy, at, &|i| name(i as usize)))
 }
 
 /// A stored unit re-verified as `vet` verified it (`None`: unreadable when
@@ -417,21 +496,22 @@ mod tests {
             Path::new("."),
         )
         .expect("a minimal policy");
-        let units: Vec<usize> = (0..200).collect();
+        let units = 200;
         for jobs in [1, 2, 3, 7] {
             let mut seen = Vec::new();
             let summary = run_with(
                 &policy,
-                &units,
+                units,
                 Timestamp(0),
                 jobs,
-                |&i| {
+                |i| {
                     // Later units often finish first.
                     std::thread::sleep(std::time::Duration::from_micros(
                         ((i * 7919) % 13) as u64 * 50,
                     ));
                     unit(i)
                 },
+                |i| format!("u{i}"),
                 |u| seen.push(u.path.clone()),
             )
             .expect("no unit panics");
@@ -449,18 +529,19 @@ mod tests {
             Path::new("."),
         )
         .expect("a minimal policy");
-        let units: Vec<usize> = (0..100).collect();
+        let units = 100;
         for jobs in [1, 2, 4] {
             let mut seen = 0;
             let r = run_with(
                 &policy,
-                &units,
+                units,
                 Timestamp(0),
                 jobs,
-                |&i| {
+                |i| {
                     assert!(i != 37, "a bug on unit 37");
                     unit(i)
                 },
+                |i| format!("u{i}"),
                 |_| seen += 1,
             );
             assert!(

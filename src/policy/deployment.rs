@@ -20,16 +20,40 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-/// Rows by vendor, model and serial, each with its line in the file.
-type Rows = HashMap<String, HashMap<String, HashMap<String, (u64, Placement)>>>;
+/// Rows by vendor, model and serial (empty strings for "any"), in a table
+/// of a few dozen bytes a row ([`crate::serials`]).
+type Rows = crate::serials::SerialTable<Row>;
+
+/// One row, compactly: an inventory of millions of units has a handful of
+/// distinct classes and zone lists, so each row names its (class, zones)
+/// by number.
+#[derive(Debug, Clone, Copy)]
+struct Row {
+    /// The row's line in the file.
+    line: u32,
+    /// Its class and zones, in `Deployment::scopes`.
+    scope: u32,
+    /// When the unit entered service ([`NOT_GIVEN`]: not given).
+    installed: u64,
+}
+
+/// `Row::installed` of a row without a date.
+const NOT_GIVEN: u64 = u64::MAX;
+
+/// A distinct class and zone list.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Scope {
+    class: String,
+    zones: Vec<String>,
+}
 
 /// The operator's facts about one unit.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Placement {
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Placement<'a> {
     /// The class (declared by the policy).
-    pub class: Option<String>,
+    pub class: Option<&'a str>,
     /// The zones (each declared by the policy), in file order, once each.
-    pub zones: Vec<String>,
+    pub zones: &'a [String],
     /// When the unit entered service.
     pub installed: Option<Timestamp>,
 }
@@ -89,12 +113,15 @@ pub struct Deployment {
     /// with the line of each: a vendor's and a model's name are kept once,
     /// not once per row, and a lookup allocates nothing.
     rows: Rows,
+    /// The distinct (class, zones) the rows name.
+    scopes: Vec<Scope>,
     /// How many rows.
     count: usize,
     /// SHA-256 of the file's bytes.
     pub sha256: Sha256,
-    /// The file's exact bytes (a log records them with the decision).
-    pub source: Vec<u8>,
+    /// The file's exact bytes (a log records them with the decision),
+    /// unless [`Deployment::forget_source`] let them go.
+    source: Option<Vec<u8>>,
 }
 
 impl Deployment {
@@ -145,7 +172,9 @@ impl Deployment {
                 return Err(err(1, format!("the header has no '{required}' column")));
             }
         }
-        let mut rows: Rows = HashMap::new();
+        let mut rows: Rows = Rows::new();
+        let mut scopes: Vec<Scope> = Vec::new();
+        let mut scope_ids: HashMap<Scope, u32> = HashMap::new();
         let mut count = 0usize;
         let mut record = csv::StringRecord::new();
         loop {
@@ -202,50 +231,71 @@ impl Deployment {
                 })?),
             };
             let (model, serial) = (field(MODEL), field(SERIAL));
-            let placement = Placement {
-                class: Some(class.to_owned()),
+            let key = Scope {
+                class: class.to_owned(),
                 zones,
-                installed,
             };
-            if !rows.contains_key(vendor) {
-                rows.insert(vendor.to_owned(), HashMap::new());
-            }
-            let by_model = rows
-                .get_mut(vendor)
-                .ok_or_else(|| err(line, "internal: vendor row".into()))?;
-            if !by_model.contains_key(model) {
-                by_model.insert(model.to_owned(), HashMap::new());
-            }
-            let by_serial = by_model
-                .get_mut(model)
-                .ok_or_else(|| err(line, "internal: model row".into()))?;
-            if let Some((first, _)) = by_serial.get(serial) {
+            let scope = match scope_ids.get(&key) {
+                Some(id) => *id,
+                None => {
+                    let id = u32::try_from(scopes.len())
+                        .map_err(|_| err(line, "too many distinct class and zone lists".into()))?;
+                    scopes.push(key.clone());
+                    scope_ids.insert(key, id);
+                    id
+                }
+            };
+            let row = Row {
+                line: u32::try_from(line)
+                    .map_err(|_| err(line, "the file has too many lines".into()))?,
+                scope,
+                installed: installed.map_or(NOT_GIVEN, |t| t.0),
+            };
+            if let crate::serials::Inserted::Existing(first) =
+                rows.insert(vendor, model, serial, row)
+            {
                 return Err(err(
                     line,
                     format!(
-                        "a second row for vendor '{vendor}', model '{model}', serial '{serial}' (the first is line {first})"
+                        "a second row for vendor '{vendor}', model '{model}', serial '{serial}' (the first is line {})",
+                        first.line
                     ),
                 ));
             }
-            by_serial.insert(serial.to_owned(), (line, placement));
             count += 1;
         }
         Ok(Deployment {
             rows,
+            scopes,
             count,
             sha256: Sha256::of(bytes),
-            source: bytes.to_vec(),
+            source: Some(bytes.to_vec()),
         })
     }
 
     /// The most specific row for a unit: vendor + model + serial, then
     /// vendor + serial, then vendor + model, then vendor alone.
-    pub fn placement(&self, vendor: &str, model: &str, serial: &str) -> Option<&Placement> {
-        let by_model = self.rows.get(vendor)?;
-        [(model, serial), ("", serial), (model, ""), ("", "")]
+    pub fn placement(&self, vendor: &str, model: &str, serial: &str) -> Option<Placement<'_>> {
+        let row = [(model, serial), ("", serial), (model, ""), ("", "")]
             .into_iter()
-            .find_map(|(m, s)| by_model.get(m)?.get(s))
-            .map(|(_, p)| p)
+            .find_map(|(m, s)| self.rows.get(vendor, m, s))?;
+        let scope = self.scopes.get(row.scope as usize)?;
+        Some(Placement {
+            class: Some(scope.class.as_str()),
+            zones: &scope.zones,
+            installed: (row.installed != NOT_GIVEN).then_some(Timestamp(row.installed)),
+        })
+    }
+
+    /// The file's exact bytes, if kept.
+    pub fn source(&self) -> Option<&[u8]> {
+        self.source.as_deref()
+    }
+
+    /// Lets the file's bytes go (they are only needed to record a decision
+    /// in a log): an inventory of a million rows is 60 MB of text.
+    pub fn forget_source(&mut self) {
+        self.source = None;
     }
 
     /// How many rows the file has.
@@ -299,16 +349,16 @@ country = "FI"
             "vendor,model,serial,class,zones\r\nacme,,,periphery,\r\nacme,R1,,core,\r\nacme,,S9,periphery,sensitive\r\nacme,R1,S1,core,sensitive;sensitive\r\n",
         )
         .expect("valid");
-        let class = |m: &str, s: &str| d.placement("acme", m, s).and_then(|p| p.class.clone());
-        assert_eq!(class("R1", "S1").as_deref(), Some("core"));
+        let class = |m: &str, s: &str| d.placement("acme", m, s).and_then(|p| p.class);
+        assert_eq!(class("R1", "S1"), Some("core"));
         assert_eq!(
             d.placement("acme", "R1", "S1").expect("row").zones,
             ["sensitive"]
         );
-        assert_eq!(class("R1", "S2").as_deref(), Some("core"));
-        assert_eq!(class("R2", "S9").as_deref(), Some("periphery"));
-        assert_eq!(class("R1", "S9").as_deref(), Some("periphery"));
-        assert_eq!(class("R2", "S2").as_deref(), Some("periphery"));
+        assert_eq!(class("R1", "S2"), Some("core"));
+        assert_eq!(class("R2", "S9"), Some("periphery"));
+        assert_eq!(class("R1", "S9"), Some("periphery"));
+        assert_eq!(class("R2", "S2"), Some("periphery"));
         assert!(d.placement("other", "R1", "S1").is_none());
     }
 

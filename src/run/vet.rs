@@ -26,7 +26,6 @@ use crate::wire::cbor::{self, Value};
 use crate::wire::digest::Sha256;
 use crate::wire::time::Timestamp;
 use std::ops::Range;
-use std::path::PathBuf;
 
 /// Most `vet` threads: far more than the cores of any machine vet runs on,
 /// far fewer than the million a typo asks for (each thread has a stack and
@@ -142,7 +141,8 @@ impl Vet<'_> {
             log,
         } = *self;
         let mut pending: Vec<(Sha256, Entry)> = Vec::new();
-        let mut all_units: Vec<(PathBuf, Option<Sha256>)> = Vec::new();
+        // Each unit's digest in walk order (its path is the shipment's).
+        let mut all_units: Vec<Option<Sha256>> = Vec::new();
         let units = &shipment.units;
         let cache = crate::decide::cache::StatementCache::new();
         let mut summary = crate::decide::vet::run_shared(
@@ -155,7 +155,7 @@ impl Vet<'_> {
             Some(&cache),
             |u| {
                 if log.is_some() {
-                    all_units.push((u.path.clone(), u.digest));
+                    all_units.push(u.digest);
                     if let (Ok(r), Some(d)) = (&u.outcome, u.digest) {
                         pending.push((
                             d,
@@ -172,7 +172,14 @@ impl Vet<'_> {
             Some(log) => {
                 let policy_in = policy_inputs(log, policy, deployment)?;
                 Some(record(
-                    log, policy_in, at, &summary, pending, &all_units, limits,
+                    log,
+                    policy_in,
+                    at,
+                    &summary,
+                    pending,
+                    &shipment.units,
+                    &all_units,
+                    limits,
                 )?)
             }
             None => None,
@@ -187,19 +194,22 @@ impl Vet<'_> {
 
 /// Stores every unit's bytes (in parallel, each checked to be the bytes
 /// verified), then appends the unit entries and the shipment decision.
+#[allow(clippy::too_many_arguments)]
 fn record(
     log: &Log,
     policy_in: Vec<(Input, Sha256)>,
     at: Timestamp,
     summary: &Summary,
     pending: Vec<(Sha256, Entry)>,
-    all_units: &[(PathBuf, Option<Sha256>)],
+    paths: &crate::decide::vet::PathList,
+    all_units: &[Option<Sha256>],
     limits: &Limits,
 ) -> Result<Range<u64>, VetRunError> {
     use rayon::prelude::*;
     let stored: Vec<Result<(), RecordError>> = all_units
         .par_iter()
-        .filter_map(|(path, d)| d.as_ref().map(|d| (path, d)))
+        .enumerate()
+        .filter_map(|(i, d)| Some((paths.get(i)?, d.as_ref()?)))
         .map(|(path, d)| {
             let bytes = read_unchanged(path, d, limits.max_bundle_bytes)?;
             log.put_object(&bytes)?;
@@ -220,7 +230,7 @@ fn record(
     let list = Value::Array(
         all_units
             .iter()
-            .map(|(_, d)| d.map_or(Value::Null, |d| d.to_cbor()))
+            .map(|d| d.map_or(Value::Null, |d| d.to_cbor()))
             .collect(),
     );
     let units_digest = log.put_object(&cbor::encode_deterministic(&list))?;
