@@ -8,13 +8,20 @@ use hashbrown::HashTable;
 use std::collections::HashMap;
 use std::hash::BuildHasher;
 
+/// One row: its vendor and model by number, where its serial's bytes are
+/// (start in the low 40 bits, length in the high 24), and its value.
 #[derive(Debug, Clone)]
 struct Slot<V> {
     pair: u32,
-    start: usize,
-    len: u32,
+    at: u64,
     value: V,
 }
+
+/// Longest serial a table keeps (16 MiB: far above any statement's or
+/// deployment row's).
+pub const MAX_SERIAL_BYTES: usize = (1 << 24) - 1;
+/// Most serial bytes one table keeps (1 TiB).
+const MAX_TEXT_BYTES: usize = 1 << 40;
 
 /// Values by (vendor, model, serial).
 #[derive(Debug, Clone)]
@@ -55,6 +62,14 @@ impl<V> SerialTable<V> {
         Self::default()
     }
 
+    /// An empty table with room for `rows` rows (no regrowth on the way).
+    pub fn with_capacity(rows: usize) -> Self {
+        SerialTable {
+            table: HashTable::with_capacity(rows),
+            ..Self::default()
+        }
+    }
+
     /// Rows in the table.
     pub fn len(&self) -> usize {
         self.table.len()
@@ -70,8 +85,9 @@ impl<V> SerialTable<V> {
     }
 
     fn serial_of<'a>(text: &'a str, s: &Slot<V>) -> &'a str {
-        text.get(s.start..s.start + s.len as usize)
-            .unwrap_or_default()
+        let start = (s.at & ((1 << 40) - 1)) as usize;
+        let len = (s.at >> 40) as usize;
+        text.get(start..start + len).unwrap_or_default()
     }
 
     /// The value for a key.
@@ -86,8 +102,18 @@ impl<V> SerialTable<V> {
             .map(|s| &s.value)
     }
 
-    /// Stores `value` under the key unless the key is there already.
-    pub fn insert(&mut self, vendor: &str, model: &str, serial: &str, value: V) -> Inserted<'_, V> {
+    /// Stores `value` under the key unless the key is there already. A
+    /// serial longer than [`MAX_SERIAL_BYTES`] is refused (`None`).
+    pub fn insert(
+        &mut self,
+        vendor: &str,
+        model: &str,
+        serial: &str,
+        value: V,
+    ) -> Option<Inserted<'_, V>> {
+        if serial.len() > MAX_SERIAL_BYTES || self.text.len() + serial.len() > MAX_TEXT_BYTES {
+            return None;
+        }
         let pair = match self.pair(vendor, model) {
             Some(p) => p,
             None => {
@@ -107,22 +133,17 @@ impl<V> SerialTable<V> {
             |s| s.pair == pair && Self::serial_of(text, s) == serial,
             |s| hasher.hash_one((s.pair, Self::serial_of(text, s))),
         );
-        match entry {
+        Some(match entry {
             hashbrown::hash_table::Entry::Occupied(o) => {
                 Inserted::Existing(&mut o.into_mut().value)
             }
             hashbrown::hash_table::Entry::Vacant(v) => {
-                let start = text.len();
+                let at = text.len() as u64 | ((serial.len() as u64) << 40);
                 text.push_str(serial);
-                v.insert(Slot {
-                    pair,
-                    start,
-                    len: serial.len() as u32,
-                    value,
-                });
+                v.insert(Slot { pair, at, value });
                 Inserted::New
             }
-        }
+        })
     }
 
     /// Every row: vendor, model, serial and value, in no particular order.
@@ -146,14 +167,19 @@ mod tests {
     #[test]
     fn keys_are_vendor_model_and_serial() {
         let mut t = SerialTable::new();
-        assert!(matches!(t.insert("a", "m", "1", 10), Inserted::New));
-        assert!(matches!(t.insert("a", "m2", "1", 11), Inserted::New));
-        assert!(matches!(t.insert("b", "m", "1", 12), Inserted::New));
-        assert!(matches!(t.insert("a", "m", "12", 13), Inserted::New));
+        assert!(matches!(t.insert("a", "m", "1", 10), Some(Inserted::New)));
+        assert!(matches!(t.insert("a", "m2", "1", 11), Some(Inserted::New)));
+        assert!(matches!(t.insert("b", "m", "1", 12), Some(Inserted::New)));
+        assert!(matches!(t.insert("a", "m", "12", 13), Some(Inserted::New)));
         match t.insert("a", "m", "1", 99) {
-            Inserted::Existing(v) => assert_eq!(*v, 10),
-            Inserted::New => panic!("a second row for a key"),
+            Some(Inserted::Existing(v)) => assert_eq!(*v, 10),
+            _ => panic!("a second row for a key"),
         }
+        assert!(
+            t.insert("a", "m", &"x".repeat(MAX_SERIAL_BYTES + 1), 1)
+                .is_none()
+        );
+        assert_eq!(size_of::<Slot<u32>>(), 16);
         assert_eq!(t.get("a", "m", "1"), Some(&10));
         assert_eq!(t.get("a", "m2", "1"), Some(&11));
         assert_eq!(t.get("b", "m", "1"), Some(&12));

@@ -42,7 +42,9 @@ struct Serials {
 
 impl Serials {
     fn add(&mut self, vendor: &str, model: &str, serial: &str, unit: u32) {
-        if let crate::serials::Inserted::Existing(first) =
+        // A serial past the table's 16 MiB bound cannot come from a
+        // statement (1 MiB at most), so `None` never happens.
+        if let Some(crate::serials::Inserted::Existing(first)) =
             self.first.insert(vendor, model, serial, unit)
         {
             let first = *first;
@@ -188,6 +190,13 @@ impl Fleet {
     /// An empty shipment.
     pub fn new() -> Fleet {
         Fleet::default()
+    }
+
+    /// An empty shipment of `units` units to come (its tables sized once).
+    pub fn with_capacity(units: usize) -> Fleet {
+        let mut f = Fleet::default();
+        f.0.serials.first = crate::serials::SerialTable::with_capacity(units);
+        f
     }
 
     /// Adds the next unit in path order.

@@ -345,7 +345,7 @@ fn run_with(
     // window, so it and the workers wake each other about once per batch
     // rather than once per unit.
     let batch = (window / 2).max(1);
-    let mut acc = Fleet::new();
+    let mut acc = Fleet::with_capacity(count);
     // `jobs` workers take units in path order, but never more than `window`
     // ahead of the last one reported; this thread reports them in order.
     // Memory holds at most `window` reports, however large each one is (a

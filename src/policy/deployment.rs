@@ -33,12 +33,13 @@ struct Row {
     line: u32,
     /// Its class and zones, in `Deployment::scopes`.
     scope: u32,
-    /// When the unit entered service ([`NOT_GIVEN`]: not given).
-    installed: u64,
+    /// When the unit entered service, in `Deployment::dates` ([`NOT_GIVEN`]:
+    /// not given): an inventory has far fewer distinct dates than rows.
+    installed: u32,
 }
 
 /// `Row::installed` of a row without a date.
-const NOT_GIVEN: u64 = u64::MAX;
+const NOT_GIVEN: u32 = u32::MAX;
 
 /// A distinct class and zone list.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -115,6 +116,8 @@ pub struct Deployment {
     rows: Rows,
     /// The distinct (class, zones) the rows name.
     scopes: Vec<Scope>,
+    /// The distinct `installed` times the rows name.
+    dates: Vec<Timestamp>,
     /// How many rows.
     count: usize,
     /// SHA-256 of the file's bytes.
@@ -172,9 +175,13 @@ impl Deployment {
                 return Err(err(1, format!("the header has no '{required}' column")));
             }
         }
-        let mut rows: Rows = Rows::new();
+        // One row a line at most: the table is sized once.
+        let lines = bytes.iter().filter(|b| **b == b'\n').count();
+        let mut rows: Rows = Rows::with_capacity(lines);
         let mut scopes: Vec<Scope> = Vec::new();
         let mut scope_ids: HashMap<Scope, u32> = HashMap::new();
+        let mut dates: Vec<Timestamp> = Vec::new();
+        let mut date_ids: HashMap<Timestamp, u32> = HashMap::new();
         let mut count = 0usize;
         let mut record = csv::StringRecord::new();
         loop {
@@ -249,11 +256,32 @@ impl Deployment {
                 line: u32::try_from(line)
                     .map_err(|_| err(line, "the file has too many lines".into()))?,
                 scope,
-                installed: installed.map_or(NOT_GIVEN, |t| t.0),
+                installed: match installed {
+                    None => NOT_GIVEN,
+                    Some(t) => match date_ids.get(&t) {
+                        Some(id) => *id,
+                        None => {
+                            let id = u32::try_from(dates.len())
+                                .ok()
+                                .filter(|id| *id != NOT_GIVEN)
+                                .ok_or_else(|| err(line, "too many distinct dates".into()))?;
+                            dates.push(t);
+                            date_ids.insert(t, id);
+                            id
+                        }
+                    },
+                },
             };
-            if let crate::serials::Inserted::Existing(first) =
-                rows.insert(vendor, model, serial, row)
-            {
+            let Some(inserted) = rows.insert(vendor, model, serial, row) else {
+                return Err(err(
+                    line,
+                    format!(
+                        "the serial is longer than {} bytes",
+                        crate::serials::MAX_SERIAL_BYTES
+                    ),
+                ));
+            };
+            if let crate::serials::Inserted::Existing(first) = inserted {
                 return Err(err(
                     line,
                     format!(
@@ -267,6 +295,7 @@ impl Deployment {
         Ok(Deployment {
             rows,
             scopes,
+            dates,
             count,
             sha256: Sha256::of(bytes),
             source: Some(bytes.to_vec()),
@@ -283,7 +312,7 @@ impl Deployment {
         Some(Placement {
             class: Some(scope.class.as_str()),
             zones: &scope.zones,
-            installed: (row.installed != NOT_GIVEN).then_some(Timestamp(row.installed)),
+            installed: self.dates.get(row.installed as usize).copied(),
         })
     }
 
