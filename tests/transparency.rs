@@ -730,6 +730,16 @@ fn witnesses_refuse_unsigned_older_and_forked_checkpoints() {
     ]);
     assert_eq!(code(&o), 1, "{}", stdout(&o));
     assert!(stdout(&o).contains("refused to cosign"), "{}", stdout(&o));
+    // A path that is not a published tree: an input error, nothing created.
+    let nowhere = v.path("no-such-site");
+    let o = cosign_at(&nowhere);
+    assert_eq!(code(&o), 2, "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("not a published tree"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!nowhere.exists());
     // No refusal moved the witness's state.
     assert_eq!(std::fs::read(v.path("w1.json")).unwrap(), state);
 }

@@ -58,12 +58,11 @@ pub(crate) fn lock(out: &Path) -> Result<File, LogError> {
     Ok(f)
 }
 
-/// The published checkpoint note and what it signs (by `verifier`), if
-/// OUT has one.
+/// What OUT's published checkpoint signs (by `verifier`), if OUT has one.
 pub(crate) fn published_checkpoint(
     out: &Path,
     verifier: &Verifier,
-) -> Result<Option<(String, Checkpoint)>, LogError> {
+) -> Result<Option<Checkpoint>, LogError> {
     let p = out.join("checkpoint");
     if !p.exists() {
         return Ok(None);
@@ -72,7 +71,7 @@ pub(crate) fn published_checkpoint(
     let cp = open_checkpoint(&note, verifier).map_err(|problem| LogError::Tampered {
         problem: format!("{}: {problem}", p.display()),
     })?;
-    Ok(Some((note, cp)))
+    Ok(Some(cp))
 }
 
 /// The checkpoint a signed note holds, if `verifier` signed it (and no
@@ -107,7 +106,7 @@ pub fn publish(log: &Log, out: &Path) -> Result<Published, LogError> {
     let mut files = 0u64;
     let old_size = match published_checkpoint(out, verifier)? {
         None => 0,
-        Some((old_note, old)) => {
+        Some(old) => {
             if old.size > size {
                 return Err(LogError::Tampered {
                     problem: format!(
@@ -129,7 +128,6 @@ pub fn publish(log: &Log, out: &Path) -> Result<Published, LogError> {
             if old.size == size {
                 // Nothing new. The published note may carry cosignatures:
                 // it stays as it is.
-                let _ = old_note;
                 return Ok(Published {
                     old_size: size,
                     size,

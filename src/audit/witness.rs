@@ -113,8 +113,16 @@ pub fn cosign(
 ) -> Result<Cosigned, WitnessError> {
     let witness = Witness::new(name, key.public())
         .map_err(|e| WitnessError::State(format!("--name: {e}")))?;
-    let _lock = lock(out)?;
     let cp_path = out.join("checkpoint");
+    if !cp_path.is_file() {
+        return Err(WitnessError::Log(LogError::NotALog {
+            problem: format!(
+                "{} has no checkpoint: not a published tree (hwprov log publish writes one)",
+                out.display()
+            ),
+        }));
+    }
+    let _lock = lock(out)?;
     let text = read_log_text(&cp_path, MAX_NOTE_BYTES)?;
     let cp = open_checkpoint(&text, log)
         .map_err(|m| WitnessError::Refused(format!("{}: {m}", cp_path.display())))?;
