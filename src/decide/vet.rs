@@ -19,6 +19,7 @@ use crate::wire::time::Timestamp;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// Units in flight (being verified or waiting to be reported in order) per
 /// worker thread.
@@ -263,6 +264,46 @@ pub fn run(
     )
 }
 
+/// Threads that read units ahead of the workers.
+const PREFETCH_THREADS: usize = 4;
+/// How far ahead of the furthest unit a worker took they read.
+const PREFETCH_AHEAD: usize = 1024;
+
+/// Reads units (regular files only, as `verify_file` does) into the page
+/// cache ahead of the workers, discarding the bytes; stops at the end or
+/// when the run is done.
+fn prefetch(
+    units: &PathList,
+    reached: &AtomicUsize,
+    next: &AtomicUsize,
+    done: &AtomicBool,
+    limits: &Limits,
+) {
+    use std::io::Read as _;
+    let mut buf = vec![0u8; 64 << 10];
+    loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let Some(path) = units.get(i) else { return };
+        while i > reached.load(Ordering::Relaxed) + PREFETCH_AHEAD {
+            if done.load(Ordering::Relaxed) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        if done.load(Ordering::Relaxed) {
+            return;
+        }
+        if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+            continue;
+        }
+        let Ok(f) = std::fs::File::open(path) else {
+            continue;
+        };
+        let mut f = f.take(limits.max_bundle_bytes as u64);
+        while matches!(f.read(&mut buf), Ok(n) if n > 0) {}
+    }
+}
+
 /// [`run`] with the statement checks shared across bundles and workers
 /// through `cache` (`None`: every statement of every bundle is checked).
 /// The summary and every unit's report are the same either way.
@@ -277,22 +318,41 @@ pub fn run_shared(
     cache: Option<&StatementCache>,
     on_unit: impl FnMut(&Unit),
 ) -> Result<Summary, VetError> {
-    run_with(
-        policy,
-        units.len(),
-        at,
-        jobs,
-        |i| match units.get(i) {
-            Some(p) => verify_file(policy, deployment, p, at, limits, cache),
-            None => Unit {
-                path: PathBuf::new(),
-                digest: None,
-                outcome: Err("internal: no such unit".into()),
+    // Reading many small files from a cold page cache is latency, not
+    // work: a few threads read ahead of the workers (at most
+    // `PREFETCH_AHEAD` units) so the workers find the bytes in the cache.
+    let reached = AtomicUsize::new(0);
+    let next = AtomicUsize::new(0);
+    let done = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        for _ in 0..PREFETCH_THREADS {
+            let (reached, next, done) = (&reached, &next, &done);
+            let _ = std::thread::Builder::new()
+                .name("hwprov-prefetch".into())
+                .spawn_scoped(scope, move || prefetch(units, reached, next, done, limits));
+        }
+        let r = run_with(
+            policy,
+            units.len(),
+            at,
+            jobs,
+            |i| {
+                reached.fetch_max(i, Ordering::Relaxed);
+                match units.get(i) {
+                    Some(p) => verify_file(policy, deployment, p, at, limits, cache),
+                    None => Unit {
+                        path: PathBuf::new(),
+                        digest: None,
+                        outcome: Err("internal: no such unit".into()),
+                    },
+                }
             },
-        },
-        |i| units.get(i).map(|p| p.display().to_string()).unwrap_or_default(),
-        on_unit,
-    )
+            |i| units.get(i).map(|p| p.display().to_string()).unwrap_or_default(),
+            on_unit,
+        );
+        done.store(true, Ordering::Relaxed);
+        r
+    })
     .map_err(|e| match e {
         VetError::Internal { unit } => VetError::Path {
             path: units.get(unit).map(Path::to_path_buf).unwrap_or_default(),
