@@ -78,6 +78,14 @@ pub(crate) fn published_checkpoint(
 /// line by it fails) and its origin is the verifier's name; else the
 /// problem, readable.
 pub fn open_checkpoint(note: &str, verifier: &Verifier) -> Result<Checkpoint, String> {
+    open_note(note, verifier).map(|(_, cp)| cp)
+}
+
+/// [`open_checkpoint`], with the parsed note (its text and signature lines).
+pub(crate) fn open_note<'a>(
+    note: &'a str,
+    verifier: &Verifier,
+) -> Result<(Note<'a>, Checkpoint), String> {
     let n = Note::parse(note).map_err(|e| e.to_string())?;
     n.verify(verifier).map_err(|e| e.to_string())?;
     let cp = Checkpoint::parse(n.text).map_err(|e| e.to_string())?;
@@ -91,7 +99,7 @@ pub fn open_checkpoint(note: &str, verifier: &Verifier) -> Result<Checkpoint, St
     if cp.size == 0 && cp.root != merkle::empty_root() {
         return Err("a checkpoint of size 0 must have the empty tree's root".into());
     }
-    Ok(cp)
+    Ok((n, cp))
 }
 
 /// Publishes `log` under `out` (created if absent).

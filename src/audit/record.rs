@@ -104,40 +104,16 @@ pub fn record_verify(
     Ok(log.append(&mut entry)?.start)
 }
 
-/// The verdict of a publication entry.
-pub const PUBLISHED: &str = "published";
-
 /// Records each statement as published (SPEC 10.4): its bytes under
-/// `objects/`, then one entry per statement with `command = "publish"`,
-/// `inputs = {"statement": digest}`, `verdict = "published"` and the
-/// findings digest of an empty list, appended as one batch. Returns their
-/// indexes.
+/// `objects/`, then one entry per statement ([`Entry::publication`]),
+/// appended as one batch. Returns their indexes.
 pub fn publish_statements(
     log: &Log,
     statements: &[Vec<u8>],
 ) -> Result<std::ops::Range<u64>, LogError> {
-    let now = Timestamp::now();
     let mut entries = Vec::with_capacity(statements.len());
     for s in statements {
-        entries.push(Entry {
-            index: 0,
-            time: now,
-            at: now,
-            tool: format!("hwprov/{}", env!("CARGO_PKG_VERSION")),
-            command: Command::Publish,
-            inputs: vec![(Input::Statement, log.put_object(s)?)],
-            verdict: PUBLISHED.into(),
-            findings: crate::report::entry::findings_digest(&[]),
-        });
+        entries.push(Entry::publication(log.put_object(s)?));
     }
     log.append(&mut entries)
-}
-
-/// Whether `entry` publishes the statement with digest `statement`: a
-/// well-formed publication entry naming exactly it.
-pub fn publishes(entry: &Entry, statement: &Sha256) -> bool {
-    entry.command == Command::Publish
-        && entry.verdict == PUBLISHED
-        && entry.inputs.as_slice() == [(Input::Statement, *statement)]
-        && entry.findings == crate::report::entry::findings_digest(&[])
 }

@@ -482,7 +482,7 @@ fn replay_entry(
         // the entry must say exactly what `log add` writes.
         let d = recorded(e, Input::Statement)?;
         input(Input::Statement)?;
-        if !crate::audit::record::publishes(e, &d) {
+        if e.published_statement() != Some(d) {
             return Err(
                 "a publish entry must name one statement, say 'published' and have no findings"
                     .into(),

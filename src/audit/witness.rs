@@ -8,11 +8,11 @@
 //! {"size": n, "root": base64}}}`.
 
 use crate::audit::log::{LogError, MAX_NOTE_BYTES, read_log_text};
-use crate::audit::publish::{TileReader, lock, open_checkpoint};
+use crate::audit::publish::{TileReader, lock, open_note};
 use crate::fsutil;
 use crate::wire::keys::SecretKey;
 use crate::wire::tlog::merkle;
-use crate::wire::tlog::note::{self, Note, Verifier, Witness};
+use crate::wire::tlog::note::{self, Verifier, Witness};
 use crate::wire::tlog::tiles;
 use base64::Engine as _;
 use std::collections::BTreeMap;
@@ -124,7 +124,7 @@ pub fn cosign(
     }
     let _lock = lock(out)?;
     let text = read_log_text(&cp_path, MAX_NOTE_BYTES)?;
-    let cp = open_checkpoint(&text, log)
+    let (note, cp) = open_note(&text, log)
         .map_err(|m| WitnessError::Refused(format!("{}: {m}", cp_path.display())))?;
     let mut state = load_state(state_path)?;
     let old = state.logs.get(&cp.origin).cloned();
@@ -188,7 +188,6 @@ pub fn cosign(
     bytes.push(b'\n');
     fsutil::write_atomic(state_path, &bytes, 0o644)
         .map_err(|e| WitnessError::State(e.to_string()))?;
-    let note = Note::parse(&text).map_err(|e| WitnessError::Refused(e.to_string()))?;
     let line =
         note::cosign(note.text, name, key, time).map_err(|e| WitnessError::State(e.to_string()))?;
     let id = witness.key_id();

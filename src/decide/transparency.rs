@@ -11,7 +11,7 @@
 
 use crate::limits::Budget;
 use crate::policy::Policy;
-use crate::report::entry::{Command, Entry, Input, findings_digest};
+use crate::report::entry::Entry;
 use crate::wire::digest::Sha256;
 use crate::wire::tlog::proof::TlogProof;
 use std::collections::HashMap;
@@ -19,8 +19,6 @@ use std::sync::Arc;
 
 /// The type name a tlog-proof element has in a report's statement list.
 pub const PROOF_TYPE: &str = "tlog-proof";
-/// The verdict of a publication entry.
-const PUBLISHED: &str = "published";
 
 /// What one proof element showed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,15 +70,8 @@ pub(crate) fn judge(policy: &Policy, proof: &TlogProof, budget: &mut Budget) -> 
             return ProofOutcome::NotCounted(format!("its extra data is not a log entry: {e}"));
         }
     };
-    let published = match e.inputs.as_slice() {
-        [(Input::Statement, d)]
-            if e.command == Command::Publish
-                && e.verdict == PUBLISHED
-                && e.findings == findings_digest(&[])
-                && e.index == proof.index =>
-        {
-            *d
-        }
+    let published = match e.published_statement() {
+        Some(d) if e.index == proof.index => d,
         _ => {
             return ProofOutcome::NotCounted(format!(
                 "entry {} of {} is a '{}' entry, not the publication of a statement",

@@ -6,6 +6,9 @@ use crate::wire::digest::Sha256;
 use crate::wire::time::Timestamp;
 use std::fmt;
 
+/// The verdict of a publication entry (`command = "publish"`).
+pub const PUBLISHED: &str = "published";
+
 /// The command that made a decision (the entry's `command`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Command {
@@ -244,6 +247,38 @@ impl Entry {
             .iter()
             .find(|(k, _)| k == input)
             .map(|(_, d)| *d)
+    }
+
+    /// A publication entry made now (`hwprov log add`, SPEC 10.4) of the
+    /// statement with digest `statement`; its index is set on append.
+    pub fn publication(statement: Sha256) -> Entry {
+        let now = Timestamp::now();
+        Entry {
+            index: 0,
+            time: now,
+            at: now,
+            tool: format!("hwprov/{}", env!("CARGO_PKG_VERSION")),
+            command: Command::Publish,
+            inputs: vec![(Input::Statement, statement)],
+            verdict: PUBLISHED.into(),
+            findings: findings_digest(&[]),
+        }
+    }
+
+    /// The statement this entry publishes, if it is a well-formed
+    /// publication: `command = "publish"`, exactly the input `statement`,
+    /// `verdict = "published"` and the findings digest of an empty list.
+    pub fn published_statement(&self) -> Option<Sha256> {
+        match self.inputs.as_slice() {
+            [(Input::Statement, d)]
+                if self.command == Command::Publish
+                    && self.verdict == PUBLISHED
+                    && self.findings == findings_digest(&[]) =>
+            {
+                Some(*d)
+            }
+            _ => None,
+        }
     }
 
     /// The entry's policy inputs (the policy and its key files), in order.

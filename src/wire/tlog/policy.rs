@@ -49,7 +49,7 @@ impl fmt::Display for PolicyError {
 
 impl std::error::Error for PolicyError {}
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Member {
     Witness(usize),
     Group(usize),
@@ -222,6 +222,8 @@ impl TlogPolicy {
                         return Err(err(n, "a group needs at least one member"));
                     }
                     let mut list = Vec::with_capacity(members.len());
+                    // Each member once, checked in time linear in the line.
+                    let mut seen = std::collections::HashSet::with_capacity(members.len());
                     for m in members {
                         let Some(&member) = names.get(*m) else {
                             return Err(err(
@@ -229,7 +231,7 @@ impl TlogPolicy {
                                 format!("'{m}' is not a witness or group defined above"),
                             ));
                         };
-                        if list.contains(&member) {
+                        if !seen.insert(member) {
                             return Err(err(n, format!("'{m}' is listed twice in the group")));
                         }
                         list.push(member);
