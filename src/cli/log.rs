@@ -209,10 +209,7 @@ pub(crate) struct ReplayArgs {
     verbose: bool,
 }
 
-fn b64(h: &[u8]) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.encode(h)
-}
+use super::tlog::b64;
 
 pub(crate) fn log(cmd: LogCommand, limits: &Limits) -> Result<u8, Fatal> {
     match cmd {
@@ -240,18 +237,13 @@ pub(crate) fn log(cmd: LogCommand, limits: &Limits) -> Result<u8, Fatal> {
             repair,
         } => {
             let log = open(&dir, vkey.as_deref())?;
-            let since = &since_file;
-            let since = match &since {
+            let what = format!("log {}", Escaped(dir.display()));
+            let since = match &since_file {
                 None => None,
                 Some(f) => match log.saved_checkpoint(f) {
                     Ok(c) => Some(c),
                     Err(e @ LogError::Inconsistent { .. }) => {
-                        outln!("problem: {}", Escaped(&e));
-                        outln!(
-                            "log {} does NOT verify: 1 problem(s)",
-                            Escaped(dir.display())
-                        );
-                        return Ok(1);
+                        return Ok(super::tlog::not_verified(&what, &[e.to_string()]));
                     }
                     Err(e) => return Err(e.into()),
                 },
@@ -283,46 +275,32 @@ pub(crate) fn log(cmd: LogCommand, limits: &Limits) -> Result<u8, Fatal> {
             if let Some(w) = &witnesses {
                 let policy = super::tlog::load_policy(w)?;
                 let file = since_file.clone().unwrap_or_else(|| dir.join("checkpoint"));
-                let note =
-                    String::from_utf8(hwprov::read_bounded(&file, 64 << 10)?).unwrap_or_default();
-                match policy.verify_checkpoint(&note) {
-                    Ok(a) => cosigned = Some((a.cosigned, policy.describe())),
-                    Err(e) => problems.push(format!("{}: {e}", file.display())),
+                let bytes = hwprov::read_bounded(&file, 64 << 10)?;
+                match String::from_utf8(bytes).map(|n| policy.verify_checkpoint(&n)) {
+                    Ok(Ok(a)) => cosigned = Some((a.cosigned, policy.describe())),
+                    Ok(Err(e)) => problems.push(format!("{}: {e}", file.display())),
+                    Err(_) => problems.push(format!("{}: not UTF-8 text", file.display())),
                 }
             }
-            for p in &problems {
-                outln!("problem: {}", Escaped(p));
+            if !problems.is_empty() {
+                return Ok(super::tlog::not_verified(&what, &problems));
             }
-            if problems.is_empty() {
-                let cp = log.checkpoint()?;
+            let cp = log.checkpoint()?;
+            outln!(
+                "{what} verifies: {n} entries, checkpoint size {} root {}",
+                cp.size,
+                b64(&cp.root)
+            );
+            if let Some(s) = &since {
+                super::tlog::say_extends(s);
+            }
+            if let Some((names, rule)) = &cosigned {
                 outln!(
-                    "log {} verifies: {n} entries, checkpoint size {} root {}",
-                    Escaped(dir.display()),
-                    cp.size,
-                    b64(&cp.root)
+                    "that checkpoint is cosigned by {} ({rule}): the quorum is met",
+                    Escaped(names.join(", "))
                 );
-                if let Some(s) = &since {
-                    outln!(
-                        "it extends the saved checkpoint (size {} root {}): nothing signed then was removed or changed",
-                        s.size,
-                        b64(&s.root)
-                    );
-                }
-                if let Some((names, rule)) = &cosigned {
-                    outln!(
-                        "that checkpoint is cosigned by {} ({rule}): the quorum is met",
-                        Escaped(names.join(", "))
-                    );
-                }
-                Ok(0)
-            } else {
-                outln!(
-                    "log {} does NOT verify: {} problem(s)",
-                    Escaped(dir.display()),
-                    problems.len()
-                );
-                Ok(1)
             }
+            Ok(0)
         }
         LogCommand::Prove {
             dir,
@@ -481,11 +459,7 @@ fn open(dir: &std::path::Path, vkey: Option<&std::path::Path>) -> Result<Log, Fa
     };
     let (log, differs) = Log::open_pinned(dir, v)?;
     if differs {
-        outln!(
-            "note: {} names another key than the pinned {}; only the pinned key is trusted",
-            Escaped(dir.join("log.vkey").display()),
-            Escaped(v.display())
-        );
+        super::tlog::note_pinned(&dir.join("log.vkey"), v);
     }
     Ok(log)
 }

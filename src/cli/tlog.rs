@@ -70,7 +70,7 @@ pub(crate) struct CosignArgs {
     at: Option<String>,
 }
 
-fn read_text(path: &Path, what: &str) -> Result<String, Fatal> {
+pub(crate) fn read_text(path: &Path, what: &str) -> Result<String, Fatal> {
     let b = hwprov::read_bounded(path, 64 << 10)?;
     String::from_utf8(b).map_err(|_| usage(format!("{}: {what} is not UTF-8 text", path.display())))
 }
@@ -148,18 +148,16 @@ pub(crate) fn publish(a: &PublishArgs) -> Result<u8, Fatal> {
 }
 
 pub(crate) fn audit(a: &AuditArgs) -> Result<u8, Fatal> {
-    let vkey_path = a.vkey.clone().unwrap_or_else(|| a.out.join("log.vkey"));
+    let own_vkey = a.out.join("log.vkey");
+    let vkey_path = a.vkey.clone().unwrap_or_else(|| own_vkey.clone());
     let verifier = load_vkey(&vkey_path)?;
     if a.vkey.is_some()
-        && let Ok(other) = load_vkey(&a.out.join("log.vkey"))
+        && let Ok(other) = load_vkey(&own_vkey)
         && other != verifier
     {
-        outln!(
-            "note: {} names another key than the pinned {}; only the pinned key is trusted",
-            Escaped(a.out.join("log.vkey").display()),
-            Escaped(vkey_path.display())
-        );
+        note_pinned(&own_vkey, &vkey_path);
     }
+    let what = format!("published tree {}", Escaped(a.out.display()));
     let since = match &a.since {
         None => None,
         Some(f) => {
@@ -167,12 +165,8 @@ pub(crate) fn audit(a: &AuditArgs) -> Result<u8, Fatal> {
             match publish::open_checkpoint(&note, &verifier) {
                 Ok(c) => Some(c),
                 Err(problem) => {
-                    outln!("problem: {}: {}", Escaped(f.display()), Escaped(&problem));
-                    outln!(
-                        "published tree {} does NOT verify: 1 problem(s)",
-                        Escaped(a.out.display())
-                    );
-                    return Ok(1);
+                    let p = format!("{}: {problem}", f.display());
+                    return Ok(not_verified(&what, &[p]));
                 }
             }
         }
@@ -190,41 +184,21 @@ pub(crate) fn audit(a: &AuditArgs) -> Result<u8, Fatal> {
         },
     ) {
         Ok(x) => x,
-        Err(e @ LogError::Tampered { .. }) => {
-            outln!("problem: {}", Escaped(&e));
-            outln!(
-                "published tree {} does NOT verify: 1 problem(s)",
-                Escaped(a.out.display())
-            );
-            return Ok(1);
-        }
+        Err(e @ LogError::Tampered { .. }) => return Ok(not_verified(&what, &[e.to_string()])),
         Err(e) => return Err(e.into()),
     };
     bar.finish_and_clear();
-    for p in &audited.problems {
-        outln!("problem: {}", Escaped(p));
-    }
     if !audited.problems.is_empty() {
-        outln!(
-            "published tree {} does NOT verify: {} problem(s)",
-            Escaped(a.out.display()),
-            audited.problems.len()
-        );
-        return Ok(1);
+        return Ok(not_verified(&what, &audited.problems));
     }
     let cp = &audited.checkpoint;
     outln!(
-        "published tree {} verifies: {} entries, tiles and objects, checkpoint root {}",
-        Escaped(a.out.display()),
+        "{what} verifies: {} entries, tiles and objects, checkpoint root {}",
         cp.size,
         b64(&cp.root)
     );
     if let Some(s) = &since {
-        outln!(
-            "it extends the saved checkpoint (size {} root {}): nothing signed then was removed or changed",
-            s.size,
-            b64(&s.root)
-        );
+        say_extends(s);
     }
     if let Some(p) = &policy {
         outln!(
@@ -236,9 +210,37 @@ pub(crate) fn audit(a: &AuditArgs) -> Result<u8, Fatal> {
     Ok(0)
 }
 
-fn b64(h: &[u8]) -> String {
+/// A hash in standard base64, as checkpoints write it.
+pub(crate) fn b64(h: &[u8]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(h)
+}
+
+/// Says that the directory's own verifier key is not the pinned one.
+pub(crate) fn note_pinned(own: &Path, pinned: &Path) {
+    outln!(
+        "note: {} names another key than the pinned {}; only the pinned key is trusted",
+        Escaped(own.display()),
+        Escaped(pinned.display())
+    );
+}
+
+/// Prints each problem and that `what` does not verify; exit status 1.
+pub(crate) fn not_verified(what: &str, problems: &[String]) -> u8 {
+    for p in problems {
+        outln!("problem: {}", Escaped(p));
+    }
+    outln!("{what} does NOT verify: {} problem(s)", problems.len());
+    1
+}
+
+/// Says that the tree extends the saved checkpoint `s`.
+pub(crate) fn say_extends(s: &hwprov::wire::tlog::note::Checkpoint) {
+    outln!(
+        "it extends the saved checkpoint (size {} root {}): nothing signed then was removed or changed",
+        s.size,
+        b64(&s.root)
+    );
 }
 
 pub(crate) fn cosign(a: &CosignArgs) -> Result<u8, Fatal> {
