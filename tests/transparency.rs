@@ -27,6 +27,23 @@ fn ok(o: &Output) -> String {
     stdout(o)
 }
 
+/// A log at `dir` with origin `origin`, signed with `key` (generated if
+/// it does not exist).
+fn init_log(dir: &Path, key: &Path, origin: &str) {
+    if !key.exists() {
+        ok(&run(&["key", "generate", "--out", s(key)]));
+    }
+    ok(&run(&[
+        "log",
+        "init",
+        s(dir),
+        "--key",
+        s(key),
+        "--origin",
+        origin,
+    ]));
+}
+
 /// A vendor's firmware log with the signed 2.4.1 release published in it.
 struct Vendor {
     tmp: tempfile::TempDir,
@@ -39,17 +56,8 @@ impl Vendor {
     fn new() -> Vendor {
         let tmp = tempfile::tempdir().unwrap();
         let t = tmp.path();
-        ok(&run(&["key", "generate", "--out", s(&t.join("log.pem"))]));
         let log = t.join("log");
-        ok(&run(&[
-            "log",
-            "init",
-            s(&log),
-            "--key",
-            s(&t.join("log.pem")),
-            "--origin",
-            ORIGIN,
-        ]));
+        init_log(&log, &t.join("log.pem"), ORIGIN);
         let release = t.join("release.cose");
         ok(&run(&[
             "sign",
@@ -83,22 +91,46 @@ impl Vendor {
     }
 
     fn cosign(&self, n: u8) -> Output {
+        self.cosign_to(n, &self.site, &self.log.join("log.vkey"))
+    }
+
+    /// Witness `n` cosigns the tree at `site`, trusting the log key `vkey`.
+    fn cosign_to(&self, n: u8, site: &Path, vkey: &Path) -> Output {
         let (key, name) = self.witness(n);
         run(&[
             "log",
             "cosign",
-            s(&self.site),
+            s(site),
             "--key",
             s(&key),
             "--name",
             &name,
             "--log-vkey",
-            s(&self.log.join("log.vkey")),
+            s(vkey),
             "--state",
             s(&self.path(&format!("w{n}.json"))),
             "--at",
             AT,
         ])
+    }
+
+    /// The vendor's 2.4.1 release statement with another version, signed.
+    fn release_version(&self, version: &str) -> PathBuf {
+        let json = std::fs::read_to_string(data("statements/release-bmc-2.4.1.json"))
+            .unwrap()
+            .replace("\"2.4.1\"", &format!("\"{version}\""));
+        let source = self.path(&format!("release-{version}.json"));
+        std::fs::write(&source, json).unwrap();
+        let out = self.path(&format!("release-{version}.cose"));
+        ok(&run(&[
+            "sign",
+            "--key",
+            &data("keys/aurora-networks.pem"),
+            "--out",
+            s(&out),
+            s(&source),
+        ]));
+        out
     }
 
     fn witness_vkey(&self, n: u8) -> String {
@@ -280,16 +312,7 @@ fn a_gate_accepts_only_a_release_proven_published_with_its_witness_quorum() {
 
     // A log the tlog-policy does not list (same release, same entry shape).
     let other = v.path("other");
-    ok(&run(&["key", "generate", "--out", s(&v.path("other.pem"))]));
-    ok(&run(&[
-        "log",
-        "init",
-        s(&other),
-        "--key",
-        s(&v.path("other.pem")),
-        "--origin",
-        "mirror.example/firmware-log",
-    ]));
+    init_log(&other, &v.path("other.pem"), "mirror.example/firmware-log");
     ok(&run(&["log", "add", s(&other), s(&v.release)]));
     let out = v.path("unknown.tlog-proof");
     ok(&run(&[
@@ -313,21 +336,8 @@ fn a_gate_accepts_only_a_release_proven_published_with_its_witness_quorum() {
         "{r:#}"
     );
 
-    // A proof of another statement: the 2.5.0 release published, 2.4.1 gated.
-    let t = v.tmp.path();
-    let other_release = t.join("release-2.5.0.cose");
-    let json = std::fs::read_to_string(data("statements/release-bmc-2.4.1.json"))
-        .unwrap()
-        .replace("\"2.4.1\"", "\"2.4.2\"");
-    std::fs::write(t.join("r.json"), json).unwrap();
-    ok(&run(&[
-        "sign",
-        "--key",
-        &data("keys/aurora-networks.pem"),
-        "--out",
-        s(&other_release),
-        s(&t.join("r.json")),
-    ]));
+    // A proof of another statement: the 2.4.2 release published, 2.4.1 gated.
+    let other_release = v.release_version("2.4.2");
     ok(&run(&["log", "add", s(&v.log), s(&other_release)]));
     ok(&run(&["log", "publish", s(&v.log), s(&v.site)]));
     ok(&v.cosign(1));
@@ -540,17 +550,8 @@ fn an_audit_finds_every_change_to_a_published_tree() {
     assert!(problems(&audit(&v.site, &[])).contains("altered object"));
     reset();
     // A checkpoint and key replaced together pass only without a pin.
-    ok(&run(&["key", "generate", "--out", s(&v.path("evil.pem"))]));
     let evil = v.path("evil");
-    ok(&run(&[
-        "log",
-        "init",
-        s(&evil),
-        "--key",
-        s(&v.path("evil.pem")),
-        "--origin",
-        ORIGIN,
-    ]));
+    init_log(&evil, &v.path("evil.pem"), ORIGIN);
     add_n(&evil, &v.release, 599);
     ok(&run(&["log", "publish", s(&evil), s(&v.path("evil-site"))]));
     let vkey = v.log.join("log.vkey");
@@ -562,27 +563,8 @@ fn an_audit_finds_every_change_to_a_published_tree() {
     std::fs::copy(v.site.join("checkpoint"), &saved).unwrap();
     // (A log started again with the log's own key, by whoever holds it.)
     let forked = v.path("forked");
-    ok(&run(&[
-        "log",
-        "init",
-        s(&forked),
-        "--key",
-        s(&v.log.join("log.key")),
-        "--origin",
-        ORIGIN,
-    ]));
-    let r2 = v.path("r2.json");
-    let text = std::fs::read_to_string(data("statements/release-bmc-2.4.1.json")).unwrap();
-    std::fs::write(&r2, text.replace("2.4.1", "9.9.9")).unwrap();
-    ok(&run(&[
-        "sign",
-        "--key",
-        &data("keys/aurora-networks.pem"),
-        "--out",
-        s(&v.path("r2.cose")),
-        s(&r2),
-    ]));
-    add_n(&forked, &v.path("r2.cose"), 700);
+    init_log(&forked, &v.log.join("log.key"), ORIGIN);
+    add_n(&forked, &v.release_version("9.9.9"), 700);
     ok(&run(&[
         "log",
         "publish",
@@ -640,71 +622,25 @@ fn witnesses_refuse_unsigned_older_and_forked_checkpoints() {
     // by whoever holds the key), published elsewhere.
     let old_site = v.path("old-site");
     let three = v.path("three");
-    ok(&run(&[
-        "log",
-        "init",
-        s(&three),
-        "--key",
-        s(&v.log.join("log.key")),
-        "--origin",
-        ORIGIN,
-    ]));
+    init_log(&three, &v.log.join("log.key"), ORIGIN);
     // Other statements than the vendor's log holds, so the trees differ.
-    let r3 = v.path("r3.json");
-    let text = std::fs::read_to_string(data("statements/release-bmc-2.4.1.json")).unwrap();
-    std::fs::write(&r3, text.replace("2.4.1", "3.0.0")).unwrap();
-    let r3_cose = v.path("r3.cose");
-    ok(&run(&[
-        "sign",
-        "--key",
-        &data("keys/aurora-networks.pem"),
-        "--out",
-        s(&r3_cose),
-        s(&r3),
-    ]));
+    let r3_cose = v.release_version("3.0.0");
     add_n(&three, &r3_cose, 3);
     ok(&run(&["log", "publish", s(&three), s(&old_site)]));
-    let (key, name) = v.witness(1);
-    let cosign_at = |site: &Path| {
-        run(&[
-            "log",
-            "cosign",
-            s(site),
-            "--key",
-            s(&key),
-            "--name",
-            &name,
-            "--log-vkey",
-            s(&v.log.join("log.vkey")),
-            "--state",
-            s(&v.path("w1.json")),
-            "--at",
-            AT,
-        ])
-    };
+    let pinned = v.log.join("log.vkey");
+    let cosign_at = |site: &Path| v.cosign_to(1, site, &pinned);
     let o = cosign_at(&old_site);
     assert_eq!(code(&o), 1, "{}", stdout(&o));
     assert!(stdout(&o).contains("older than the 5"), "{}", stdout(&o));
     // Forked: same key, other entries, a larger tree.
-    add_n(&three, &v.path("r3.cose"), 5);
+    add_n(&three, &r3_cose, 5);
     ok(&run(&["log", "publish", s(&three), s(&old_site)]));
     let o = cosign_at(&old_site);
     assert_eq!(code(&o), 1, "{}", stdout(&o));
     assert!(stdout(&o).contains("not consistent"), "{}", stdout(&o));
     // Unsigned: a checkpoint by another key.
-    let o = run(&[
-        "log",
-        "cosign",
-        s(&v.site),
-        "--key",
-        s(&key),
-        "--name",
-        &name,
-        "--log-vkey",
-        s(&v.path("other-key.vkey")),
-        "--state",
-        s(&v.path("w1.json")),
-    ]);
+    let other_key = v.path("other-key.vkey");
+    let o = v.cosign_to(1, &v.site, &other_key);
     assert_eq!(code(&o), 2, "{}", stdout(&o)); // no such vkey file
     ok(&run(&["key", "generate", "--out", s(&v.path("k2.pem"))]));
     let vk = ok(&run(&[
@@ -714,20 +650,8 @@ fn witnesses_refuse_unsigned_older_and_forked_checkpoints() {
         ORIGIN,
         s(&v.path("k2.pem")),
     ]));
-    std::fs::write(v.path("other-key.vkey"), vk).unwrap();
-    let o = run(&[
-        "log",
-        "cosign",
-        s(&v.site),
-        "--key",
-        s(&key),
-        "--name",
-        &name,
-        "--log-vkey",
-        s(&v.path("other-key.vkey")),
-        "--state",
-        s(&v.path("w1.json")),
-    ]);
+    std::fs::write(&other_key, vk).unwrap();
+    let o = v.cosign_to(1, &v.site, &other_key);
     assert_eq!(code(&o), 1, "{}", stdout(&o));
     assert!(stdout(&o).contains("refused to cosign"), "{}", stdout(&o));
     // A path that is not a published tree: an input error, nothing created.
