@@ -38,6 +38,9 @@ struct Row {
     installed: u32,
 }
 
+/// Most rows the table is sized for before the rows are read.
+const PRESIZED_ROWS: usize = 1 << 20;
+
 /// `Row::installed` of a row without a date.
 const NOT_GIVEN: u32 = u32::MAX;
 
@@ -175,9 +178,12 @@ impl Deployment {
                 return Err(err(1, format!("the header has no '{required}' column")));
             }
         }
-        // One row a line at most: the table is sized once.
+        // One row a line at most: the table is sized once for inventories
+        // up to `PRESIZED_ROWS` rows (larger ones grow). The hint is capped
+        // because the lines are the file's claim, not rows yet: 128 MiB of
+        // newlines must not reserve a table for 134 million rows.
         let lines = bytes.iter().filter(|b| **b == b'\n').count();
-        let mut rows: Rows = Rows::with_capacity(lines);
+        let mut rows: Rows = Rows::with_capacity(lines.min(PRESIZED_ROWS));
         let mut scopes: Vec<Scope> = Vec::new();
         let mut scope_ids: HashMap<Scope, u32> = HashMap::new();
         let mut dates: Vec<Timestamp> = Vec::new();
