@@ -49,8 +49,8 @@ fn hwprov_verify(pk: &[u8], msg: &[u8], sig: &[u8]) -> bool {
     assert_eq!(verify_raw_parts(&pk, &[msg], sig), whole);
     assert_eq!(
         verify_raw_prepared(&pk, &[a, b, c], sig),
-        whole,
-        "the prepared-key check disagrees with verify_strict"
+        [whole; 2],
+        "the prepared-key check (without its table, with it) disagrees with verify_strict"
     );
     whole
 }
@@ -209,6 +209,11 @@ mod differential {
             strict,
             "pk {pk:02x?} sig {sig:02x?}"
         );
+        assert_eq!(
+            verify_raw_prepared(pk, &[x, y], sig),
+            [strict; 2],
+            "prepared key (without its table, with it): pk {pk:02x?} sig {sig:02x?}"
+        );
         strict
     }
 
@@ -296,6 +301,6 @@ mod differential {
         sig[32..].copy_from_slice((k * a).as_bytes());
         assert!(!dalek_strict(&pk, msg, &sig));
         assert!(!verify_raw_parts(&pk, &[msg], &sig));
-        assert!(!verify_raw_prepared(&pk, &[msg], &sig));
+        assert_eq!(verify_raw_prepared(&pk, &[msg], &sig), [false; 2]);
     }
 }

@@ -1,6 +1,6 @@
 //! hwprov's Ed25519 checks (the streaming one, which judges `R` by its
-//! encoding instead of decompressing it, and the prepared-key one, with a
-//! precomputed table per key) against ed25519-dalek's `verify_strict`: they
+//! encoding instead of decompressing it, and the prepared-key one, both
+//! before and after it builds its per-key table) against ed25519-dalek's `verify_strict`: they
 //! must agree on every input. Inputs are either raw (public key,
 //! signature, message) or an honest signature built from a seed and then
 //! bent: `R` or `A` given a torsion component or replaced by a small-order
@@ -25,7 +25,7 @@ fn check(pk: &[u8; 32], msg: &[u8], sig: &[u8; 64]) {
     assert_eq!(hwprov::wire::keys::verify_raw(pk, msg, sig), want);
     assert_eq!(
         hwprov::wire::keys::verify_raw_prepared(pk, &[a, b], sig),
-        want
+        [want; 2]
     );
 }
 
