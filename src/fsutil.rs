@@ -103,6 +103,57 @@ pub(crate) fn read_bounded_regular(path: &Path, limit: usize) -> Result<Vec<u8>,
     read_bounded(path, limit)
 }
 
+/// [`read_bounded_regular`] for a file a directory walk just listed as a
+/// regular file (not a symbolic link): one path lookup instead of two. It
+/// is opened without following a symbolic link and without blocking, and
+/// checked on the open file, so a FIFO put in its place is refused without
+/// waiting for a writer; if a symbolic link was put in its place, the link
+/// is treated as [`read_bounded_regular`] treats one. (A device node in its
+/// place would be opened before being refused; creating one takes root.)
+pub(crate) fn read_walked_regular(path: &Path, limit: usize) -> Result<Vec<u8>, FileError> {
+    #[cfg(unix)]
+    {
+        use rustix::fs::{Mode, OFlags};
+        let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+        let f = match rustix::fs::open(path, flags, Mode::empty()) {
+            Ok(fd) => File::from(fd),
+            Err(rustix::io::Errno::LOOP) => return read_bounded_regular(path, limit),
+            Err(e) => return Err(io_err(path)(e.into())),
+        };
+        let meta = f.metadata().map_err(io_err(path))?;
+        if !meta.is_file() {
+            return Err(FileError::Io {
+                path: path.to_owned(),
+                source: io::Error::other(if meta.is_dir() {
+                    "is a directory, not a file"
+                } else {
+                    "is not a regular file (a pipe, socket or device)"
+                }),
+            });
+        }
+        let cap = u64::try_from(limit).unwrap_or(u64::MAX);
+        if meta.len() > cap {
+            return Err(FileError::TooLarge {
+                path: path.to_owned(),
+                limit,
+            });
+        }
+        let mut buf = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+        f.take(cap.saturating_add(1))
+            .read_to_end(&mut buf)
+            .map_err(io_err(path))?;
+        if buf.len() > limit {
+            return Err(FileError::TooLarge {
+                path: path.to_owned(),
+                limit,
+            });
+        }
+        Ok(buf)
+    }
+    #[cfg(not(unix))]
+    read_bounded_regular(path, limit)
+}
+
 /// Where a write to `path` lands: `path` itself, or, when it is a symbolic
 /// link, the file it points to (so an atomic replace keeps the link, as `cp`
 /// would). A dangling link is an error rather than a guess.

@@ -696,6 +696,7 @@ fn sharing_statement_checks_changes_no_byte_of_the_output() {
                 &limits,
                 jobs,
                 cache,
+                false,
                 |u| {
                     lines.push(match &u.outcome {
                         Ok(r) => r.to_json(),

@@ -66,50 +66,122 @@ impl fmt::Display for VetError {
 
 impl std::error::Error for VetError {}
 
-/// Paths in one buffer: a million units' paths cost their bytes and a
-/// word each, not an allocation each.
+/// Paths in two buffers: each directory once, and each file name with the
+/// directory it is in. A million units' paths cost their names' bytes and
+/// 12 bytes each, not an allocation each (nor their directory's bytes
+/// each).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct PathList {
+    /// Directory prefixes (up to and including the last `/`), each once
+    /// per run of paths in it.
     #[cfg(unix)]
-    bytes: Vec<u8>,
+    dirs: Vec<u8>,
     #[cfg(unix)]
-    ends: Vec<usize>,
+    dir_ends: Vec<usize>,
+    /// File names (what follows the last `/`).
+    #[cfg(unix)]
+    names: Vec<u8>,
+    /// Per path: the end of its name in `names`.
+    #[cfg(unix)]
+    name_ends: Vec<u64>,
+    /// Per path: its directory (a position in `dir_ends`).
+    #[cfg(unix)]
+    dir_of: Vec<u32>,
     #[cfg(not(unix))]
     paths: Vec<PathBuf>,
+    /// One bit per path: whether the walk listed it as a regular file (not
+    /// a symbolic link), so it can be read with one path lookup.
+    walked_files: Vec<u64>,
 }
 
 impl PathList {
+    /// Adds a path at the end, listed by a directory walk as a regular file
+    /// (not a symbolic link).
+    pub fn push_walked_file(&mut self, p: &Path) {
+        let i = self.len();
+        self.push(p);
+        if let Some(w) = self.walked_files.get_mut(i / 64) {
+            *w |= 1 << (i % 64);
+        }
+    }
+
+    /// Whether the path at position `i` was listed by a directory walk as
+    /// a regular file.
+    fn walked_file(&self, i: usize) -> bool {
+        self.walked_files
+            .get(i / 64)
+            .is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+
+    #[cfg(unix)]
+    fn dir(&self, d: usize) -> Option<&[u8]> {
+        let end = *self.dir_ends.get(d)?;
+        let start = if d == 0 {
+            0
+        } else {
+            *self.dir_ends.get(d - 1)?
+        };
+        self.dirs.get(start..end)
+    }
+
     /// Adds a path at the end.
     pub fn push(&mut self, p: &Path) {
+        if self.len().is_multiple_of(64) {
+            self.walked_files.push(0);
+        }
         #[cfg(unix)]
         {
             use std::os::unix::ffi::OsStrExt as _;
-            self.bytes.extend_from_slice(p.as_os_str().as_bytes());
-            self.ends.push(self.bytes.len());
+            let bytes = p.as_os_str().as_bytes();
+            let cut = bytes.iter().rposition(|b| *b == b'/').map_or(0, |i| i + 1);
+            let (dir, name) = bytes.split_at(cut);
+            let last = self.dir_ends.len().checked_sub(1);
+            let d = match last {
+                Some(d) if self.dir(d) == Some(dir) => d,
+                _ => {
+                    self.dirs.extend_from_slice(dir);
+                    self.dir_ends.push(self.dirs.len());
+                    self.dir_ends.len() - 1
+                }
+            };
+            self.names.extend_from_slice(name);
+            self.name_ends.push(self.names.len() as u64);
+            // Fewer directories than paths, and far fewer than 2^32 fit in
+            // memory.
+            self.dir_of.push(u32::try_from(d).unwrap_or(u32::MAX));
         }
         #[cfg(not(unix))]
         self.paths.push(p.to_owned());
     }
 
     /// The path at position `i`.
-    pub fn get(&self, i: usize) -> Option<&Path> {
+    pub fn get(&self, i: usize) -> Option<PathBuf> {
         #[cfg(unix)]
         {
             use std::os::unix::ffi::OsStrExt as _;
-            let end = *self.ends.get(i)?;
-            let start = if i == 0 { 0 } else { *self.ends.get(i - 1)? };
-            Some(Path::new(std::ffi::OsStr::from_bytes(
-                self.bytes.get(start..end)?,
-            )))
+            let (end, d) = (*self.name_ends.get(i)?, *self.dir_of.get(i)?);
+            let start = if i == 0 {
+                0
+            } else {
+                *self.name_ends.get(i - 1)?
+            };
+            let name = self
+                .names
+                .get(usize::try_from(start).ok()?..usize::try_from(end).ok()?)?;
+            let dir = self.dir(d as usize)?;
+            let mut joined = Vec::with_capacity(dir.len() + name.len());
+            joined.extend_from_slice(dir);
+            joined.extend_from_slice(name);
+            Some(PathBuf::from(std::ffi::OsStr::from_bytes(&joined)))
         }
         #[cfg(not(unix))]
-        self.paths.get(i).map(PathBuf::as_path)
+        self.paths.get(i).cloned()
     }
 
     /// How many paths.
     pub fn len(&self) -> usize {
         #[cfg(unix)]
-        return self.ends.len();
+        return self.name_ends.len();
         #[cfg(not(unix))]
         self.paths.len()
     }
@@ -120,7 +192,7 @@ impl PathList {
     }
 
     /// The paths in order.
-    pub fn iter(&self) -> impl Iterator<Item = &Path> {
+    pub fn iter(&self) -> impl Iterator<Item = PathBuf> + '_ {
         (0..self.len()).filter_map(|i| self.get(i))
     }
 }
@@ -171,7 +243,11 @@ fn walk(dir: &Path, out: &mut Collected) -> Result<(), VetError> {
         ) {
             // Whatever it is (a file, a symlink, a pipe), it is a unit;
             // `verify_file` refuses anything but a regular file.
-            out.units.push(&p);
+            if ft.is_file() {
+                out.units.push_walked_file(&p);
+            } else {
+                out.units.push(&p);
+            }
         } else if ft.is_symlink() && std::fs::metadata(&p).is_ok_and(|m| m.is_dir()) {
             // Not followed (no cycles, no walking out of the shipment), and
             // not silently skipped either: the units behind it would be lost.
@@ -214,26 +290,43 @@ pub fn collect(paths: &[PathBuf]) -> Result<Collected, VetError> {
     Ok(out)
 }
 
+/// Verifies the unit at position `i`; `digest`: also hash its bytes (for
+/// the decision log).
+#[allow(clippy::too_many_arguments)]
 fn verify_file(
     policy: &Policy,
     deployment: Option<&Deployment>,
-    path: &Path,
+    units: &PathList,
+    i: usize,
     at: Timestamp,
     limits: &Limits,
     cache: Option<&StatementCache>,
+    digest: bool,
 ) -> Unit {
-    let bytes =
-        fsutil::read_bounded_regular(path, limits.max_bundle_bytes).map_err(|e| e.to_string());
+    let Some(path) = units.get(i) else {
+        return Unit {
+            path: PathBuf::new(),
+            digest: None,
+            outcome: Err("internal: no such unit".into()),
+        };
+    };
+    let bytes = if units.walked_file(i) {
+        fsutil::read_walked_regular(&path, limits.max_bundle_bytes)
+    } else {
+        fsutil::read_bounded_regular(&path, limits.max_bundle_bytes)
+    }
+    .map_err(|e| e.to_string());
     let digest = bytes
         .as_ref()
         .ok()
+        .filter(|_| digest)
         .map(|b| crate::wire::digest::Sha256::of(b));
     let outcome = bytes.and_then(|b| {
         crate::decide::verify::verify_shared(policy, deployment, &b, at, limits, cache)
             .map_err(|e| format!("{}: {e}", path.display()))
     });
     Unit {
-        path: path.to_owned(),
+        path,
         digest,
         outcome,
     }
@@ -260,6 +353,7 @@ pub fn run(
         limits,
         jobs,
         Some(&cache),
+        false,
         on_unit,
     )
 }
@@ -268,10 +362,21 @@ pub fn run(
 const PREFETCH_THREADS: usize = 4;
 /// How far ahead of the furthest unit a worker took they read.
 const PREFETCH_AHEAD: usize = 1024;
+/// A read that takes longer than this came from the disk, not the page
+/// cache (a cached open and read of a small file takes a few microseconds).
+const PREFETCH_COLD: std::time::Duration = std::time::Duration::from_micros(50);
+/// Consecutive cached reads after which a prefetch thread reads only every
+/// other unit it takes (then every fourth, ... up to every
+/// `PREFETCH_MAX_STRIDE`th), and one read from the disk makes it read
+/// every unit again: a warm page cache costs a few reads in a thousand, a
+/// cold one is read ahead in full.
+const PREFETCH_WARM_RUN: u32 = 8;
+const PREFETCH_MAX_STRIDE: usize = 256;
 
 /// Reads units (regular files only, as `verify_file` does) into the page
 /// cache ahead of the workers, discarding the bytes; stops at the end or
-/// when the run is done.
+/// when the run is done. While the units it reads are already cached it
+/// samples them ever more sparsely (see [`PREFETCH_WARM_RUN`]).
 fn prefetch(
     units: &PathList,
     reached: &AtomicUsize,
@@ -279,10 +384,9 @@ fn prefetch(
     done: &AtomicBool,
     limits: &Limits,
 ) {
-    use std::io::Read as _;
-    let mut buf = vec![0u8; 64 << 10];
+    let (mut stride, mut warm) = (1usize, 0u32);
     loop {
-        let i = next.fetch_add(1, Ordering::Relaxed);
+        let i = next.fetch_add(stride, Ordering::Relaxed);
         let Some(path) = units.get(i) else { return };
         while i > reached.load(Ordering::Relaxed) + PREFETCH_AHEAD {
             if done.load(Ordering::Relaxed) {
@@ -293,20 +397,27 @@ fn prefetch(
         if done.load(Ordering::Relaxed) {
             return;
         }
-        if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
-            continue;
-        }
-        let Ok(f) = std::fs::File::open(path) else {
-            continue;
+        let start = std::time::Instant::now();
+        let _ = if units.walked_file(i) {
+            fsutil::read_walked_regular(&path, limits.max_bundle_bytes)
+        } else {
+            fsutil::read_bounded_regular(&path, limits.max_bundle_bytes)
         };
-        let mut f = f.take(limits.max_bundle_bytes as u64);
-        while matches!(f.read(&mut buf), Ok(n) if n > 0) {}
+        if start.elapsed() > PREFETCH_COLD {
+            (stride, warm) = (1, 0);
+        } else {
+            warm += 1;
+            if warm >= PREFETCH_WARM_RUN {
+                (stride, warm) = ((stride * 2).min(PREFETCH_MAX_STRIDE), 0);
+            }
+        }
     }
 }
 
 /// [`run`] with the statement checks shared across bundles and workers
 /// through `cache` (`None`: every statement of every bundle is checked).
-/// The summary and every unit's report are the same either way.
+/// The summary and every unit's report are the same either way. `digests`:
+/// each [`Unit`] carries the SHA-256 of its bytes (for the decision log).
 #[allow(clippy::too_many_arguments)]
 pub fn run_shared(
     policy: &Policy,
@@ -316,6 +427,7 @@ pub fn run_shared(
     limits: &Limits,
     jobs: usize,
     cache: Option<&StatementCache>,
+    digests: bool,
     on_unit: impl FnMut(&Unit),
 ) -> Result<Summary, VetError> {
     // Reading many small files from a cold page cache is latency, not
@@ -338,14 +450,7 @@ pub fn run_shared(
             jobs,
             |i| {
                 reached.fetch_max(i, Ordering::Relaxed);
-                match units.get(i) {
-                    Some(p) => verify_file(policy, deployment, p, at, limits, cache),
-                    None => Unit {
-                        path: PathBuf::new(),
-                        digest: None,
-                        outcome: Err("internal: no such unit".into()),
-                    },
-                }
+                verify_file(policy, deployment, units, i, at, limits, cache, digests)
             },
             |i| units.get(i).map(|p| p.display().to_string()).unwrap_or_default(),
             on_unit,
@@ -355,7 +460,7 @@ pub fn run_shared(
     })
     .map_err(|e| match e {
         VetError::Internal { unit } => VetError::Path {
-            path: units.get(unit).map(Path::to_path_buf).unwrap_or_default(),
+            path: units.get(unit).unwrap_or_default(),
             problem: "internal error while verifying this unit; please report it with the unit (see SECURITY.md)".into(),
         },
         e => e,
@@ -546,6 +651,51 @@ mod tests {
             digest: None,
             outcome: Err(format!("unit {i}")),
         }
+    }
+
+    #[test]
+    fn a_path_list_gives_back_every_path_byte_for_byte() {
+        let mut paths: Vec<PathBuf> = [
+            "a.cbor",
+            "/s/batch-0000/unit-1.cbor",
+            "/s/batch-0000/unit-2.cbor",
+            "/s/batch-0001/unit-3.cbor",
+            "/s/batch-0000/unit-4.cbor",
+            "dir/",
+            "/",
+            "",
+            "../x.cbor",
+            "./x.cbor",
+            "//double//slash.cbor",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt as _;
+            paths.push(PathBuf::from(std::ffi::OsStr::from_bytes(
+                b"/s/\xff\xfe.cbor",
+            )));
+        }
+        let mut list = PathList::default();
+        for (i, p) in paths.iter().enumerate() {
+            if i % 2 == 0 {
+                list.push_walked_file(p);
+            } else {
+                list.push(p);
+            }
+        }
+        assert_eq!(list.len(), paths.len());
+        assert_eq!(list.iter().collect::<Vec<_>>(), paths);
+        for i in 0..paths.len() {
+            assert_eq!(list.walked_file(i), i % 2 == 0, "{i}");
+        }
+        assert_eq!(list.get(paths.len()), None);
+        assert!(!list.walked_file(paths.len()));
+        // Consecutive paths in one directory keep it once.
+        #[cfg(unix)]
+        assert_eq!(list.dir_ends.len(), paths.len() - 1);
     }
 
     #[test]

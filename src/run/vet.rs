@@ -153,6 +153,7 @@ impl Vet<'_> {
             limits,
             jobs,
             Some(&cache),
+            log.is_some(),
             |u| {
                 if log.is_some() {
                     all_units.push(u.digest);
@@ -211,7 +212,7 @@ fn record(
         .enumerate()
         .filter_map(|(i, d)| Some((paths.get(i)?, d.as_ref()?)))
         .map(|(path, d)| {
-            let bytes = read_unchanged(path, d, limits.max_bundle_bytes)?;
+            let bytes = read_unchanged(&path, d, limits.max_bundle_bytes)?;
             log.put_object(&bytes)?;
             Ok(())
         })
