@@ -10,7 +10,6 @@ use hwprov::run::vet::MAX_JOBS;
 use hwprov::text::{Escaped, escape};
 use hwprov::write_atomic;
 use hwprov::{Finding, Limits, Policy, Rule, Severity, Verdict};
-use serde_json::json;
 use std::io::Write as _;
 use std::path::PathBuf;
 
@@ -106,29 +105,71 @@ fn rule_digest(findings: &[Finding]) -> String {
         .join("; ")
 }
 
+/// One unit's JSON line, serialized straight from its report (the same
+/// bytes as building a `serde_json::Value` first, without the tree).
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum UnitJson<'a> {
+    Checked {
+        #[serde(serialize_with = "display_path")]
+        unit: &'a std::path::Path,
+        verdict: Verdict,
+        product: Option<ProductJson<'a>>,
+        class: Option<Option<&'a str>>,
+        root: &'a Option<hwprov::report::RootEntry>,
+        findings: &'a [Finding],
+    },
+    Unreadable {
+        #[serde(serialize_with = "display_path")]
+        unit: &'a std::path::Path,
+        verdict: &'static str,
+        error: &'a str,
+    },
+}
+
+#[derive(serde::Serialize)]
+struct ProductJson<'a> {
+    vendor: &'a str,
+    model: &'a str,
+    serial: &'a str,
+}
+
+fn display_path<S: serde::Serializer>(p: &&std::path::Path, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&p.display())
+}
+
 fn unit_line(u: &Unit, format: Format) -> Option<String> {
     match format {
-        Format::Json => Some(
-            match &u.outcome {
-                Ok(r) => json!({
-                    "unit": u.path.display().to_string(),
-                    "verdict": r.verdict,
-                    "product": r.unit.as_ref().map(|f| json!({"vendor": f.product.vendor, "model": f.product.model, "serial": f.product.serial})),
-                    "class": r.unit.as_ref().map(|f| f.class.clone()),
-                    "root": r.root,
-                    "findings": r.findings,
+        Format::Json => serde_json::to_string(&match &u.outcome {
+            Ok(r) => UnitJson::Checked {
+                unit: &u.path,
+                verdict: r.verdict,
+                product: r.unit.as_ref().map(|f| ProductJson {
+                    vendor: &f.product.vendor,
+                    model: &f.product.model,
+                    serial: &f.product.serial,
                 }),
-                Err(e) => json!({"unit": u.path.display().to_string(), "verdict": "error", "error": e}),
-            }
-            .to_string(),
-        ),
+                class: r.unit.as_ref().map(|f| f.class.as_deref()),
+                root: &r.root,
+                findings: &r.findings,
+            },
+            Err(e) => UnitJson::Unreadable {
+                unit: &u.path,
+                verdict: "error",
+                error: e,
+            },
+        })
+        .ok(),
         Format::Text => match &u.outcome {
             Ok(r) if r.verdict == Verdict::Pass => None,
             Ok(r) => Some(format!(
                 "{:<5} {}{}: {}",
                 r.verdict.as_str().to_uppercase(),
                 Escaped(u.path.display()),
-                r.unit.as_ref().map_or(String::new(), |f| format!(" (serial {})", Escaped(&f.product.serial))),
+                r.unit.as_ref().map_or(String::new(), |f| format!(
+                    " (serial {})",
+                    Escaped(&f.product.serial)
+                )),
                 rule_digest(&r.findings)
             )),
             Err(e) => Some(format!("ERROR {}", Escaped(e))),
