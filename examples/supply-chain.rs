@@ -2,9 +2,11 @@
 //! statements and bundles for three devices (a clean one, one packaged at a
 //! high-risk site, one running an unsigned firmware image), firmware
 //! releases and a device state for `gate`, and with `--units N` a shipment
-//! of N devices under DIR/shipment for `vet`.
+//! of N devices under DIR/shipment for `vet`: realistic (chip lots of 1,000
+//! to 10,000 units sharing their stage statements, a handful of firmware
+//! releases), or with `--distinct` every statement of every unit its own.
 //!
-//!     cargo run --release --example supply-chain -- --out DIR [--units N]
+//!     cargo run --release --example supply-chain -- --out DIR [--units N [--distinct]]
 //!
 //! The output is deterministic (keys come from public seeds: demo only).
 //! `examples/data/` holds its output; a test checks that it still matches.
@@ -14,12 +16,19 @@ mod support;
 
 use std::path::PathBuf;
 use support::AT;
-use support::supply_chain::generate;
+use support::supply_chain::{Sharing, generate};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (out, units) = match args.as_slice() {
-        [flag, dir] if flag == "--out" => (PathBuf::from(dir), None),
+    let distinct = args.last().is_some_and(|a| a == "--distinct");
+    let args = &args[..args.len() - usize::from(distinct)];
+    let sharing = if distinct {
+        Sharing::Distinct
+    } else {
+        Sharing::Realistic
+    };
+    let (out, units) = match args {
+        [flag, dir] if flag == "--out" && !distinct => (PathBuf::from(dir), None),
         [flag, dir, u, n] if flag == "--out" && u == "--units" => match n.parse::<usize>() {
             Ok(n) if n > 0 => (PathBuf::from(dir), Some(n)),
             _ => {
@@ -28,14 +37,16 @@ fn main() {
             }
         },
         _ => {
-            eprintln!("usage: cargo run --release --example supply-chain -- --out DIR [--units N]");
+            eprintln!(
+                "usage: cargo run --release --example supply-chain -- --out DIR [--units N [--distinct]]"
+            );
             std::process::exit(2);
         }
     };
     if let Some(n) = units {
         let start = std::time::Instant::now();
         let dir = out.join("shipment");
-        if let Err(e) = support::supply_chain::generate_with(&out, n) {
+        if let Err(e) = support::supply_chain::generate_sharing(&out, n, sharing) {
             eprintln!("supply-chain: error: {}: {e}", out.display());
             std::process::exit(2);
         }

@@ -654,8 +654,9 @@ fn text_output_summarises_and_verbose_lists_everything() {
 /// Each distinct statement is checked once per run and shared across
 /// bundles and workers: every unit's report and the summary are the same,
 /// byte for byte, with and without the sharing, on the example shipment, a
-/// generated one with clones and unsigned images, and with a signature
-/// budget so small that every bundle is refused.
+/// generated one with clones and unsigned images, one where every statement
+/// is distinct, and with a signature budget so small that every bundle is
+/// refused.
 #[test]
 fn sharing_statement_checks_changes_no_byte_of_the_output() {
     use hwprov::decide::cache::StatementCache;
@@ -664,6 +665,12 @@ fn sharing_statement_checks_changes_no_byte_of_the_output() {
     let tmp = tempfile::tempdir().unwrap();
     supply_chain::generate(&tmp.path().join("data")).unwrap();
     supply_chain::shipment(&tmp.path().join("gen/shipment"), 1200).unwrap();
+    supply_chain::shipment_sharing(
+        &tmp.path().join("distinct/shipment"),
+        300,
+        supply_chain::Sharing::Distinct,
+    )
+    .unwrap();
     let data = root().join("examples/data");
     let policy = hwprov::Policy::load(&data.join("policy.toml"), &hwprov::Limits::DEFAULT).unwrap();
     let at = hwprov::Timestamp::parse_rfc3339(AT).unwrap();
@@ -680,6 +687,11 @@ fn sharing_statement_checks_changes_no_byte_of_the_output() {
         (
             tmp.path().join("gen/shipment"),
             tmp.path().join("gen/deployment.csv"),
+            hwprov::Limits::DEFAULT,
+        ),
+        (
+            tmp.path().join("distinct/shipment"),
+            tmp.path().join("distinct/deployment.csv"),
             hwprov::Limits::DEFAULT,
         ),
         (data.join("shipment"), data.join("deployment.csv"), tight),
@@ -722,6 +734,10 @@ fn sharing_statement_checks_changes_no_byte_of_the_output() {
                 "every bundle is over the tiny budget: {}",
                 plain[0]
             );
+        } else if ship.starts_with(tmp.path().join("distinct")) {
+            // Every statement is its own: nothing to share, all checked.
+            assert_eq!(stats.hits, 0, "{stats:?}");
+            assert_eq!(stats.misses, 5 * 300, "{stats:?}");
         } else {
             // Four of each unit's five statements are a lot's or a release's.
             assert!(

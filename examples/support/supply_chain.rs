@@ -119,9 +119,29 @@ pub(crate) fn generate(out: &Path) -> std::io::Result<Vec<PathBuf>> {
     generate_with(out, 300)
 }
 
+/// How the units of a generated shipment share their evidence.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Sharing {
+    /// As in a real supply chain: chip lots of 1,000 to 10,000 units share
+    /// their stage statements, and a handful of firmware releases.
+    Realistic,
+    /// Every statement of every unit is its own (a lot and a release per
+    /// unit, no clones): the worst case for `vet`'s sharing.
+    Distinct,
+}
+
 /// [`generate`] with a shipment of `units` (and the factory keys its
 /// device statements are signed with in the policy).
 pub(crate) fn generate_with(out: &Path, units: usize) -> std::io::Result<Vec<PathBuf>> {
+    generate_sharing(out, units, Sharing::Realistic)
+}
+
+/// [`generate_with`], the shipment's evidence shared as `sharing` says.
+pub(crate) fn generate_sharing(
+    out: &Path,
+    units: usize,
+    sharing: Sharing,
+) -> std::io::Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     let mut put = |rel: &str, bytes: &[u8]| -> std::io::Result<()> {
         let p = out.join(rel);
@@ -224,7 +244,7 @@ pub(crate) fn generate_with(out: &Path, units: usize) -> std::io::Result<Vec<Pat
         )?;
     }
     // A small shipment for `vet` (the README's first command).
-    shipment(&out.join("shipment"), units)?;
+    shipment_sharing(&out.join("shipment"), units, sharing)?;
     for e in std::fs::read_dir(out.join("shipment/batch-0000"))? {
         written.push(e?.path());
     }
@@ -257,17 +277,32 @@ fn pick_n(i: usize, salt: &str, n: usize) -> usize {
 /// when it entered service (eight in ten eastwind units before the
 /// phase-out's cut-off of 2020-07-14, the rest after it).
 pub(crate) fn shipment(out: &Path, units: usize) -> std::io::Result<usize> {
+    shipment_sharing(out, units, Sharing::Realistic)
+}
+
+/// [`shipment`], its evidence shared as `sharing` says.
+pub(crate) fn shipment_sharing(
+    out: &Path,
+    units: usize,
+    sharing: Sharing,
+) -> std::io::Result<usize> {
     use rayon::prelude::*;
+    let distinct = sharing == Sharing::Distinct;
     use std::collections::HashMap;
     // Chip lots of `base` to ten times `base` units (1,000 to 10,000 from
     // 20,000 units up; smaller shipments have smaller lots, so that even
     // the 300-unit example spans several).
+    // A distinct shipment has a lot per unit.
     let base = (units / 20).clamp(25, 1000);
     let mut lot_of = Vec::with_capacity(units);
     let mut lot_start = vec![0usize];
     while lot_of.len() < units {
         let lot = lot_start.len() - 1;
-        let size = base + pick_n(lot, "lot size", 9 * base + 1);
+        let size = if distinct {
+            1
+        } else {
+            base + pick_n(lot, "lot size", 9 * base + 1)
+        };
         for _ in 0..size.min(units - lot_of.len()) {
             lot_of.push(lot);
         }
@@ -323,45 +358,55 @@ pub(crate) fn shipment(out: &Path, units: usize) -> std::io::Result<usize> {
             day(Y2016, 10 * 365)
         }
     };
-    // Shared evidence: one chip chain per lot, two releases per vendor.
+    // Shared evidence: one chip chain per lot (made as each unit is written
+    // when every unit has its own), two releases per vendor.
     let lots = lot_start.len() - 1;
-    let chains: Vec<(Vec<Vec<u8>>, Sha256)> = (0..lots)
-        .into_par_iter()
-        .map(|lot| {
-            let (_, _, _, route) = plan(lot_start[lot]);
-            let part = "AXC-100";
-            let lot_id = format!("L-{lot:05}");
-            let d = sign_by(&stage(
-                route.design.0,
-                Stage::Design,
-                part,
-                "D-1",
-                route.design.1,
-                route.design.2,
-                vec![],
-            ));
-            let f = sign_by(&stage(
-                route.fab.0,
-                Stage::Fab,
-                part,
-                &format!("W-{lot:05}"),
-                route.fab.1,
-                route.fab.2,
-                vec![Sha256::of(&d)],
-            ));
-            let a = sign_by(&stage(
-                route.atp.0,
-                Stage::Atp,
-                part,
-                &lot_id,
-                route.atp.1,
-                route.atp.2,
-                vec![Sha256::of(&f)],
-            ));
-            let atp = Sha256::of(&a);
-            (vec![d, f, a], atp)
-        })
-        .collect();
+    let chain = |lot: usize| {
+        let (_, _, _, route) = plan(lot_start[lot]);
+        let part = "AXC-100";
+        let lot_id = format!("L-{lot:05}");
+        // One design revision for every lot, unless every unit's
+        // statements are its own.
+        let revision = if distinct {
+            format!("D-{lot:07}")
+        } else {
+            "D-1".into()
+        };
+        let d = sign_by(&stage(
+            route.design.0,
+            Stage::Design,
+            part,
+            &revision,
+            route.design.1,
+            route.design.2,
+            vec![],
+        ));
+        let f = sign_by(&stage(
+            route.fab.0,
+            Stage::Fab,
+            part,
+            &format!("W-{lot:05}"),
+            route.fab.1,
+            route.fab.2,
+            vec![Sha256::of(&d)],
+        ));
+        let a = sign_by(&stage(
+            route.atp.0,
+            Stage::Atp,
+            part,
+            &lot_id,
+            route.atp.1,
+            route.atp.2,
+            vec![Sha256::of(&f)],
+        ));
+        let atp = Sha256::of(&a);
+        (vec![d, f, a], atp)
+    };
+    let chains: Vec<(Vec<Vec<u8>>, Sha256)> = if distinct {
+        Vec::new()
+    } else {
+        (0..lots).into_par_iter().map(chain).collect()
+    };
     // A handful of firmware releases: 2.4.1 (svn 7) and 2.5.0 (svn 8) per vendor.
     const FIRMWARE: [(&str, u64); 2] = [("2.4.1", 7), ("2.5.0", 8)];
     let images: Vec<Vec<u8>> = FIRMWARE
@@ -391,15 +436,35 @@ pub(crate) fn shipment(out: &Path, units: usize) -> std::io::Result<usize> {
             let (v, class, lot, _) = plan(i);
             let (vendor, model) = VENDORS[v];
             // A clone repeats the previous unit's serial (and bundle).
-            let source = if i > 0 && i % 500 == 0 { i - 1 } else { i };
+            let source = if !distinct && i > 0 && i % 500 == 0 {
+                i - 1
+            } else {
+                i
+            };
             let (sv, sclass, slot, _) = plan(source);
             let (svendor, smodel) = VENDORS[sv];
             let _ = (vendor, model, class, lot);
-            let (chain, atp) = &chains[slot];
+            let own;
+            let (chain, atp) = match chains.get(slot) {
+                Some(c) => c,
+                None => {
+                    own = chain(slot);
+                    &own
+                }
+            };
             let unsigned = source % 200 == 199;
-            // Three in ten units run the newer release.
+            // Three in ten units run the newer release (in a distinct
+            // shipment, a release of its own: its version and image).
             let fw = usize::from(pick(source, "firmware") >= 70);
             let (fw_version, fw_svn) = FIRMWARE[fw];
+            let own_release = distinct.then(|| {
+                let version = format!("{fw_version}-u{source:07}");
+                let img = image("bmc", &version, 64);
+                let rel = sign_by(&release(
+                    svendor, svendor, smodel, "U1", "bmc", &version, fw_svn, &img,
+                ));
+                (version, Sha256::of(&img), rel)
+            });
             let dev = hwprov::wire::statement::Statement {
                 issuer: svendor.into(),
                 issued: t(ISSUED),
@@ -421,16 +486,16 @@ pub(crate) fn shipment(out: &Path, units: usize) -> std::io::Result<usize> {
                     firmware: vec![Installed {
                         component: "U1".into(),
                         name: "bmc".into(),
-                        version: if unsigned {
-                            format!("{fw_version}-hotfix")
-                        } else {
-                            fw_version.into()
+                        version: match &own_release {
+                            _ if unsigned => format!("{fw_version}-hotfix"),
+                            Some((v, _, _)) => v.clone(),
+                            None => fw_version.into(),
                         },
                         svn: fw_svn,
-                        image: if unsigned {
-                            Sha256::of(b"unreleased hotfix image")
-                        } else {
-                            Sha256::of(&images[fw])
+                        image: match &own_release {
+                            _ if unsigned => Sha256::of(b"unreleased hotfix image"),
+                            Some((_, d, _)) => *d,
+                            None => Sha256::of(&images[fw]),
                         },
                     }],
                 }),
@@ -439,8 +504,13 @@ pub(crate) fn shipment(out: &Path, units: usize) -> std::io::Result<usize> {
             let factory = pick_n(source, "factory", factories as usize) as u32;
             let mut parts = vec![sign(&dev, &[&factory_key(svendor, factory)])];
             parts.extend(chain.iter().cloned());
-            if let Some(r) = releases.get(&(svendor, fw)) {
-                parts.push(r.clone());
+            match own_release {
+                Some((_, _, r)) => parts.push(r),
+                None => {
+                    if let Some(r) = releases.get(&(svendor, fw)) {
+                        parts.push(r.clone());
+                    }
+                }
             }
             std::fs::write(
                 out.join(format!("batch-{:04}/unit-{i:07}.cbor", i / 1000)),
