@@ -35,7 +35,7 @@ pub struct Checked {
     /// Report entry.
     pub entry: StatementEntry,
     /// The statement, when it verified.
-    pub verified: Option<Verified>,
+    pub verified: Option<Arc<Verified>>,
     /// The S.A.F.E. report, when the element is one and it verified.
     pub report: Option<Arc<VerifiedReport>>,
     /// What a tlog-proof element shows, when the element is one.
@@ -311,11 +311,11 @@ pub(crate) fn check_statement_with_digest(
     let signers = keys.iter().map(|(k, _)| *k).collect();
     Checked {
         entry,
-        verified: Some(Verified {
+        verified: Some(Arc::new(Verified {
             digest,
             statement,
             signers,
-        }),
+        })),
         report: None,
         proof: None,
         findings,

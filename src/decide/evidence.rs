@@ -10,11 +10,12 @@ use crate::wire::digest::Sha256;
 use crate::wire::statement::{Body, EvalResult, FirmwareBody, Stage};
 use crate::wire::time::Timestamp;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 /// Verified evidence of one bundle, indexed by digest.
 pub struct Evidence {
     /// Verified statements by digest.
-    pub verified: HashMap<Sha256, Verified>,
+    pub verified: HashMap<Sha256, Arc<Verified>>,
     /// Every digest present in the bundle (verified or not).
     pub present: HashSet<Sha256>,
     /// Bundle order of verified statements.
@@ -43,7 +44,7 @@ impl Evidence {
         }
     }
 
-    pub(crate) fn add(&mut self, v: Verified) {
+    pub(crate) fn add(&mut self, v: Arc<Verified>) {
         let subject = match &v.statement.body {
             Body::Firmware(f) => Some(f.image),
             Body::Evaluation(e) => Some(e.subject),
@@ -61,7 +62,7 @@ impl Evidence {
             .get(subject)
             .map_or(&[][..], Vec::as_slice)
             .iter()
-            .filter_map(|d| self.verified.get(d))
+            .filter_map(|d| self.verified.get(d).map(|v| &**v))
     }
 
     pub(crate) fn releases_for<'a>(
@@ -435,11 +436,11 @@ mod tests {
             (4, Stage::Integration, vec![d(4)]),
         ] {
             ev.present.insert(d(n));
-            ev.add(Verified {
+            ev.add(Arc::new(Verified {
                 digest: d(n),
                 statement: stage(st, inputs),
                 signers: BTreeSet::new(),
-            });
+            }));
         }
         let mut memo = HashMap::new();
         // Every stage of the cycle is reached once; the link back to the
@@ -518,11 +519,11 @@ mod tests {
                     .map(|&n| d(n))
                     .collect();
                 ev.present.insert(d(i));
-                ev.add(Verified {
+                ev.add(Arc::new(Verified {
                     digest: d(i),
                     statement: stage(Stage::ALL[*st as usize], inputs),
                     signers: BTreeSet::new(),
-                });
+                }));
             }
             let mut memo = HashMap::new();
             for c in &components {

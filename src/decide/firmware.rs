@@ -79,7 +79,7 @@ pub(crate) fn firmware_common<'a>(
             }
             match ev.verified.get(d) {
                 Some(b) if matches!(&b.statement.body, crate::wire::statement::Body::Stage(s) if s.stage == crate::wire::statement::Stage::Build) => {
-                    used.push(b);
+                    used.push(&**b);
                 }
                 Some(other) => r.add(
                     Rule::ProvenanceMismatch,

@@ -128,8 +128,8 @@ pub fn verified_root_release(
     let checked = crate::decide::check::check_statement(policy, root, at, limits);
     match (checked.entry.type_name, checked.verified) {
         (Some(t), _) if t != "firmware" => Err(RootError::NotFirmware { found: t }),
-        (_, Some(v)) => match v.statement.body {
-            crate::wire::statement::Body::Firmware(f) => Ok(Some(f)),
+        (_, Some(v)) => match &v.statement.body {
+            crate::wire::statement::Body::Firmware(f) => Ok(Some(f.clone())),
             _ => Ok(None),
         },
         _ => Ok(None),

@@ -62,7 +62,7 @@ pub(super) struct Fields {
     path: String,
     entries: Vec<(String, Value)>,
     /// The field names asked for so far, for "did you mean" hints.
-    asked: Vec<String>,
+    asked: Vec<&'static str>,
 }
 
 /// Edit distance of two short names (insertions, deletions, substitutions);
@@ -162,13 +162,13 @@ impl Fields {
         }
     }
 
-    pub(super) fn opt(&mut self, name: &str) -> Option<Value> {
-        self.asked.push(name.to_owned());
+    pub(super) fn opt(&mut self, name: &'static str) -> Option<Value> {
+        self.asked.push(name);
         let i = self.entries.iter().position(|(k, _)| k == name)?;
         Some(self.entries.swap_remove(i).1)
     }
 
-    pub(super) fn req(&mut self, name: &str) -> Result<Value, StatementError> {
+    pub(super) fn req(&mut self, name: &'static str) -> Result<Value, StatementError> {
         self.opt(name).ok_or_else(|| {
             let hint = closest(
                 name,
@@ -187,7 +187,7 @@ impl Fields {
     /// Converts a field, building its path only if there is an error.
     pub(super) fn conv<T>(
         &mut self,
-        name: &str,
+        name: &'static str,
         f: impl FnOnce(Value) -> Result<T, Problem>,
     ) -> Result<T, StatementError> {
         let v = self.req(name)?;
@@ -196,7 +196,7 @@ impl Fields {
 
     pub(super) fn opt_conv<T>(
         &mut self,
-        name: &str,
+        name: &'static str,
         f: impl FnOnce(Value) -> Result<T, Problem>,
     ) -> Result<Option<T>, StatementError> {
         match self.opt(name) {
@@ -205,24 +205,24 @@ impl Fields {
         }
     }
 
-    pub(super) fn text(&mut self, name: &str) -> Result<String, StatementError> {
+    pub(super) fn text(&mut self, name: &'static str) -> Result<String, StatementError> {
         self.conv(name, as_text)
     }
 
-    pub(super) fn uint(&mut self, name: &str) -> Result<u64, StatementError> {
+    pub(super) fn uint(&mut self, name: &'static str) -> Result<u64, StatementError> {
         self.conv(name, as_uint)
     }
 
-    pub(super) fn digest(&mut self, name: &str) -> Result<Sha256, StatementError> {
+    pub(super) fn digest(&mut self, name: &'static str) -> Result<Sha256, StatementError> {
         self.conv(name, |v| as_digest(&v))
     }
 
-    pub(super) fn map(&mut self, name: &str) -> Result<Fields, StatementError> {
+    pub(super) fn map(&mut self, name: &'static str) -> Result<Fields, StatementError> {
         let v = self.req(name)?;
         Fields::new(&self.sub(name), v)
     }
 
-    pub(super) fn array(&mut self, name: &str) -> Result<Vec<Value>, StatementError> {
+    pub(super) fn array(&mut self, name: &'static str) -> Result<Vec<Value>, StatementError> {
         self.conv(name, |v| match v {
             Value::Array(items) => Ok(items),
             other => Err(Problem::Malformed(format!(
@@ -232,7 +232,7 @@ impl Fields {
         })
     }
 
-    pub(super) fn digests(&mut self, name: &str) -> Result<Vec<Sha256>, StatementError> {
+    pub(super) fn digests(&mut self, name: &'static str) -> Result<Vec<Sha256>, StatementError> {
         let items = self.array(name)?;
         let mut out = Vec::with_capacity(items.len());
         for (i, v) in items.iter().enumerate() {
@@ -242,20 +242,26 @@ impl Fields {
     }
 
     /// An optional array of digests: empty when the field is absent.
-    pub(super) fn opt_digests(&mut self, name: &str) -> Result<Vec<Sha256>, StatementError> {
+    pub(super) fn opt_digests(
+        &mut self,
+        name: &'static str,
+    ) -> Result<Vec<Sha256>, StatementError> {
         if self.entries.iter().any(|(k, _)| k == name) {
             self.digests(name)
         } else {
-            self.asked.push(name.to_owned());
+            self.asked.push(name);
             Ok(Vec::new())
         }
     }
 
     /// The optional `digests` of a release (SPEC 3): SHA-384 and SHA-512
     /// of the image, at most one each, never empty (omit the field).
-    pub(super) fn alt_digests(&mut self, name: &str) -> Result<Vec<AltDigest>, StatementError> {
+    pub(super) fn alt_digests(
+        &mut self,
+        name: &'static str,
+    ) -> Result<Vec<AltDigest>, StatementError> {
         if !self.entries.iter().any(|(k, _)| k == name) {
-            self.asked.push(name.to_owned());
+            self.asked.push(name);
             return Ok(Vec::new());
         }
         let items = self.array(name)?;
@@ -295,7 +301,7 @@ impl Fields {
         match self.entries.first() {
             None => Ok(()),
             Some((k, _)) => {
-                let hint = closest(k, self.asked.iter().map(String::as_str))
+                let hint = closest(k, self.asked.iter().copied())
                     .map_or(String::new(), |n| format!("; did you mean `{n}`?"));
                 Err(bad(&self.sub(k), format!("unknown field{hint}")))
             }
