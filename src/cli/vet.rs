@@ -193,15 +193,26 @@ fn progress_bar(units: usize) -> indicatif::ProgressBar {
 pub(crate) fn vet(a: &VetArgs, limits: &Limits) -> Result<u8, Fatal> {
     let at = parse_at(&a.at)?;
     let policy = Policy::load(&a.policy, limits)?;
-    let shipment = hwprov::decide::vet::collect(&a.paths)?;
+    // The walk and the deployment file's parse are both single-threaded
+    // and independent: they run side by side.
+    let (shipment, deployment) = std::thread::scope(|scope| {
+        let deployment = scope.spawn(|| {
+            a.deployment
+                .as_deref()
+                .map(|d| Deployment::load(d, &policy, limits))
+                .transpose()
+        });
+        let shipment = hwprov::decide::vet::collect(&a.paths);
+        let deployment = deployment
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (shipment, deployment)
+    });
+    let shipment = shipment?;
+    let mut deployment = deployment?;
     let jobs = a.jobs.unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_JOBS))
     });
-    let mut deployment = a
-        .deployment
-        .as_deref()
-        .map(|d| Deployment::load(d, &policy, limits))
-        .transpose()?;
     if a.log.is_none()
         && let Some(d) = deployment.as_mut()
     {
