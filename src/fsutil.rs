@@ -117,7 +117,10 @@ pub(crate) fn read_walked_regular(path: &Path, limit: usize) -> Result<Vec<u8>, 
         let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
         let f = match rustix::fs::open(path, flags, Mode::empty()) {
             Ok(fd) => File::from(fd),
-            Err(rustix::io::Errno::LOOP) => return read_bounded_regular(path, limit),
+            // ELOOP (Linux, macOS), EMLINK (FreeBSD): a symbolic link.
+            Err(rustix::io::Errno::LOOP | rustix::io::Errno::MLINK) => {
+                return read_bounded_regular(path, limit);
+            }
             Err(e) => return Err(io_err(path)(e.into())),
         };
         let meta = f.metadata().map_err(io_err(path))?;
@@ -295,4 +298,45 @@ impl Pending {
 /// and the link kept.
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), FileError> {
     Pending::new(path, bytes, mode)?.commit()
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_walked_file_is_read_with_one_lookup_and_anything_else_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("unit.cbor");
+        std::fs::write(&file, b"bytes").expect("write");
+        assert_eq!(read_walked_regular(&file, 5).expect("read"), b"bytes");
+        assert!(matches!(
+            read_walked_regular(&file, 4),
+            Err(FileError::TooLarge { limit: 4, .. })
+        ));
+        // A symbolic link put in its place is followed, as for any unit.
+        let link = dir.path().join("link.cbor");
+        std::os::unix::fs::symlink(&file, &link).expect("symlink");
+        assert_eq!(read_walked_regular(&link, 5).expect("read"), b"bytes");
+        // A directory, and a FIFO (refused without waiting for a writer).
+        let err = read_walked_regular(dir.path(), 5).expect_err("a directory");
+        assert!(err.to_string().contains("is a directory"), "{err}");
+        let fifo = dir.path().join("fifo.cbor");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo runs");
+        assert!(made.success());
+        let err = read_walked_regular(&fifo, 5).expect_err("a FIFO");
+        assert!(err.to_string().contains("not a regular file"), "{err}");
+        let fifo_link = dir.path().join("fifo-link.cbor");
+        std::os::unix::fs::symlink(&fifo, &fifo_link).expect("symlink");
+        let err = read_walked_regular(&fifo_link, 5).expect_err("a link to a FIFO");
+        assert!(err.to_string().contains("not a regular file"), "{err}");
+        let missing = dir.path().join("missing.cbor");
+        assert!(matches!(
+            read_walked_regular(&missing, 5),
+            Err(FileError::Io { .. })
+        ));
+    }
 }
