@@ -49,38 +49,58 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> FileError + '_ {
 /// Reads a whole file, refusing more than `limit` bytes without reading them
 /// into memory. `-` reads standard input.
 pub fn read_bounded(path: &Path, limit: usize) -> Result<Vec<u8>, FileError> {
-    let mut buf = Vec::new();
-    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
     if path == Path::new("-") {
+        let mut buf = Vec::new();
         io::stdin()
             .lock()
-            .take(cap)
+            .take(u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1))
             .read_to_end(&mut buf)
             .map_err(io_err(path))?;
-    } else {
-        let f = File::open(path).map_err(io_err(path))?;
-        if let Ok(meta) = f.metadata() {
-            if meta.is_dir() {
-                return Err(FileError::Io {
-                    path: path.to_owned(),
-                    source: io::Error::other("is a directory, not a file"),
-                });
-            }
-            if meta.len() > cap.saturating_sub(1) {
-                return Err(FileError::TooLarge {
-                    path: path.to_owned(),
-                    limit,
-                });
-            }
-            buf.reserve(usize::try_from(meta.len()).unwrap_or(0));
+        if buf.len() > limit {
+            return Err(too_large(path, limit));
         }
-        f.take(cap).read_to_end(&mut buf).map_err(io_err(path))?;
+        return Ok(buf);
     }
+    let f = File::open(path).map_err(io_err(path))?;
+    let meta = f.metadata().ok();
+    if let Some(m) = meta.as_ref().filter(|m| m.is_dir()) {
+        return Err(not_a_file(path, m));
+    }
+    read_open(f, meta.map(|m| m.len()), path, limit)
+}
+
+fn too_large(path: &Path, limit: usize) -> FileError {
+    FileError::TooLarge {
+        path: path.to_owned(),
+        limit,
+    }
+}
+
+/// Why `path`, a directory or a pipe, socket or device, is not read.
+fn not_a_file(path: &Path, meta: &std::fs::Metadata) -> FileError {
+    FileError::Io {
+        path: path.to_owned(),
+        source: io::Error::other(if meta.is_dir() {
+            "is a directory, not a file"
+        } else {
+            "is not a regular file (a pipe, socket or device)"
+        }),
+    }
+}
+
+/// Reads an open file whole: refused unread when its size (`len`, if
+/// known) is over `limit`, and never more than `limit` + 1 bytes read.
+fn read_open(f: File, len: Option<u64>, path: &Path, limit: usize) -> Result<Vec<u8>, FileError> {
+    let cap = u64::try_from(limit).unwrap_or(u64::MAX);
+    if len.is_some_and(|l| l > cap) {
+        return Err(too_large(path, limit));
+    }
+    let mut buf = Vec::with_capacity(len.and_then(|l| usize::try_from(l).ok()).unwrap_or(0));
+    f.take(cap.saturating_add(1))
+        .read_to_end(&mut buf)
+        .map_err(io_err(path))?;
     if buf.len() > limit {
-        return Err(FileError::TooLarge {
-            path: path.to_owned(),
-            limit,
-        });
+        return Err(too_large(path, limit));
     }
     Ok(buf)
 }
@@ -91,14 +111,7 @@ pub fn read_bounded(path: &Path, limit: usize) -> Result<Vec<u8>, FileError> {
 pub(crate) fn read_bounded_regular(path: &Path, limit: usize) -> Result<Vec<u8>, FileError> {
     let meta = std::fs::metadata(path).map_err(io_err(path))?;
     if !meta.is_file() {
-        return Err(FileError::Io {
-            path: path.to_owned(),
-            source: io::Error::other(if meta.is_dir() {
-                "is a directory, not a file"
-            } else {
-                "is not a regular file (a pipe, socket or device)"
-            }),
-        });
+        return Err(not_a_file(path, &meta));
     }
     read_bounded(path, limit)
 }
@@ -125,33 +138,9 @@ pub(crate) fn read_walked_regular(path: &Path, limit: usize) -> Result<Vec<u8>, 
         };
         let meta = f.metadata().map_err(io_err(path))?;
         if !meta.is_file() {
-            return Err(FileError::Io {
-                path: path.to_owned(),
-                source: io::Error::other(if meta.is_dir() {
-                    "is a directory, not a file"
-                } else {
-                    "is not a regular file (a pipe, socket or device)"
-                }),
-            });
+            return Err(not_a_file(path, &meta));
         }
-        let cap = u64::try_from(limit).unwrap_or(u64::MAX);
-        if meta.len() > cap {
-            return Err(FileError::TooLarge {
-                path: path.to_owned(),
-                limit,
-            });
-        }
-        let mut buf = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-        f.take(cap.saturating_add(1))
-            .read_to_end(&mut buf)
-            .map_err(io_err(path))?;
-        if buf.len() > limit {
-            return Err(FileError::TooLarge {
-                path: path.to_owned(),
-                limit,
-            });
-        }
-        Ok(buf)
+        read_open(f, Some(meta.len()), path, limit)
     }
     #[cfg(not(unix))]
     read_bounded_regular(path, limit)

@@ -113,6 +113,16 @@ impl PathList {
             .is_some_and(|w| w & (1 << (i % 64)) != 0)
     }
 
+    /// Reads the unit at position `i` (its `path`), a regular file only:
+    /// with one path lookup if the walk listed it as one.
+    fn read(&self, i: usize, path: &Path, limit: usize) -> Result<Vec<u8>, fsutil::FileError> {
+        if self.walked_file(i) {
+            fsutil::read_walked_regular(path, limit)
+        } else {
+            fsutil::read_bounded_regular(path, limit)
+        }
+    }
+
     #[cfg(unix)]
     fn dir(&self, d: usize) -> Option<&[u8]> {
         let end = *self.dir_ends.get(d)?;
@@ -310,12 +320,9 @@ fn verify_file(
             outcome: Err("internal: no such unit".into()),
         };
     };
-    let bytes = if units.walked_file(i) {
-        fsutil::read_walked_regular(&path, limits.max_bundle_bytes)
-    } else {
-        fsutil::read_bounded_regular(&path, limits.max_bundle_bytes)
-    }
-    .map_err(|e| e.to_string());
+    let bytes = units
+        .read(i, &path, limits.max_bundle_bytes)
+        .map_err(|e| e.to_string());
     let digest = bytes
         .as_ref()
         .ok()
@@ -398,11 +405,7 @@ fn prefetch(
             return;
         }
         let start = std::time::Instant::now();
-        let _ = if units.walked_file(i) {
-            fsutil::read_walked_regular(&path, limits.max_bundle_bytes)
-        } else {
-            fsutil::read_bounded_regular(&path, limits.max_bundle_bytes)
-        };
+        let _ = units.read(i, &path, limits.max_bundle_bytes);
         if start.elapsed() > PREFETCH_COLD {
             (stride, warm) = (1, 0);
         } else {
