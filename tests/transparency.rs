@@ -226,14 +226,18 @@ fn rules(report: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
-fn untransparent_message(report: &serde_json::Value) -> String {
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["rule"] == "firmware.untransparent")
-        .map(|f| f["message"].as_str().unwrap().to_owned())
-        .unwrap_or_default()
+/// The gate refused (exit 1) with `firmware.untransparent` as its only
+/// finding, whose message says `says`.
+fn assert_untransparent((code, report): (i32, serde_json::Value), says: &str) {
+    assert_eq!(
+        (code, rules(&report)),
+        (1, vec!["firmware.untransparent".to_owned()]),
+        "{report:#}"
+    );
+    let message = report["findings"][0]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(message.contains(says), "{report:#}");
 }
 
 #[test]
@@ -271,27 +275,20 @@ fn a_gate_accepts_only_a_release_proven_published_with_its_witness_quorum() {
     assert_eq!(r["gate"]["decision"], "accept", "{r:#}");
 
     // No proof.
-    let (c, r) = v.gate(&policy, &v.bundle("bare.cbor", &[]));
-    assert_eq!(
-        (c, rules(&r)),
-        (1, vec!["firmware.untransparent".to_owned()])
+    assert_untransparent(
+        v.gate(&policy, &v.bundle("bare.cbor", &[])),
+        "holds no tlog-proof",
     );
-    assert!(untransparent_message(&r).contains("holds no tlog-proof"));
 
     // The log's own checkpoint, without cosignatures: too few.
     let bare = v.prove("uncosigned.tlog-proof", None);
-    let (c, r) = v.gate(&policy, &v.bundle("few.cbor", &[&bare]));
-    assert_eq!(
-        (c, rules(&r)),
-        (1, vec!["firmware.untransparent".to_owned()])
-    );
-    assert!(
-        untransparent_message(&r).contains("quorum is not met"),
-        "{r:#}"
+    assert_untransparent(
+        v.gate(&policy, &v.bundle("few.cbor", &[&bare])),
+        "quorum is not met",
     );
 
     // One witness only.
-    let (c, r) = {
+    let gated = {
         let one = v.path("one.tlog-proof");
         let text = std::fs::read_to_string(&proof).unwrap();
         let kept: Vec<&str> = text
@@ -301,14 +298,7 @@ fn a_gate_accepts_only_a_release_proven_published_with_its_witness_quorum() {
         std::fs::write(&one, format!("{}\n", kept.join("\n"))).unwrap();
         v.gate(&policy, &v.bundle("one.cbor", &[&one]))
     };
-    assert_eq!(
-        (c, rules(&r)),
-        (1, vec!["firmware.untransparent".to_owned()])
-    );
-    assert!(
-        untransparent_message(&r).contains("cosigned only by one"),
-        "{r:#}"
-    );
+    assert_untransparent(gated, "cosigned only by one");
 
     // A log the tlog-policy does not list (same release, same entry shape).
     let other = v.path("other");
@@ -326,14 +316,9 @@ fn a_gate_accepts_only_a_release_proven_published_with_its_witness_quorum() {
         "--out",
         s(&out),
     ]));
-    let (c, r) = v.gate(&policy, &v.bundle("unknown.cbor", &[&out]));
-    assert_eq!(
-        (c, rules(&r)),
-        (1, vec!["firmware.untransparent".to_owned()])
-    );
-    assert!(
-        untransparent_message(&r).contains("which the tlog-policy does not list"),
-        "{r:#}"
+    assert_untransparent(
+        v.gate(&policy, &v.bundle("unknown.cbor", &[&out])),
+        "which the tlog-policy does not list",
     );
 
     // A proof of another statement: the 2.4.2 release published, 2.4.1 gated.
@@ -356,14 +341,9 @@ fn a_gate_accepts_only_a_release_proven_published_with_its_witness_quorum() {
         "--out",
         s(&out),
     ]));
-    let (c, r) = v.gate(&policy, &v.bundle("other-statement.cbor", &[&out]));
-    assert_eq!(
-        (c, rules(&r)),
-        (1, vec!["firmware.untransparent".to_owned()])
-    );
-    assert!(
-        untransparent_message(&r).contains("publish 1 other statement"),
-        "{r:#}"
+    assert_untransparent(
+        v.gate(&policy, &v.bundle("other-statement.cbor", &[&out])),
+        "publish 1 other statement",
     );
 
     // A proof whose extra data was changed does not verify.
@@ -378,10 +358,9 @@ fn a_gate_accepts_only_a_release_proven_published_with_its_witness_quorum() {
         text.replace(&extra, &chars.iter().collect::<String>()),
     )
     .unwrap();
-    let (c, r) = v.gate(&policy, &v.bundle("forged.cbor", &[&forged]));
-    assert_eq!(
-        (c, rules(&r)),
-        (1, vec!["firmware.untransparent".to_owned()])
+    assert_untransparent(
+        v.gate(&policy, &v.bundle("forged.cbor", &[&forged])),
+        "proof does not lead to the root hash",
     );
 
     // Without [transparency], the proofs change nothing.
