@@ -227,6 +227,48 @@ pub(crate) fn sign_by(st: &Statement) -> Vec<u8> {
     sign(st, &[&key(&st.issuer, 0)])
 }
 
+/// A chip's signed stage statements along `route`, each citing the one
+/// before: the design (`revision`), the fab (`wafer`) and the atp step
+/// (`lot`, signed by `atp_signer`).
+pub(crate) fn chip_chain(
+    route: &Route,
+    part: &str,
+    revision: &str,
+    wafer: &str,
+    lot: &str,
+    atp_signer: &dyn Fn(&Statement) -> Vec<u8>,
+) -> [Vec<u8>; 3] {
+    let (design, fab, atp) = (route.design, route.fab, route.atp);
+    let d = sign_by(&stage(
+        design.0,
+        Stage::Design,
+        part,
+        revision,
+        design.1,
+        design.2,
+        vec![],
+    ));
+    let f = sign_by(&stage(
+        fab.0,
+        Stage::Fab,
+        part,
+        wafer,
+        fab.1,
+        fab.2,
+        vec![Sha256::of(&d)],
+    ));
+    let a = atp_signer(&stage(
+        atp.0,
+        Stage::Atp,
+        part,
+        lot,
+        atp.1,
+        atp.2,
+        vec![Sha256::of(&f)],
+    ));
+    [d, f, a]
+}
+
 /// Where each step of a chip's supply chain happened.
 #[derive(Clone, Copy)]
 pub(crate) struct Route {
@@ -358,33 +400,7 @@ impl Unit<'_> {
         let part = "AXC-100";
         let lot = "A-0001";
         let r = self.route;
-        let d = sign_by(&stage(
-            r.design.0,
-            Stage::Design,
-            part,
-            "D-1",
-            r.design.1,
-            r.design.2,
-            vec![],
-        ));
-        let f = sign_by(&stage(
-            r.fab.0,
-            Stage::Fab,
-            part,
-            &format!("W-{lot}"),
-            r.fab.1,
-            r.fab.2,
-            vec![Sha256::of(&d)],
-        ));
-        let a = atp_signer(&stage(
-            r.atp.0,
-            Stage::Atp,
-            part,
-            lot,
-            r.atp.1,
-            r.atp.2,
-            vec![Sha256::of(&f)],
-        ));
+        let [d, f, a] = chip_chain(&r, part, "D-1", &format!("W-{lot}"), lot, atp_signer);
         let atp = Sha256::of(&a);
         let mut evidence = vec![d, f, a];
         let mut firmware = Vec::new();

@@ -372,33 +372,14 @@ pub(crate) fn shipment_sharing(
         } else {
             "D-1".into()
         };
-        let d = sign_by(&stage(
-            route.design.0,
-            Stage::Design,
+        let [d, f, a] = chip_chain(
+            &route,
             part,
             &revision,
-            route.design.1,
-            route.design.2,
-            vec![],
-        ));
-        let f = sign_by(&stage(
-            route.fab.0,
-            Stage::Fab,
-            part,
             &format!("W-{lot:05}"),
-            route.fab.1,
-            route.fab.2,
-            vec![Sha256::of(&d)],
-        ));
-        let a = sign_by(&stage(
-            route.atp.0,
-            Stage::Atp,
-            part,
             &lot_id,
-            route.atp.1,
-            route.atp.2,
-            vec![Sha256::of(&f)],
-        ));
+            &sign_by,
+        );
         let atp = Sha256::of(&a);
         (vec![d, f, a], atp)
     };
