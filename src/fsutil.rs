@@ -123,27 +123,126 @@ pub(crate) fn read_bounded_regular(path: &Path, limit: usize) -> Result<Vec<u8>,
 /// waiting for a writer; if a symbolic link was put in its place, the link
 /// is treated as [`read_bounded_regular`] treats one. (A device node in its
 /// place would be opened before being refused; creating one takes root.)
+/// It reads as many bytes as the file held when opened, and no further
+/// (one read instead of two: no read to find the end).
 pub(crate) fn read_walked_regular(path: &Path, limit: usize) -> Result<Vec<u8>, FileError> {
     #[cfg(unix)]
     {
         use rustix::fs::{Mode, OFlags};
         let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
-        let f = match rustix::fs::open(path, flags, Mode::empty()) {
-            Ok(fd) => File::from(fd),
+        use rustix::fs::FileType;
+        let fd = match rustix::fs::open(path, flags, Mode::empty()) {
+            Ok(fd) => fd,
             // ELOOP (Linux, macOS), EMLINK (FreeBSD): a symbolic link.
             Err(rustix::io::Errno::LOOP | rustix::io::Errno::MLINK) => {
                 return read_bounded_regular(path, limit);
             }
             Err(e) => return Err(io_err(path)(e.into())),
         };
-        let meta = f.metadata().map_err(io_err(path))?;
-        if !meta.is_file() {
+        let st = rustix::fs::fstat(&fd).map_err(|e| io_err(path)(e.into()))?;
+        if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {
+            let f = File::from(fd);
+            let meta = f.metadata().map_err(io_err(path))?;
             return Err(not_a_file(path, &meta));
         }
-        read_open(f, Some(meta.len()), path, limit)
+        let size = u64::try_from(st.st_size).unwrap_or(0);
+        if size == 0 {
+            // Some file systems (procfs) give no size: read to the end.
+            return read_open(File::from(fd), None, path, limit);
+        }
+        if size > u64::try_from(limit).unwrap_or(u64::MAX) {
+            return Err(too_large(path, limit));
+        }
+        // The file as large as it was when opened: no further read to
+        // find its end (a file still being written is read as it was).
+        let mut buf = vec![0u8; usize::try_from(size).map_err(|_| too_large(path, limit))?];
+        let mut at = 0;
+        while at < buf.len() {
+            match rustix::io::read(&fd, &mut buf[at..]) {
+                Ok(0) => break,
+                Ok(n) => at += n,
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(e) => return Err(io_err(path)(e.into())),
+            }
+        }
+        buf.truncate(at);
+        Ok(buf)
     }
     #[cfg(not(unix))]
     read_bounded_regular(path, limit)
+}
+
+/// What [`warm_up`] found: whether a file's bytes were already in the
+/// page cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Warmth {
+    /// They were: reading it cost no disk access.
+    Cached,
+    /// They were not (now they are, as far as the cache keeps them).
+    Read,
+    /// Not known (another system than Linux, a file system that cannot
+    /// tell, or a file that is not a regular one of at most the limit).
+    Unknown,
+}
+
+/// Bytes of a file [`warm_up`] looks at (and reads in when they are not
+/// cached); a bundle is usually a few kilobytes.
+const WARM_UP_BYTES: usize = 64 * 1024;
+
+/// Reads ahead of a later reader of a file a directory walk listed as
+/// regular: opened as [`read_walked_regular`] opens it (never following a
+/// symbolic link, never blocking on a FIFO), then asked for its first
+/// bytes without waiting for the disk (`preadv2` with `RWF_NOWAIT`, Linux
+/// 4.14 and later). When they are all there, nothing more is done and the
+/// answer is [`Warmth::Cached`]; else they are read (into `buf`, reused
+/// between calls) so the later reader finds them cached. Errors are not
+/// reported: the reader meets them itself.
+pub(crate) fn warm_up(path: &Path, limit: usize, buf: &mut Vec<u8>) -> Warmth {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        use rustix::fs::{FileType, Mode, OFlags};
+        let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+        let Ok(fd) = rustix::fs::open(path, flags, Mode::empty()) else {
+            return Warmth::Unknown;
+        };
+        let Ok(st) = rustix::fs::fstat(&fd) else {
+            return Warmth::Unknown;
+        };
+        let size = usize::try_from(st.st_size).unwrap_or(usize::MAX);
+        if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile || size == 0 || size > limit
+        {
+            return Warmth::Unknown;
+        }
+        let want = size.min(WARM_UP_BYTES);
+        buf.resize(want, 0);
+        let nowait = rustix::io::preadv2(
+            &fd,
+            &mut [io::IoSliceMut::new(&mut buf[..want])],
+            0,
+            rustix::io::ReadWriteFlags::NOWAIT,
+        );
+        let warmth = match nowait {
+            Ok(n) if n == want => return Warmth::Cached,
+            // Some or none of it cached.
+            Ok(_) | Err(rustix::io::Errno::AGAIN) => Warmth::Read,
+            // A kernel or file system that cannot tell.
+            Err(_) => Warmth::Unknown,
+        };
+        let mut at = 0;
+        while at < want {
+            match rustix::io::pread(&fd, &mut buf[at..want], at as u64) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => at += n,
+            }
+        }
+        warmth
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        let _ = buf;
+        let _ = read_walked_regular(path, limit);
+        Warmth::Unknown
+    }
 }
 
 /// Where a write to `path` lands: `path` itself, or, when it is a symbolic
@@ -327,5 +426,37 @@ mod tests {
             read_walked_regular(&missing, 5),
             Err(FileError::Io { .. })
         ));
+        // An empty file is read to its end, as a file with no size given.
+        let empty = dir.path().join("empty.cbor");
+        std::fs::write(&empty, b"").expect("write");
+        assert_eq!(read_walked_regular(&empty, 5).expect("read"), b"");
+
+        // Reading ahead: a file just read is in the cache (where the
+        // kernel can tell); anything but a regular file within the limit
+        // is left alone, a FIFO without waiting for a writer.
+        let mut buf = Vec::new();
+        let w = warm_up(&file, 5, &mut buf);
+        if cfg!(target_os = "linux") {
+            assert_ne!(w, Warmth::Read, "a file just read and written is cached");
+        }
+        for other in [
+            &fifo,
+            &fifo_link,
+            &missing,
+            &empty,
+            &dir.path().to_path_buf(),
+        ] {
+            assert_eq!(
+                warm_up(other, 5, &mut buf),
+                Warmth::Unknown,
+                "{}",
+                other.display()
+            );
+        }
+        assert_eq!(
+            warm_up(&file, 4, &mut buf),
+            Warmth::Unknown,
+            "over the limit"
+        );
     }
 }

@@ -115,6 +115,16 @@ impl PathList {
 
     /// Reads the unit at position `i` (its `path`), a regular file only:
     /// with one path lookup if the walk listed it as one.
+    /// Reads unit `i` ahead of a worker (see [`fsutil::warm_up`]).
+    fn warm_up(&self, i: usize, path: &Path, limit: usize, buf: &mut Vec<u8>) -> fsutil::Warmth {
+        if self.walked_file(i) {
+            fsutil::warm_up(path, limit, buf)
+        } else {
+            let _ = fsutil::read_bounded_regular(path, limit);
+            fsutil::Warmth::Unknown
+        }
+    }
+
     fn read(&self, i: usize, path: &Path, limit: usize) -> Result<Vec<u8>, fsutil::FileError> {
         if self.walked_file(i) {
             fsutil::read_walked_regular(path, limit)
@@ -369,10 +379,12 @@ pub fn run(
 const PREFETCH_THREADS: usize = 4;
 /// How far ahead of the furthest unit a worker took they read.
 const PREFETCH_AHEAD: usize = 1024;
-/// A read that takes longer than this came from the disk, not the page
-/// cache (a cached open and read of a small file takes a few microseconds).
+/// Where the kernel cannot say whether a file is cached (see
+/// [`fsutil::warm_up`]): a read that takes longer than this came from the
+/// disk, not the page cache (a cached open and read of a small file takes a
+/// few microseconds, unless the machine is busy).
 const PREFETCH_COLD: std::time::Duration = std::time::Duration::from_micros(50);
-/// Consecutive cached reads after which a prefetch thread reads only every
+/// Consecutive cached units after which a prefetch thread reads only every
 /// other unit it takes (then every fourth, ... up to every
 /// `PREFETCH_MAX_STRIDE`th), and one read from the disk makes it read
 /// every unit again: a warm page cache costs a few reads in a thousand, a
@@ -392,6 +404,7 @@ fn prefetch(
     limits: &Limits,
 ) {
     let (mut stride, mut warm) = (1usize, 0u32);
+    let mut buf = Vec::new();
     loop {
         let i = next.fetch_add(stride, Ordering::Relaxed);
         let Some(path) = units.get(i) else { return };
@@ -405,8 +418,14 @@ fn prefetch(
             return;
         }
         let start = std::time::Instant::now();
-        let _ = units.read(i, &path, limits.max_bundle_bytes);
-        if start.elapsed() > PREFETCH_COLD {
+        let cold = match units.warm_up(i, &path, limits.max_bundle_bytes, &mut buf) {
+            fsutil::Warmth::Cached => false,
+            fsutil::Warmth::Read => true,
+            // Told by how long the read took (which a busy machine's
+            // scheduler lengthens too).
+            fsutil::Warmth::Unknown => start.elapsed() > PREFETCH_COLD,
+        };
+        if cold {
             (stride, warm) = (1, 0);
         } else {
             warm += 1;
