@@ -25,7 +25,7 @@ fn check(pk: &[u8; 32], msg: &[u8], sig: &[u8; 64]) {
     assert_eq!(hwprov::wire::keys::verify_raw(pk, msg, sig), want);
     assert_eq!(
         hwprov::wire::keys::verify_raw_prepared(pk, &[a, b], sig),
-        [want; 2]
+        [want; 4]
     );
 }
 

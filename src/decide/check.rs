@@ -4,11 +4,11 @@
 
 use crate::limits::{Budget, Limits};
 use crate::policy::rules::Rule;
-use crate::policy::{Policy, Revocation};
+use crate::policy::{KeyEntry, Policy, Revocation};
 use crate::report::{Context, Finding, Severity, StatementEntry};
 use crate::wire::digest::Sha256;
 use crate::wire::envelope::{Envelope, EnvelopeError};
-use crate::wire::keys::KeyId;
+use crate::wire::keys::{KeyId, SignaturePoint};
 use crate::wire::safe::{self, Signed};
 use crate::wire::statement::{Body, Statement, StatementError};
 use crate::wire::time::Timestamp;
@@ -89,6 +89,101 @@ pub(crate) fn check_statement_with_digest(
     limits: &Limits,
     budget: &mut Budget,
 ) -> Checked {
+    match prepare_statement(policy, bytes, digest, at, limits, budget) {
+        Prepared::Done(c) => c,
+        Prepared::Pending(p) => {
+            let verdicts = SignaturePoint::match_all(&p.points().collect::<Vec<_>>());
+            finish_statement(policy, p, &verdicts, at, limits)
+        }
+    }
+}
+
+/// One signature of a statement as step 2 found it, in envelope order:
+/// its `kid`, the policy key it names (`None`: not a policy key), and its
+/// check up to the last step (`None`: not a policy key, or refused before
+/// that step: wrong length, non-canonical `S`, small-order `R`).
+struct SigStep<'p> {
+    kid: KeyId,
+    key: Option<&'p KeyEntry>,
+    point: Option<SignaturePoint>,
+}
+
+/// A statement checked up to the comparison of its signatures' points
+/// with their `R`s (see [`prepare_statement`]).
+pub(crate) struct Pending<'p> {
+    digest: Sha256,
+    entry: StatementEntry,
+    env: Envelope,
+    sigs: Vec<SigStep<'p>>,
+}
+
+impl Pending<'_> {
+    /// The points still to compare, in order: [`finish_statement`] takes
+    /// one verdict for each.
+    pub(crate) fn points(&self) -> impl Iterator<Item = SignaturePoint> + '_ {
+        points_of(&self.sigs)
+    }
+}
+
+fn points_of<'a>(sigs: &'a [SigStep<'_>]) -> impl Iterator<Item = SignaturePoint> + 'a {
+    sigs.iter().filter_map(|s| s.point)
+}
+
+/// What [`prepare_statement`] leaves: a finished check, or one waiting for
+/// its signatures' verdicts.
+pub(crate) enum Prepared<'p> {
+    Done(Checked),
+    Pending(Pending<'p>),
+}
+
+/// Step 2's findings and the keys whose signatures verified, in envelope
+/// order, from the verdicts of the points ([`Pending::points`] order).
+fn signature_findings<'p>(
+    sigs: &[SigStep<'p>],
+    verdicts: &[bool],
+    d: Option<Sha256>,
+) -> (Vec<Finding>, Vec<(KeyId, &'p KeyEntry)>) {
+    let mut findings = Vec::new();
+    let mut keys = Vec::with_capacity(sigs.len());
+    let mut verdicts = verdicts.iter();
+    for s in sigs {
+        let Some(key) = s.key else {
+            findings.push(deny(
+                Rule::KeyUnknown,
+                d,
+                format!("key {}", s.kid),
+                "the signing key is not in the policy's [[keys]]; add it (with its entity and roles) if it is trusted",
+            ));
+            continue;
+        };
+        let good = s.point.is_some() && verdicts.next().copied().unwrap_or(false);
+        if good {
+            keys.push((s.kid, key));
+        } else {
+            findings.push(deny(
+                Rule::SignatureInvalid,
+                d,
+                format!("signature by key {} ({})", s.kid, key.entity),
+                "the signature does not verify: the statement was altered or signed with another key",
+            ));
+        }
+    }
+    (findings, keys)
+}
+
+/// [`check_statement_with_digest`] up to the last step of its signature
+/// checks, so that the points of several statements' signatures can be
+/// compared with their `R`s at once ([`SignaturePoint::match_all`]) before
+/// [`finish_statement`] does the rest. Spends `budget` as the whole check
+/// does.
+pub(crate) fn prepare_statement<'p>(
+    policy: &'p Policy,
+    bytes: &[u8],
+    digest: Sha256,
+    at: Timestamp,
+    limits: &Limits,
+    budget: &mut Budget,
+) -> Prepared<'p> {
     let mut entry = StatementEntry {
         digest,
         type_name: None,
@@ -100,11 +195,11 @@ pub(crate) fn check_statement_with_digest(
     let fail = Checked::failed;
     // Outside evidence (SPEC 4): a JWS report is told by its first bytes.
     if safe::is_jws(bytes) {
-        return check_report(policy, bytes, digest, at, limits, budget);
+        return Prepared::Done(check_report(policy, bytes, digest, at, limits, budget));
     }
     // ... and a C2SP tlog-proof by its first line.
     if crate::wire::tlog::proof::TlogProof::is_proof(bytes) {
-        return check_proof(policy, bytes, digest, budget);
+        return Prepared::Done(check_proof(policy, bytes, digest, budget));
     }
 
     // 1. Size bound, then the COSE envelope profile (SPEC 2).
@@ -119,14 +214,14 @@ pub(crate) fn check_statement_with_digest(
                 limits.max_statement_bytes
             ),
         );
-        return fail(entry, vec![f]);
+        return Prepared::Done(fail(entry, vec![f]));
     }
     let env = match Envelope::decode(bytes, limits.max_depth) {
         Ok(e) => e,
         // A signed CoRIM is a COSE message outside hwprov's profile: it is
         // only looked for once the element failed to decode as a statement.
         Err(_) if safe::is_corim(bytes, limits) => {
-            return check_report(policy, bytes, digest, at, limits, budget);
+            return Prepared::Done(check_report(policy, bytes, digest, at, limits, budget));
         }
         Err(e) => {
             let rule = match e {
@@ -139,41 +234,61 @@ pub(crate) fn check_statement_with_digest(
                 "envelope",
                 format!("{e}; re-sign the statement with `hwprov sign`"),
             );
-            return fail(entry, vec![f]);
+            return Prepared::Done(fail(entry, vec![f]));
         }
     };
     entry.signers = env.signatures.iter().map(|s| s.kid).collect();
 
     // 2. Signatures: each kid must be a policy key and each signature must
     //    verify strictly over its Sig_structure.
-    let mut findings = Vec::new();
-    let mut keys = Vec::with_capacity(env.signatures.len());
+    let mut sigs = Vec::with_capacity(env.signatures.len());
     for s in &env.signatures {
         match policy.keys.get(&s.kid) {
-            None => findings.push(deny(
-                Rule::KeyUnknown,
-                d,
-                format!("key {}", s.kid),
-                "the signing key is not in the policy's [[keys]]; add it (with its entity and roles) if it is trusted",
-            )),
+            None => sigs.push(SigStep {
+                kid: s.kid,
+                key: None,
+                point: None,
+            }),
             Some(_) if !budget.spend() => {
                 // Out of signature checks: the caller refuses the bundle.
-                return fail(entry, findings);
+                let verdicts = SignaturePoint::match_all(&points_of(&sigs).collect::<Vec<_>>());
+                let (findings, _) = signature_findings(&sigs, &verdicts, d);
+                return Prepared::Done(fail(entry, findings));
             }
-            Some(k) => {
-                if env.verify_prepared(s, k.prepared()).is_err() {
-                    findings.push(deny(
-                        Rule::SignatureInvalid,
-                        d,
-                        format!("signature by key {} ({})", s.kid, k.entity),
-                        "the signature does not verify: the statement was altered or signed with another key",
-                    ));
-                } else {
-                    keys.push((s.kid, k));
-                }
-            }
+            Some(k) => sigs.push(SigStep {
+                kid: s.kid,
+                key: Some(k),
+                point: env.signature_point(s, k.prepared()).ok(),
+            }),
         }
     }
+    Prepared::Pending(Pending {
+        digest,
+        entry,
+        env,
+        sigs,
+    })
+}
+
+/// The rest of [`check_statement_with_digest`] after
+/// [`prepare_statement`]: `verdicts` holds [`SignaturePoint::matches`] of
+/// each of [`Pending::points`], in order.
+pub(crate) fn finish_statement(
+    policy: &Policy,
+    pending: Pending<'_>,
+    verdicts: &[bool],
+    at: Timestamp,
+    limits: &Limits,
+) -> Checked {
+    let Pending {
+        digest,
+        mut entry,
+        env,
+        sigs,
+    } = pending;
+    let d = Some(digest);
+    let fail = Checked::failed;
+    let (mut findings, keys) = signature_findings(&sigs, verdicts, d);
 
     // 3. The payload: deterministic CBOR and the statement schema (SPEC 3).
     let statement = match Statement::decode(&env.payload, limits.max_depth) {

@@ -3,7 +3,7 @@
 
 use crate::decide::cache::StatementCache;
 use crate::decide::check::Verified;
-use crate::decide::check::{check_statement_with_digest, deny};
+use crate::decide::check::{Checked, Prepared, deny, finish_statement, prepare_statement};
 use crate::decide::device::device_rules;
 use crate::decide::evidence::{Evidence, Rules, Unit};
 use crate::decide::firmware::{GateInput, firmware_rules};
@@ -19,6 +19,7 @@ use crate::report::{
 };
 use crate::wire::bundle::{self, BundleError};
 use crate::wire::digest::Sha256;
+use crate::wire::keys::SignaturePoint;
 use crate::wire::statement::Body;
 use crate::wire::statement::DeviceBody;
 use crate::wire::time::Timestamp;
@@ -100,6 +101,18 @@ pub(crate) fn evaluate(
     let mut budget = Budget::new(limits.max_signature_checks);
     let mut root: Option<(RootEntry, Option<Sha256>)> = None;
     let mut reports = Vec::new();
+    // Every statement's checks up to the last step of its signatures'
+    // (budget spent in bundle order, as one check after another would),
+    // then the points of all of them compared with their `R`s at once
+    // (one field inversion for the bundle instead of one per signature),
+    // then the rest of each check, in order.
+    enum Step<'p> {
+        /// From the run's table.
+        Shared(Checked),
+        /// Checked here: what it cost, and whether to keep it in the table.
+        Fresh(Prepared<'p>, u64, Option<&'p StatementCache>),
+    }
+    let mut steps = Vec::with_capacity(parts.len());
     for p in parts {
         let digest = Sha256::of(p);
         if !ev.present.insert(digest) {
@@ -107,21 +120,16 @@ pub(crate) fn evaluate(
         }
         // A root is the one statement no other bundle carries: only
         // evidence is looked up in, and kept for, the run's table.
-        let shared = cache.filter(|_| root.is_some());
+        let shared = cache.filter(|_| !steps.is_empty());
         if let (Some(cache), None) = (cache, shared) {
             cache.miss();
         }
-        let c = match shared.and_then(|cache| cache.get(&digest, &mut budget)) {
-            Some(c) => c,
+        let step = match shared.and_then(|cache| cache.get(&digest, &mut budget)) {
+            Some(c) => Step::Shared(c),
             None => {
                 let before = budget.left();
-                let c = check_statement_with_digest(policy, p, digest, at, limits, &mut budget);
-                if let Some(cache) = shared
-                    && !budget.exhausted()
-                {
-                    cache.put(digest, p.len(), &c, before - budget.left());
-                }
-                c
+                let prepared = prepare_statement(policy, p, digest, at, limits, &mut budget);
+                Step::Fresh(prepared, before - budget.left(), shared)
             }
         };
         if budget.exhausted() {
@@ -129,6 +137,37 @@ pub(crate) fn evaluate(
                 signature_checks: limits.max_signature_checks,
             });
         }
+        steps.push((digest, p.len(), step));
+    }
+    let points: Vec<SignaturePoint> = steps
+        .iter()
+        .flat_map(|(_, _, step)| match step {
+            Step::Fresh(Prepared::Pending(p), ..) => Some(p.points()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    let verdicts = SignaturePoint::match_all(&points);
+    let mut verdicts = verdicts.as_slice();
+    for (digest, len, step) in steps {
+        let c = match step {
+            Step::Shared(c) => c,
+            Step::Fresh(prepared, cost, shared) => {
+                let c = match prepared {
+                    Prepared::Done(c) => c,
+                    Prepared::Pending(p) => {
+                        let (mine, rest) =
+                            verdicts.split_at(p.points().count().min(verdicts.len()));
+                        verdicts = rest;
+                        finish_statement(policy, p, mine, at, limits)
+                    }
+                };
+                if let Some(cache) = shared {
+                    cache.put(digest, len, &c, cost);
+                }
+                c
+            }
+        };
         if root.is_none() {
             root = Some((
                 RootEntry {

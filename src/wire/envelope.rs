@@ -254,6 +254,21 @@ impl Envelope {
         key.verify_parts(&[&prefix, &self.payload], &s.signature)
     }
 
+    /// [`Envelope::verify_prepared`] up to its last step (see
+    /// [`PreparedKey::signature_point`](crate::wire::keys::PreparedKey::signature_point)).
+    pub fn signature_point(
+        &self,
+        s: &SignatureEntry,
+        key: &crate::wire::keys::PreparedKey,
+    ) -> Result<crate::wire::keys::SignaturePoint, BadSignature> {
+        let prefix = sig_structure_prefix(
+            &self.body_protected,
+            s.sign_protected.as_deref(),
+            self.payload.len(),
+        );
+        key.signature_point(&[&prefix, &self.payload], &s.signature)
+    }
+
     /// The complete `Sig_structure` of a signature (a copy of the payload:
     /// for tools and benchmarks; verification does not build it).
     pub fn to_be_signed(&self, s: &SignatureEntry) -> Vec<u8> {

@@ -320,6 +320,23 @@ impl PreparedKey {
     /// Strict verification of a message given in pieces (see the type's
     /// documentation for why it accepts exactly what `verify_strict` does).
     pub fn verify_parts(&self, parts: &[&[u8]], sig: &[u8]) -> Result<(), BadSignature> {
+        if self.signature_point(parts, sig)?.matches() {
+            Ok(())
+        } else {
+            Err(BadSignature)
+        }
+    }
+
+    /// [`PreparedKey::verify_parts`] up to its last step: everything but
+    /// encoding the recomputed point and comparing it with `R`, which
+    /// [`SignaturePoint::matches`] does for one signature and
+    /// [`SignaturePoint::match_all`] for several at once (one field
+    /// inversion for all of them instead of one each).
+    pub fn signature_point(
+        &self,
+        parts: &[&[u8]],
+        sig: &[u8],
+    ) -> Result<SignaturePoint, BadSignature> {
         use curve25519_dalek::edwards::EdwardsPoint;
         use curve25519_dalek::scalar::Scalar;
         use sha2::Digest as _;
@@ -328,6 +345,7 @@ impl PreparedKey {
         if small_order_encodings().iter().any(|e| r == &e[..]) {
             return Err(BadSignature);
         }
+        let r: [u8; 32] = r.try_into().map_err(|_| BadSignature)?;
         let s: [u8; 32] = s.try_into().map_err(|_| BadSignature)?;
         let s = Option::<Scalar>::from(Scalar::from_canonical_bytes(s)).ok_or(BadSignature)?;
         let mut h = sha2::Sha512::new();
@@ -347,31 +365,83 @@ impl PreparedKey {
             }
             None => None,
         };
-        let expected = match table {
+        let point = match table {
             Some(t) => t * &k + EdwardsPoint::mul_base(&s),
             None => EdwardsPoint::vartime_double_scalar_mul_basepoint(&k, &self.minus_a, &s),
-        }
-        .compress();
-        if expected.as_bytes()[..] == *r {
-            Ok(())
-        } else {
-            Err(BadSignature)
+        };
+        Ok(SignaturePoint { point, r })
+    }
+}
+
+/// A signature checked up to its last step by
+/// [`PreparedKey::signature_point`]: the recomputed `[s]B - [k]A` and the
+/// signature's `R`. The signature verifies exactly when the point's
+/// canonical encoding is `R`'s bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct SignaturePoint {
+    point: curve25519_dalek::edwards::EdwardsPoint,
+    r: [u8; 32],
+}
+
+impl SignaturePoint {
+    /// Whether the signature verifies.
+    pub fn matches(&self) -> bool {
+        self.point.compress().to_bytes() == self.r
+    }
+
+    /// [`SignaturePoint::matches`] of each, in order, with the points
+    /// encoded together (`compress_batch_alloc`: the same canonical
+    /// encoding of the same points, through one field inversion).
+    pub fn match_all(points: &[SignaturePoint]) -> Vec<bool> {
+        match points {
+            [] => Vec::new(),
+            [one] => vec![one.matches()],
+            _ => {
+                let all: Vec<_> = points.iter().map(|p| p.point).collect();
+                curve25519_dalek::edwards::EdwardsPoint::compress_batch_alloc(&all)
+                    .iter()
+                    .zip(points)
+                    .map(|(c, p)| c.to_bytes() == p.r)
+                    .collect()
+            }
         }
     }
 }
 
 /// [`PreparedKey::verify_parts`] from raw public key bytes (for tests and
-/// fuzzing against `verify_strict`), both ways: `[before the key's table
-/// exists, with it]`. Weak keys and points that do not decode are rejected
+/// fuzzing against `verify_strict`), every way: `[before the key's table
+/// exists, with it, its point encoded in a batch with others (in the
+/// middle, last)]`. Weak keys and points that do not decode are rejected
 /// like bad signatures.
-pub fn verify_raw_prepared(public_key: &[u8; 32], parts: &[&[u8]], sig: &[u8]) -> [bool; 2] {
-    match PublicKey::from_bytes(public_key) {
-        Ok(k) => [
-            PreparedKey::new(k).verify_parts(parts, sig).is_ok(),
-            PreparedKey::with_table(k).verify_parts(parts, sig).is_ok(),
-        ],
-        Err(_) => [false; 2],
-    }
+pub fn verify_raw_prepared(public_key: &[u8; 32], parts: &[&[u8]], sig: &[u8]) -> [bool; 4] {
+    let Ok(k) = PublicKey::from_bytes(public_key) else {
+        return [false; 4];
+    };
+    let (before, with) = (PreparedKey::new(k), PreparedKey::with_table(k));
+    // Batched between two other signatures' points (one that verifies, one
+    // that does not), in the middle and last, so its verdict cannot lean on
+    // its place in the batch or its neighbours.
+    let other = SecretKey::from_seed(&[7; 32]);
+    let other_key = PreparedKey::new(other.public());
+    let batched = match (
+        before.signature_point(parts, sig),
+        other_key.signature_point(&[b"other"], &other.sign(b"other")),
+        other_key.signature_point(&[b"other"], &other.sign(b"another")),
+    ) {
+        (Ok(p), Ok(good), Ok(bad)) => {
+            let middle = SignaturePoint::match_all(&[good, p, bad]);
+            let last = SignaturePoint::match_all(&[bad, good, p]);
+            let neighbours_right = middle[0] && !middle[2] && !last[0] && last[1];
+            [middle[1] && neighbours_right, last[2] && neighbours_right]
+        }
+        _ => [false; 2],
+    };
+    [
+        before.verify_parts(parts, sig).is_ok(),
+        with.verify_parts(parts, sig).is_ok(),
+        batched[0],
+        batched[1],
+    ]
 }
 
 /// [`verify_raw`] for a message in pieces (see [`PublicKey::verify_parts`]).
