@@ -80,38 +80,52 @@ fn device_scope<'a>(
     (class, row.map_or(&[][..], |p| p.zones))
 }
 
-/// The verification of SPEC 4-7; with `gate`, the root must be a firmware
-/// release and the gate's checks of SPEC 9 are added.
-pub(crate) fn evaluate(
-    policy: &Policy,
+/// A statement of a bundle after the first phase of its checks.
+enum Step<'p> {
+    /// From the run's table.
+    Shared(Checked),
+    /// Checked here: what it cost, and the table to keep it in (if any).
+    Fresh(Prepared<'p>, u64, Option<&'p StatementCache>),
+}
+
+/// A bundle's statements checked up to the last step of their signatures
+/// (see [`check_bundle`]): what [`evaluate_checked`] finishes once the
+/// points are compared with their `R`s.
+pub(crate) struct BundleChecks<'p> {
+    steps: Vec<(Sha256, usize, Step<'p>)>,
+    ev: Evidence,
+}
+
+impl BundleChecks<'_> {
+    /// The points to compare ([`SignaturePoint::match_all`]), in order:
+    /// [`evaluate_checked`] takes one verdict for each.
+    pub(crate) fn points(&self) -> impl Iterator<Item = SignaturePoint> + '_ {
+        self.steps
+            .iter()
+            .filter_map(|(_, _, step)| match step {
+                Step::Fresh(Prepared::Pending(p), ..) => Some(p.points()),
+                _ => None,
+            })
+            .flatten()
+    }
+}
+
+/// The first phase of [`evaluate`]: the bundle's shape (SPEC 4) and each
+/// statement's checks up to the last step of its signatures, the budget
+/// spent in bundle order as one check after another would spend it. The
+/// points of one bundle's signatures, or of several bundles', are then
+/// compared with their `R`s at once (one field inversion for all of them
+/// instead of one per signature) and [`evaluate_checked`] does the rest.
+pub(crate) fn check_bundle<'p>(
+    policy: &'p Policy,
     bytes: &[u8],
     at: Timestamp,
     limits: &Limits,
-    gate: Option<&GateInput<'_>>,
-    deployment: Option<&Deployment>,
-    cache: Option<&StatementCache>,
-) -> Result<Report, BundleError> {
-    // SPEC 4: the bundle shape (input error if wrong).
+    cache: Option<&'p StatementCache>,
+) -> Result<BundleChecks<'p>, BundleError> {
     let parts = bundle::split(bytes, limits)?;
-
-    // SPEC 2, 3, 6: every statement on its own (always-deny rules).
-    let mut entries = Vec::with_capacity(parts.len());
-    let mut findings = Vec::new();
     let mut ev = Evidence::with_capacity(parts.len());
     let mut budget = Budget::new(limits.max_signature_checks);
-    let mut root: Option<(RootEntry, Option<Sha256>)> = None;
-    let mut reports = Vec::new();
-    // Every statement's checks up to the last step of its signatures'
-    // (budget spent in bundle order, as one check after another would),
-    // then the points of all of them compared with their `R`s at once
-    // (one field inversion for the bundle instead of one per signature),
-    // then the rest of each check, in order.
-    enum Step<'p> {
-        /// From the run's table.
-        Shared(Checked),
-        /// Checked here: what it cost, and whether to keep it in the table.
-        Fresh(Prepared<'p>, u64, Option<&'p StatementCache>),
-    }
     let mut steps = Vec::with_capacity(parts.len());
     for p in parts {
         let digest = Sha256::of(p);
@@ -139,16 +153,44 @@ pub(crate) fn evaluate(
         }
         steps.push((digest, p.len(), step));
     }
-    let points: Vec<SignaturePoint> = steps
-        .iter()
-        .flat_map(|(_, _, step)| match step {
-            Step::Fresh(Prepared::Pending(p), ..) => Some(p.points()),
-            _ => None,
-        })
-        .flatten()
-        .collect();
-    let verdicts = SignaturePoint::match_all(&points);
-    let mut verdicts = verdicts.as_slice();
+    Ok(BundleChecks { steps, ev })
+}
+
+/// The verification of SPEC 4-7; with `gate`, the root must be a firmware
+/// release and the gate's checks of SPEC 9 are added.
+pub(crate) fn evaluate(
+    policy: &Policy,
+    bytes: &[u8],
+    at: Timestamp,
+    limits: &Limits,
+    gate: Option<&GateInput<'_>>,
+    deployment: Option<&Deployment>,
+    cache: Option<&StatementCache>,
+) -> Result<Report, BundleError> {
+    let checks = check_bundle(policy, bytes, at, limits, cache)?;
+    let verdicts = SignaturePoint::match_all(&checks.points().collect::<Vec<_>>());
+    evaluate_checked(policy, checks, &verdicts, at, limits, gate, deployment)
+}
+
+/// The second phase of [`evaluate`], after [`check_bundle`]: `verdicts`
+/// holds [`SignaturePoint::matches`] of each of [`BundleChecks::points`],
+/// in order.
+pub(crate) fn evaluate_checked(
+    policy: &Policy,
+    checks: BundleChecks<'_>,
+    verdicts: &[bool],
+    at: Timestamp,
+    limits: &Limits,
+    gate: Option<&GateInput<'_>>,
+    deployment: Option<&Deployment>,
+) -> Result<Report, BundleError> {
+    // SPEC 2, 3, 6: every statement on its own (always-deny rules).
+    let BundleChecks { steps, mut ev } = checks;
+    let mut entries = Vec::with_capacity(steps.len());
+    let mut findings = Vec::new();
+    let mut root: Option<(RootEntry, Option<Sha256>)> = None;
+    let mut reports = Vec::new();
+    let mut verdicts = verdicts;
     for (digest, len, step) in steps {
         let c = match step {
             Step::Shared(c) => c,

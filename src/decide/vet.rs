@@ -15,6 +15,7 @@ pub use crate::report::shipment::{
     ClassSummary, FailingUnit, MAX_LISTED_FAILURES, MAX_LISTED_REASONS, MAX_LISTED_SKIPPED,
     PhaseoutSummary, Skipped, Summary,
 };
+use crate::wire::digest::Sha256;
 use crate::wire::time::Timestamp;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -310,43 +311,87 @@ pub fn collect(paths: &[PathBuf]) -> Result<Collected, VetError> {
     Ok(out)
 }
 
-/// Verifies the unit at position `i`; `digest`: also hash its bytes (for
-/// the decision log).
+/// Units a worker takes at a time: their signatures' points are compared
+/// with their `R`s together (one field inversion for the group; see
+/// [`check_bundle`](crate::decide::verify::check_bundle)).
+const GROUP: usize = 4;
+/// A group is finished early once the bundles read for it hold this many
+/// bytes, so a worker never holds more than this plus one bundle.
+const GROUP_BYTES: usize = 1 << 20;
+
+/// Verifies the units at positions `range`, in order; `digest`: also hash
+/// their bytes (for the decision log).
 #[allow(clippy::too_many_arguments)]
-fn verify_file(
+fn verify_group(
     policy: &Policy,
     deployment: Option<&Deployment>,
     units: &PathList,
-    i: usize,
+    range: std::ops::Range<usize>,
     at: Timestamp,
     limits: &Limits,
     cache: Option<&StatementCache>,
     digest: bool,
-) -> Unit {
-    let Some(path) = units.get(i) else {
-        return Unit {
-            path: PathBuf::new(),
-            digest: None,
-            outcome: Err("internal: no such unit".into()),
-        };
+) -> Vec<Unit> {
+    use crate::decide::verify::{BundleChecks, check_bundle, evaluate_checked};
+    type Read<'p> = (PathBuf, Option<Sha256>, Result<BundleChecks<'p>, String>);
+    // The second phase of every unit read so far, their points compared
+    // at once.
+    let finish = |checked: &mut Vec<Read<'_>>, out: &mut Vec<Unit>| {
+        let points: Vec<_> = checked
+            .iter()
+            .filter_map(|(_, _, c)| c.as_ref().ok())
+            .flat_map(|c| c.points())
+            .collect();
+        let verdicts = crate::wire::keys::SignaturePoint::match_all(&points);
+        let mut verdicts = verdicts.as_slice();
+        for (path, digest, c) in checked.drain(..) {
+            let outcome = c.and_then(|c| {
+                let (mine, rest) = verdicts.split_at(c.points().count().min(verdicts.len()));
+                verdicts = rest;
+                evaluate_checked(policy, c, mine, at, limits, None, deployment)
+                    .map_err(|e| format!("{}: {e}", path.display()))
+            });
+            out.push(Unit {
+                path,
+                digest,
+                outcome,
+            });
+        }
     };
-    let bytes = units
-        .read(i, &path, limits.max_bundle_bytes)
-        .map_err(|e| e.to_string());
-    let digest = bytes
-        .as_ref()
-        .ok()
-        .filter(|_| digest)
-        .map(|b| crate::wire::digest::Sha256::of(b));
-    let outcome = bytes.and_then(|b| {
-        crate::decide::verify::verify_shared(policy, deployment, &b, at, limits, cache)
-            .map_err(|e| format!("{}: {e}", path.display()))
-    });
-    Unit {
-        path,
-        digest,
-        outcome,
+    let mut out = Vec::with_capacity(range.len());
+    let mut checked: Vec<Read<'_>> = Vec::with_capacity(range.len());
+    let mut held = 0usize;
+    for i in range {
+        let Some(path) = units.get(i) else {
+            finish(&mut checked, &mut out);
+            out.push(Unit {
+                path: PathBuf::new(),
+                digest: None,
+                outcome: Err("internal: no such unit".into()),
+            });
+            continue;
+        };
+        let bytes = units
+            .read(i, &path, limits.max_bundle_bytes)
+            .map_err(|e| e.to_string());
+        let digest = bytes
+            .as_ref()
+            .ok()
+            .filter(|_| digest)
+            .map(|b| Sha256::of(b));
+        held += bytes.as_ref().map_or(0, Vec::len);
+        let c = bytes.and_then(|b| {
+            check_bundle(policy, &b, at, limits, cache)
+                .map_err(|e| format!("{}: {e}", path.display()))
+        });
+        checked.push((path, digest, c));
+        if held > GROUP_BYTES {
+            finish(&mut checked, &mut out);
+            held = 0;
+        }
     }
+    finish(&mut checked, &mut out);
+    out
 }
 
 /// Runs a vet: verifies every unit (`jobs` threads), calls `on_unit` for each
@@ -470,9 +515,9 @@ pub fn run_shared(
             units.len(),
             at,
             jobs,
-            |i| {
-                reached.fetch_max(i, Ordering::Relaxed);
-                verify_file(policy, deployment, units, i, at, limits, cache, digests)
+            |range| {
+                reached.fetch_max(range.end, Ordering::Relaxed);
+                verify_group(policy, deployment, units, range, at, limits, cache, digests)
             },
             |i| units.get(i).map(|p| p.display().to_string()).unwrap_or_default(),
             on_unit,
@@ -522,7 +567,7 @@ fn run_with(
     count: usize,
     at: Timestamp,
     jobs: usize,
-    check: impl Fn(usize) -> Unit + Sync,
+    check: impl Fn(std::ops::Range<usize>) -> Vec<Unit> + Sync,
     name: impl Fn(usize) -> String,
     mut on_unit: impl FnMut(&Unit),
 ) -> Result<Summary, VetError> {
@@ -561,22 +606,40 @@ fn run_with(
                             if p.stop || p.next >= count {
                                 return;
                             }
-                            p.next += 1;
-                            p.next - 1
+                            let end = (p.next + GROUP).min(count).min(p.reported + window);
+                            let range = p.next..end;
+                            p.next = end;
+                            range
                         };
                         // A bug that panics on one unit must not leave the
                         // others waiting forever: stop, and let the reporter
-                        // name the unit.
-                        let unit =
-                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(i)));
-                        let Ok(mut p) = shared.lock() else { return };
-                        match unit {
-                            Ok(u) => {
-                                p.done.insert(i, u);
+                        // name the unit (found by taking the group's units
+                        // one at a time).
+                        let run = |r: std::ops::Range<usize>| {
+                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(r)))
+                        };
+                        let units = run(i.clone()).map(|u| vec![(i.start, u)]).or_else(|_| {
+                            let mut each = Vec::new();
+                            for j in i.clone() {
+                                match run(j..j + 1) {
+                                    Ok(u) => each.push((j, u)),
+                                    Err(_) => return Err(j),
+                                }
                             }
-                            Err(_) => {
+                            Ok(each)
+                        });
+                        let Ok(mut p) = shared.lock() else { return };
+                        match units {
+                            Ok(groups) => {
+                                for (start, group) in groups {
+                                    for (j, u) in (start..).zip(group) {
+                                        p.done.insert(j, u);
+                                    }
+                                }
+                            }
+                            Err(j) => {
                                 p.stop = true;
-                                p.failed.get_or_insert(i);
+                                p.failed.get_or_insert(j);
                                 for_workers.notify_all();
                             }
                         }
@@ -651,7 +714,7 @@ pub fn stored_unit(
     match bytes {
         Some(b) => Unit {
             path,
-            digest: Some(crate::wire::digest::Sha256::of(b)),
+            digest: Some(Sha256::of(b)),
             outcome: crate::decide::verify::verify_deployed(policy, deployment, b, at, limits)
                 .map_err(|e| e.to_string()),
         },
@@ -736,12 +799,15 @@ mod tests {
                 units,
                 Timestamp(0),
                 jobs,
-                |i| {
-                    // Later units often finish first.
-                    std::thread::sleep(std::time::Duration::from_micros(
-                        ((i * 7919) % 13) as u64 * 50,
-                    ));
-                    unit(i)
+                |r| {
+                    r.map(|i| {
+                        // Later units often finish first.
+                        std::thread::sleep(std::time::Duration::from_micros(
+                            ((i * 7919) % 13) as u64 * 50,
+                        ));
+                        unit(i)
+                    })
+                    .collect()
                 },
                 |i| format!("u{i}"),
                 |u| seen.push(u.path.clone()),
@@ -769,9 +835,12 @@ mod tests {
                 units,
                 Timestamp(0),
                 jobs,
-                |i| {
-                    assert!(i != 37, "a bug on unit 37");
-                    unit(i)
+                |r| {
+                    r.map(|i| {
+                        assert!(i != 37, "a bug on unit 37");
+                        unit(i)
+                    })
+                    .collect()
                 },
                 |i| format!("u{i}"),
                 |_| seen += 1,
