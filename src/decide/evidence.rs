@@ -254,14 +254,19 @@ impl<'a> Rules<'a> {
                 .collect::<Vec<_>>()
                 .join(" -> ")
         };
-        let via = match chains.as_slice() {
-            [one] if one.len() > 1 => format!(" (ownership chain {})", names(one)),
-            [now, then] => format!(
-                " (ownership chain at the evaluation time {}; when the statement was issued {})",
-                names(now),
-                names(then)
-            ),
-            _ => String::new(),
+        // Only a finding's message names the chain.
+        let via = if opaque.is_empty() && risky.is_empty() {
+            String::new()
+        } else {
+            match chains.as_slice() {
+                [one] if one.len() > 1 => format!(" (ownership chain {})", names(one)),
+                [now, then] => format!(
+                    " (ownership chain at the evaluation time {}; when the statement was issued {})",
+                    names(now),
+                    names(then)
+                ),
+                _ => String::new(),
+            }
         };
         if !opaque.is_empty() {
             self.add(
@@ -302,6 +307,14 @@ impl<'a> Rules<'a> {
         // Allow lists in scope: the issuer itself must hold a live approval.
         // Its live approvals are gathered once, so the work is linear in
         // the lists and approvals, not their product.
+        let allow_lists = self
+            .policy
+            .lists
+            .values()
+            .any(|l| l.kind == crate::policy::ListKind::Allow);
+        if !allow_lists {
+            return;
+        }
         let approved: HashSet<&str> = entity
             .approvals
             .iter()
