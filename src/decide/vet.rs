@@ -453,11 +453,16 @@ fn prefetch(
     loop {
         let i = next.fetch_add(stride, Ordering::Relaxed);
         let Some(path) = units.get(i) else { return };
+        // Far enough ahead: wait, ever longer (1 to 16 ms) while the
+        // workers do not catch up, so an idle read-ahead thread does not
+        // wake a thousand times a second.
+        let mut nap = 1;
         while i > reached.load(Ordering::Relaxed) + PREFETCH_AHEAD {
             if done.load(Ordering::Relaxed) {
                 return;
             }
-            std::thread::sleep(std::time::Duration::from_millis(1));
+            std::thread::sleep(std::time::Duration::from_millis(nap));
+            nap = (nap * 2).min(16);
         }
         if done.load(Ordering::Relaxed) {
             return;
