@@ -250,21 +250,18 @@ impl<'a> Decoder<'a> {
                 // are: a set of byte slices finds duplicates in linear time.
                 // Small maps (every map of a real statement) compare with
                 // the few keys before; larger ones use a hash set.
-                let mut few: Vec<&'a [u8]> = Vec::new();
+                let mut few: [&'a [u8]; SMALL_MAP] = [&[]; SMALL_MAP];
                 let mut many: HashSet<&'a [u8]> = HashSet::new();
-                if len <= SMALL_MAP {
-                    few.reserve_exact(len);
-                } else {
+                if len > SMALL_MAP {
                     many.reserve(len);
                 }
-                for _ in 0..len {
+                for n in 0..len {
                     let key_start = self.pos();
                     let k = self.item(depth)?;
                     let key_bytes = self.input.get(key_start..self.pos()).unwrap_or_default();
-                    let new = if len <= SMALL_MAP {
-                        let new = !few.contains(&key_bytes);
-                        few.push(key_bytes);
-                        new
+                    let new = if let Some(slot) = few.get_mut(n).filter(|_| len <= SMALL_MAP) {
+                        *slot = key_bytes;
+                        !few[..n].contains(&key_bytes)
                     } else {
                         many.insert(key_bytes)
                     };
