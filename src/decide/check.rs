@@ -310,12 +310,12 @@ pub(crate) fn finish_statement(
     let revocation = policy.rules.revocation.unwrap_or(Revocation::All);
     let role = statement.role();
     for (kid, k) in &keys {
-        let subject = format!("key {kid} ({})", k.entity);
+        let subject = || format!("key {kid} ({})", k.entity);
         if k.entity != statement.issuer {
             findings.push(deny(
                 Rule::KeyIssuer,
                 d,
-                subject.clone(),
+                subject(),
                 format!(
                     "the key belongs to '{}' but the statement's issuer is '{}'",
                     k.entity, statement.issuer
@@ -326,7 +326,7 @@ pub(crate) fn finish_statement(
             findings.push(deny(
                 Rule::KeyRole,
                 d,
-                subject.clone(),
+                subject(),
                 format!(
                     "the key's roles ({}) do not include '{role}'",
                     k.roles.iter().cloned().collect::<Vec<_>>().join(", ")
@@ -344,7 +344,7 @@ pub(crate) fn finish_statement(
             findings.push(deny(
                 Rule::KeyExpired,
                 d,
-                subject.clone(),
+                subject(),
                 format!(
                     "issued {} is outside the key's validity window {window}",
                     statement.issued
@@ -360,7 +360,7 @@ pub(crate) fn finish_statement(
                 findings.push(deny(
                     Rule::KeyRevoked,
                     d,
-                    subject,
+                    subject(),
                     format!("the key was revoked at {r}; statements it signed are not accepted"),
                 ));
             }
