@@ -10,7 +10,11 @@
 //! Bounds: at most [`MAX_ENTRIES`] statements and [`MAX_BYTES`] of statement
 //! bytes are kept; when either is reached, nothing more is added (lookups
 //! go on). Only evidence is kept, never a bundle's root, which is the one
-//! statement of a unit that no other unit carries. An outcome is kept only
+//! statement of a unit that no other unit carries, and only evidence met
+//! in a second bundle: the first check of a statement records its digest
+//! (at most [`MAX_SEEN`] digests, then the record starts again), the
+//! second keeps its outcome. A shipment whose every statement is its own
+//! keeps nothing, and a shared statement is checked twice instead of once. An outcome is kept only
 //! if its check finished within the bundle's signature budget; a hit spends
 //! the same number of signature checks from the bundle's budget as the check
 //! did, so a bundle over its budget is refused exactly as without sharing.
@@ -18,7 +22,7 @@
 use crate::decide::check::Checked;
 use crate::limits::Budget;
 use crate::wire::digest::Sha256;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -27,6 +31,10 @@ pub const MAX_ENTRIES: usize = 65_536;
 /// Most statement bytes kept (the outcome kept per statement is about its
 /// size again, so the table stays near twice this).
 pub const MAX_BYTES: usize = 32 * 1024 * 1024;
+
+/// Most digests of statements checked once remembered, waiting for a
+/// second bundle (32 bytes each).
+pub const MAX_SEEN: usize = 1 << 18;
 
 /// A kept outcome and the signature checks it took.
 struct Kept {
@@ -38,6 +46,8 @@ struct Kept {
 struct Table {
     map: HashMap<Sha256, Arc<Kept>>,
     bytes: usize,
+    /// Statements checked once, not kept.
+    seen: HashSet<Sha256>,
 }
 
 /// Outcomes of statement checks shared by the bundles of one run (one
@@ -109,6 +119,13 @@ impl StatementCache {
         {
             return;
         }
+        if !t.seen.remove(&digest) {
+            if t.seen.len() >= MAX_SEEN {
+                t.seen.clear();
+            }
+            t.seen.insert(digest);
+            return;
+        }
         t.bytes += len;
         t.map.insert(
             digest,
@@ -117,5 +134,56 @@ impl StatementCache {
                 spent,
             }),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::StatementEntry;
+
+    fn outcome(digest: Sha256) -> Checked {
+        Checked::failed(
+            StatementEntry {
+                digest,
+                type_name: None,
+                issuer: None,
+                signers: Vec::new(),
+                verified: false,
+            },
+            Vec::new(),
+        )
+    }
+
+    #[test]
+    fn a_statement_is_kept_when_a_second_bundle_checks_it_and_spends_its_cost() {
+        let cache = StatementCache::new();
+        let d = Sha256([1; 32]);
+        let mut budget = Budget::new(10);
+        cache.put(d, 100, &outcome(d), 3);
+        assert!(
+            cache.get(&d, &mut budget).is_none(),
+            "kept after one bundle"
+        );
+        cache.put(d, 100, &outcome(d), 3);
+        let hit = cache.get(&d, &mut budget).expect("kept after the second");
+        assert_eq!(hit.entry.digest, d);
+        assert_eq!(budget.left(), 7, "a hit spends what the check spent");
+        assert_eq!(cache.stats().entries, 1);
+        // Statements met once each (a shipment of distinct statements)
+        // are never kept, however many, and the record of them is bounded.
+        for i in 0..(MAX_SEEN as u32 + 10) {
+            let mut b = [0u8; 32];
+            b[..4].copy_from_slice(&i.to_le_bytes());
+            b[31] = 2;
+            cache.put(Sha256(b), 100, &outcome(Sha256(b)), 1);
+        }
+        assert_eq!(cache.stats().entries, 1);
+        let seen = cache
+            .table
+            .lock()
+            .map(|t| t.seen.len())
+            .unwrap_or(usize::MAX);
+        assert!(seen <= MAX_SEEN, "{seen}");
     }
 }
