@@ -37,6 +37,117 @@ pub enum Value {
     Null,
 }
 
+/// A decoded CBOR data item whose strings borrow from the input
+/// ([`decode_ref`]): what a reader that keeps only some of the strings
+/// decodes into, so the rest are never copied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ValueRef<'a> {
+    /// Major type 0.
+    Uint(u64),
+    /// Major type 1: the value is `-1 - n`.
+    Nint(u64),
+    /// Major type 2.
+    Bytes(&'a [u8]),
+    /// Major type 3.
+    Text(&'a str),
+    /// Major type 4.
+    Array(Vec<ValueRef<'a>>),
+    /// Major type 5, in the order read.
+    Map(Vec<(ValueRef<'a>, ValueRef<'a>)>),
+    /// Major type 6.
+    Tag(u64, Box<ValueRef<'a>>),
+    /// `true` / `false`.
+    Bool(bool),
+    /// `null`.
+    Null,
+}
+
+impl ValueRef<'_> {
+    /// The same item owning its strings.
+    pub fn to_value(&self) -> Value {
+        match self {
+            ValueRef::Uint(n) => Value::Uint(*n),
+            ValueRef::Nint(n) => Value::Nint(*n),
+            ValueRef::Bytes(b) => Value::Bytes(b.to_vec()),
+            ValueRef::Text(t) => Value::Text((*t).to_owned()),
+            ValueRef::Array(items) => Value::Array(items.iter().map(ValueRef::to_value).collect()),
+            ValueRef::Map(entries) => Value::Map(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.to_value(), v.to_value()))
+                    .collect(),
+            ),
+            ValueRef::Tag(t, inner) => Value::Tag(*t, Box::new(inner.to_value())),
+            ValueRef::Bool(b) => Value::Bool(*b),
+            ValueRef::Null => Value::Null,
+        }
+    }
+
+    /// The text, if this is a text string.
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            ValueRef::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Looks an integer label up in a map (COSE header labels).
+    pub fn get_label(&self, label: i64) -> Option<&Self> {
+        match self {
+            ValueRef::Map(entries) => entries
+                .iter()
+                .find(|(k, _)| k.as_label() == Some(label))
+                .map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// The value as a signed integer label (see [`Value::as_label`]).
+    pub fn as_label(&self) -> Option<i64> {
+        match self {
+            ValueRef::Uint(n) => i64::try_from(*n).ok(),
+            ValueRef::Nint(n) => i64::try_from(*n).ok().map(|n| -1 - n),
+            _ => None,
+        }
+    }
+
+    /// A short name of the item's kind (see [`Value::kind`]).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ValueRef::Uint(_) | ValueRef::Nint(_) => "integer",
+            ValueRef::Bytes(_) => "byte string",
+            ValueRef::Text(_) => "text string",
+            ValueRef::Array(_) => "array",
+            ValueRef::Map(_) => "map",
+            ValueRef::Tag(..) => "tag",
+            ValueRef::Bool(_) => "boolean",
+            ValueRef::Null => "null",
+        }
+    }
+}
+
+impl Value {
+    /// The same item, its strings borrowed from this one.
+    pub fn borrow(&self) -> ValueRef<'_> {
+        match self {
+            Value::Uint(n) => ValueRef::Uint(*n),
+            Value::Nint(n) => ValueRef::Nint(*n),
+            Value::Bytes(b) => ValueRef::Bytes(b),
+            Value::Text(t) => ValueRef::Text(t),
+            Value::Array(items) => ValueRef::Array(items.iter().map(Value::borrow).collect()),
+            Value::Map(entries) => ValueRef::Map(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.borrow(), v.borrow()))
+                    .collect(),
+            ),
+            Value::Tag(t, inner) => ValueRef::Tag(*t, Box::new(inner.borrow())),
+            Value::Bool(b) => ValueRef::Bool(*b),
+            Value::Null => ValueRef::Null,
+        }
+    }
+}
+
 /// Why bytes are not acceptable CBOR.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -136,6 +247,8 @@ struct Decoder<'a> {
     input: &'a [u8],
     reader: SliceReader<'a>,
     max_depth: usize,
+    /// Every map so far had its keys in core deterministic order.
+    sorted: bool,
 }
 
 impl<'a> Decoder<'a> {
@@ -181,7 +294,7 @@ impl<'a> Decoder<'a> {
         Ok(())
     }
 
-    fn item(&mut self, depth: usize) -> Result<Value, CborError> {
+    fn item(&mut self, depth: usize) -> Result<ValueRef<'a>, CborError> {
         let start = self.left();
         let byte = self.peek()?;
         let maj = byte >> 5;
@@ -196,28 +309,28 @@ impl<'a> Decoder<'a> {
             major::UNSIGNED => {
                 let n = u64::decode(&mut self.reader).map_err(map_dec)?;
                 self.minimal(start, n, 0)?;
-                Ok(Value::Uint(n))
+                Ok(ValueRef::Uint(n))
             }
             major::NEGATIVE => {
                 let n = <types::Negative<u64>>::decode(&mut self.reader)
                     .map_err(map_dec)?
                     .0;
                 self.minimal(start, n, 0)?;
-                Ok(Value::Nint(n))
+                Ok(ValueRef::Nint(n))
             }
             major::BYTES => {
                 let len = self.declared_len(byte)?;
                 self.check_len(len, 1, head_len(len as u64))?;
                 let b = <types::Bytes<&'a [u8]>>::decode(&mut self.reader).map_err(map_dec)?;
                 self.minimal(start, len as u64, len)?;
-                Ok(Value::Bytes(b.0.to_vec()))
+                Ok(ValueRef::Bytes(b.0))
             }
             major::STRING => {
                 let len = self.declared_len(byte)?;
                 self.check_len(len, 1, head_len(len as u64))?;
                 let s = <&'a str>::decode(&mut self.reader).map_err(map_dec)?;
                 self.minimal(start, len as u64, len)?;
-                Ok(Value::Text(s.to_owned()))
+                Ok(ValueRef::Text(s))
             }
             major::ARRAY => {
                 let depth = self.enter(depth)?;
@@ -230,7 +343,7 @@ impl<'a> Decoder<'a> {
                 for _ in 0..len {
                     items.push(self.item(depth)?);
                 }
-                Ok(Value::Array(items))
+                Ok(ValueRef::Array(items))
             }
             major::MAP => {
                 let depth = self.enter(depth)?;
@@ -244,7 +357,7 @@ impl<'a> Decoder<'a> {
                     });
                 }
                 self.check_len(len, 2, 0)?;
-                let mut entries: Vec<(Value, Value)> = Vec::with_capacity(len);
+                let mut entries: Vec<(ValueRef<'a>, ValueRef<'a>)> = Vec::with_capacity(len);
                 // Every item is in its one shortest encoding (checked as it is
                 // read), so two keys are equal exactly when their encoded bytes
                 // are: a set of byte slices finds duplicates in linear time.
@@ -255,6 +368,7 @@ impl<'a> Decoder<'a> {
                 if len > SMALL_MAP {
                     many.reserve(len);
                 }
+                let mut previous_key: &'a [u8] = &[];
                 for n in 0..len {
                     let key_start = self.pos();
                     let k = self.item(depth)?;
@@ -268,26 +382,33 @@ impl<'a> Decoder<'a> {
                     if !new {
                         return Err(CborError::DuplicateKey);
                     }
+                    // RFC 8949 4.2.1: keys sorted by their encoded bytes
+                    // (every item here is in its shortest form, so these
+                    // are the deterministic encodings).
+                    if n > 0 && previous_key >= key_bytes {
+                        self.sorted = false;
+                    }
+                    previous_key = key_bytes;
                     let v = self.item(depth)?;
                     entries.push((k, v));
                 }
-                Ok(Value::Map(entries))
+                Ok(ValueRef::Map(entries))
             }
             major::TAG => {
                 let depth = self.enter(depth)?;
                 let tag = types::Tag::tag(&mut self.reader).map_err(map_dec)?;
                 self.minimal(start, tag, 0)?;
                 let inner = self.item(depth)?;
-                Ok(Value::Tag(tag, Box::new(inner)))
+                Ok(ValueRef::Tag(tag, Box::new(inner)))
             }
             _ => match byte {
                 marker::FALSE | marker::TRUE => bool::decode(&mut self.reader)
-                    .map(Value::Bool)
+                    .map(ValueRef::Bool)
                     .map_err(map_dec),
                 marker::NULL => {
                     use dec::Read;
                     self.reader.advance(1);
-                    Ok(Value::Null)
+                    Ok(ValueRef::Null)
                 }
                 _ => Err(CborError::Unsupported { initial_byte: byte }),
             },
@@ -368,17 +489,38 @@ pub(crate) fn head_len(n: u64) -> usize {
 /// `max_depth`. Trailing bytes, indefinite lengths and non-shortest heads are
 /// errors, so whatever decodes re-encodes (with [`encode`]) to the same bytes.
 pub fn decode(bytes: &[u8], max_depth: usize) -> Result<Value, CborError> {
+    decode_ref(bytes, max_depth).map(|d| d.value.to_value())
+}
+
+/// What [`decode_ref`] read.
+#[derive(Debug)]
+pub struct Decoded<'a> {
+    /// The item, its strings borrowed from the input.
+    pub value: ValueRef<'a>,
+    /// Whether every map's keys are in RFC 8949 §4.2.1 core deterministic
+    /// order (sorted by their encoded bytes), which with the shortest heads
+    /// and definite lengths the decoder enforces makes the input core
+    /// deterministic CBOR (what [`keys_sorted`] says of a [`Value`]).
+    pub sorted: bool,
+}
+
+/// [`decode`] without copying strings or byte strings.
+pub fn decode_ref(bytes: &[u8], max_depth: usize) -> Result<Decoded<'_>, CborError> {
     let mut d = Decoder {
         input: bytes,
         reader: SliceReader::new(bytes),
         max_depth,
+        sorted: true,
     };
     let v = d.item(0)?;
     let left = d.left();
     if left != 0 {
         return Err(CborError::TrailingBytes { count: left });
     }
-    Ok(v)
+    Ok(Decoded {
+        value: v,
+        sorted: d.sorted,
+    })
 }
 
 /// Reads one definite-length byte string with a shortest head at the start
@@ -653,6 +795,42 @@ mod tests {
             decode(&hex("430102"), 16).map(|_| ()),
             Err(CborError::LengthExceedsInput { declared: 3 })
         );
+    }
+
+    #[test]
+    fn the_decoders_sorted_flag_agrees_with_keys_sorted() {
+        let keys = [
+            Value::Text("a".into()),
+            Value::Text("b".into()),
+            Value::Text("aa".into()),
+            Value::Text("".into()),
+            Value::Text("x".repeat(30)),
+            Value::Text("y".repeat(24)),
+            Value::Uint(10),
+            Value::Uint(300),
+            Value::Nint(0),
+            Value::Bytes(vec![1]),
+        ];
+        for x in &keys {
+            for y in &keys {
+                if x == y {
+                    continue;
+                }
+                for nested in [false, true] {
+                    let m = Value::Map(vec![(x.clone(), Value::Null), (y.clone(), Value::Uint(1))]);
+                    let v = if nested {
+                        Value::Array(vec![Value::Uint(1), Value::Map(vec![(Value::Uint(0), m)])])
+                    } else {
+                        m
+                    };
+                    let bytes = encode(&v);
+                    let d = decode_ref(&bytes, 8).expect("decodes");
+                    assert_eq!(d.sorted, keys_sorted(&v), "{x:?} {y:?} nested {nested}");
+                    assert_eq!(d.value.to_value(), v);
+                    assert_eq!(v.borrow(), d.value);
+                }
+            }
+        }
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! SHA-256 digests and their CBOR and text forms.
 
-use crate::wire::cbor::Value;
+use crate::wire::cbor::{Value, ValueRef};
 use sha2::{Digest as _, Sha256 as Hasher};
 use std::fmt;
 
@@ -63,17 +63,23 @@ pub fn parse_hex32(s: &str) -> Option<[u8; 32]> {
 }
 
 /// The algorithm id and bytes of a digest's CBOR form `[alg, bstr]`.
-fn cbor_parts(v: &Value) -> Result<(i64, &[u8]), DigestError> {
-    let Value::Array(items) = v else {
+/// A two-element array, borrowed (anything else is not a digest, and is
+/// not copied to find that out).
+fn pair(v: &Value) -> Result<ValueRef<'_>, DigestError> {
+    match v {
+        Value::Array(items) if items.len() == 2 => Ok(v.borrow()),
+        _ => Err(DigestError::Malformed),
+    }
+}
+
+fn cbor_parts<'a>(v: &ValueRef<'a>) -> Result<(i64, &'a [u8]), DigestError> {
+    let ValueRef::Array(items) = v else {
         return Err(DigestError::Malformed);
     };
-    let [alg, bytes] = items.as_slice() else {
+    let [alg, ValueRef::Bytes(bytes)] = items.as_slice() else {
         return Err(DigestError::Malformed);
     };
     let alg = alg.as_label().ok_or(DigestError::Malformed)?;
-    let Value::Bytes(bytes) = bytes else {
-        return Err(DigestError::Malformed);
-    };
     Ok((alg, bytes))
 }
 
@@ -93,6 +99,11 @@ impl Sha256 {
 
     /// Reads the CBOR form `[-16, bstr .size 32]`.
     pub fn from_cbor(v: &Value) -> Result<Sha256, DigestError> {
+        Sha256::from_cbor_ref(&pair(v)?)
+    }
+
+    /// [`Sha256::from_cbor`] of a borrowed item.
+    pub fn from_cbor_ref(v: &ValueRef<'_>) -> Result<Sha256, DigestError> {
         let (alg, bytes) = cbor_parts(v)?;
         if alg != COSE_SHA256 {
             return Err(DigestError::Unsupported { alg });
@@ -195,6 +206,11 @@ impl AltDigest {
 
     /// Reads the CBOR form `[-43, bstr .size 48]` or `[-44, bstr .size 64]`.
     pub fn from_cbor(v: &Value) -> Result<AltDigest, DigestError> {
+        AltDigest::from_cbor_ref(&pair(v)?)
+    }
+
+    /// [`AltDigest::from_cbor`] of a borrowed item.
+    pub fn from_cbor_ref(v: &ValueRef<'_>) -> Result<AltDigest, DigestError> {
         let (alg, bytes) = cbor_parts(v)?;
         AltDigest::from_parts(alg, bytes)
     }

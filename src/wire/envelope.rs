@@ -1,7 +1,7 @@
 //! The COSE envelope profile of SPEC section 2: tagged `COSE_Sign1` (tag 18)
 //! or `COSE_Sign` (tag 98), EdDSA only, kid = key id, fixed content type.
 
-use crate::wire::cbor::{self, CborError, Value};
+use crate::wire::cbor::{self, CborError, Value, ValueRef};
 use crate::wire::keys::{BadSignature, KeyId, PublicKey, SecretKey};
 use cbor4ii::core::enc::Encode;
 use cbor4ii::core::types;
@@ -142,9 +142,13 @@ fn header(reason: &'static str) -> EnvelopeError {
 
 /// Decodes a protected header bstr into its map, refusing crit, unknown
 /// labels and duplicate labels. `allowed` lists the labels this header may hold.
-fn protected_map(bytes: &[u8], allowed: &[i64], max_depth: usize) -> Result<Value, EnvelopeError> {
-    let map = cbor::decode(bytes, max_depth).map_err(cbor_err)?;
-    let Value::Map(entries) = &map else {
+fn protected_map<'a>(
+    bytes: &'a [u8],
+    allowed: &[i64],
+    max_depth: usize,
+) -> Result<ValueRef<'a>, EnvelopeError> {
+    let map = cbor::decode_ref(bytes, max_depth).map_err(cbor_err)?.value;
+    let ValueRef::Map(entries) = &map else {
         return Err(header("protected header is not a map"));
     };
     for (k, _) in entries {
@@ -157,7 +161,7 @@ fn protected_map(bytes: &[u8], allowed: &[i64], max_depth: usize) -> Result<Valu
     Ok(map)
 }
 
-fn check_alg(map: &Value) -> Result<(), EnvelopeError> {
+fn check_alg(map: &ValueRef<'_>) -> Result<(), EnvelopeError> {
     match map.get_label(LABEL_ALG) {
         Some(v) => match v.as_label() {
             Some(ALG_EDDSA) => Ok(()),
@@ -167,17 +171,17 @@ fn check_alg(map: &Value) -> Result<(), EnvelopeError> {
     }
 }
 
-fn check_kid(map: &Value) -> Result<KeyId, EnvelopeError> {
+fn check_kid(map: &ValueRef<'_>) -> Result<KeyId, EnvelopeError> {
     match map.get_label(LABEL_KID) {
-        Some(Value::Bytes(b)) => <[u8; 32]>::try_from(b.as_slice())
+        Some(ValueRef::Bytes(b)) => <[u8; 32]>::try_from(*b)
             .map(KeyId)
             .map_err(|_| header("kid must be the 32-byte key id")),
         _ => Err(header("kid (label 4) is missing or not a byte string")),
     }
 }
 
-fn check_cty(map: &Value) -> Result<(), EnvelopeError> {
-    match map.get_label(LABEL_CTY).and_then(Value::as_text) {
+fn check_cty(map: &ValueRef<'_>) -> Result<(), EnvelopeError> {
+    match map.get_label(LABEL_CTY).and_then(ValueRef::as_text) {
         Some(CONTENT_TYPE) => Ok(()),
         _ => Err(header(
             "content type (label 3) must be \"application/vnd.hwprov.statement+cbor\"",
@@ -185,10 +189,10 @@ fn check_cty(map: &Value) -> Result<(), EnvelopeError> {
     }
 }
 
-fn check_unprotected(v: &Value) -> Result<(), EnvelopeError> {
+fn check_unprotected(v: &ValueRef<'_>) -> Result<(), EnvelopeError> {
     match v {
-        Value::Map(m) if m.is_empty() => Ok(()),
-        Value::Map(_) => Err(header("unprotected header must be empty")),
+        ValueRef::Map(m) if m.is_empty() => Ok(()),
+        ValueRef::Map(_) => Err(header("unprotected header must be empty")),
         _ => Err(shape("unprotected header is not a map")),
     }
 }
@@ -281,8 +285,8 @@ impl Envelope {
 
     /// Decodes and checks a complete tagged COSE message.
     pub fn decode(bytes: &[u8], max_depth: usize) -> Result<Envelope, EnvelopeError> {
-        let v = cbor::decode(bytes, max_depth).map_err(cbor_err)?;
-        let Value::Tag(tag, inner) = v else {
+        let v = cbor::decode_ref(bytes, max_depth).map_err(cbor_err)?.value;
+        let ValueRef::Tag(tag, inner) = v else {
             return Err(shape("not a tagged COSE message (tag 18 or 98)"));
         };
         let kind = match tag {
@@ -294,45 +298,45 @@ impl Envelope {
                 ));
             }
         };
-        let Value::Array(items) = *inner else {
+        let ValueRef::Array(items) = *inner else {
             return Err(shape("COSE message is not an array"));
         };
-        let [Value::Bytes(protected), unprotected, payload, last] =
-            <[Value; 4]>::try_from(items)
+        let [ValueRef::Bytes(protected), unprotected, payload, last] =
+            <[ValueRef<'_>; 4]>::try_from(items)
                 .map_err(|_| shape("COSE message must have 4 elements"))?
         else {
             return Err(shape("protected header is not a byte string"));
         };
         check_unprotected(&unprotected)?;
         let payload = match payload {
-            Value::Bytes(p) => p,
-            Value::Null => return Err(shape("detached payload (nil) is not accepted")),
+            ValueRef::Bytes(p) => p.to_vec(),
+            ValueRef::Null => return Err(shape("detached payload (nil) is not accepted")),
             _ => return Err(shape("payload is not a byte string")),
         };
         match kind {
             Kind::Sign1 => {
-                let map = protected_map(&protected, &[LABEL_ALG, LABEL_CTY, LABEL_KID], max_depth)?;
+                let map = protected_map(protected, &[LABEL_ALG, LABEL_CTY, LABEL_KID], max_depth)?;
                 check_alg(&map)?;
                 let kid = check_kid(&map)?;
                 check_cty(&map)?;
-                let Value::Bytes(signature) = last else {
+                let ValueRef::Bytes(signature) = last else {
                     return Err(shape("signature is not a byte string"));
                 };
                 Ok(Envelope {
                     kind,
-                    body_protected: protected,
+                    body_protected: protected.to_vec(),
                     payload,
                     signatures: vec![SignatureEntry {
                         kid,
-                        signature,
+                        signature: signature.to_vec(),
                         sign_protected: None,
                     }],
                 })
             }
             Kind::Sign => {
-                let map = protected_map(&protected, &[LABEL_CTY], max_depth)?;
+                let map = protected_map(protected, &[LABEL_CTY], max_depth)?;
                 check_cty(&map)?;
-                let Value::Array(sigs) = last else {
+                let ValueRef::Array(sigs) = last else {
                     return Err(shape("COSE_Sign signatures is not an array"));
                 };
                 if sigs.is_empty() {
@@ -343,28 +347,28 @@ impl Envelope {
                 }
                 let mut signatures = Vec::with_capacity(sigs.len());
                 for s in sigs {
-                    let Value::Array(parts) = s else {
+                    let ValueRef::Array(parts) = s else {
                         return Err(shape("COSE_Signature is not an array"));
                     };
-                    let [Value::Bytes(sp), su, Value::Bytes(signature)] =
-                        <[Value; 3]>::try_from(parts)
+                    let [ValueRef::Bytes(sp), su, ValueRef::Bytes(signature)] =
+                        <[ValueRef<'_>; 3]>::try_from(parts)
                             .map_err(|_| shape("COSE_Signature must have 3 elements"))?
                     else {
                         return Err(shape("COSE_Signature elements have the wrong types"));
                     };
                     check_unprotected(&su)?;
-                    let smap = protected_map(&sp, &[LABEL_ALG, LABEL_KID], max_depth)?;
+                    let smap = protected_map(sp, &[LABEL_ALG, LABEL_KID], max_depth)?;
                     check_alg(&smap)?;
                     let kid = check_kid(&smap)?;
                     signatures.push(SignatureEntry {
                         kid,
-                        signature,
-                        sign_protected: Some(sp),
+                        signature: signature.to_vec(),
+                        sign_protected: Some(sp.to_vec()),
                     });
                 }
                 Ok(Envelope {
                     kind,
-                    body_protected: protected,
+                    body_protected: protected.to_vec(),
                     payload,
                     signatures,
                 })

@@ -1,7 +1,7 @@
 //! The strict reader of a payload's CBOR maps: every field known, each
 //! of its type, and a misspelt field named with the closest known one.
 
-use crate::wire::cbor::{CborError, Value};
+use crate::wire::cbor::{CborError, ValueRef};
 use crate::wire::digest::{AltDigest, COSE_SHA256, DigestError, Sha256};
 use crate::wire::time::Timestamp;
 use std::fmt;
@@ -58,9 +58,9 @@ pub(super) fn bad(field: &str, problem: impl Into<String>) -> StatementError {
 }
 
 /// Takes named fields out of a CBOR map and refuses whatever is left.
-pub(super) struct Fields {
+pub(super) struct Fields<'a> {
     path: String,
-    entries: Vec<(String, Value)>,
+    entries: Vec<(&'a str, ValueRef<'a>)>,
     /// The field names asked for so far, for "did you mean" hints.
     asked: Vec<&'static str>,
 }
@@ -132,9 +132,9 @@ pub(super) fn closest<'a>(
         .map(|(_, c)| c)
 }
 
-impl Fields {
-    pub(super) fn new(path: &str, v: Value) -> Result<Fields, StatementError> {
-        let Value::Map(m) = v else {
+impl<'a> Fields<'a> {
+    pub(super) fn new(path: &str, v: ValueRef<'a>) -> Result<Fields<'a>, StatementError> {
+        let ValueRef::Map(m) = v else {
             return Err(bad(
                 path_or_root(path),
                 format!("expected a map, found {}", v.kind()),
@@ -142,7 +142,7 @@ impl Fields {
         };
         let mut entries = Vec::with_capacity(m.len());
         for (k, v) in m {
-            let Value::Text(k) = k else {
+            let ValueRef::Text(k) = k else {
                 return Err(bad(path_or_root(path), "map keys must be text"));
             };
             entries.push((k, v));
@@ -162,19 +162,19 @@ impl Fields {
         }
     }
 
-    pub(super) fn opt(&mut self, name: &'static str) -> Option<Value> {
+    pub(super) fn opt(&mut self, name: &'static str) -> Option<ValueRef<'a>> {
         self.asked.push(name);
-        let i = self.entries.iter().position(|(k, _)| k == name)?;
+        let i = self.entries.iter().position(|(k, _)| *k == name)?;
         Some(self.entries.swap_remove(i).1)
     }
 
-    pub(super) fn req(&mut self, name: &'static str) -> Result<Value, StatementError> {
+    pub(super) fn req(&mut self, name: &'static str) -> Result<ValueRef<'a>, StatementError> {
         self.opt(name).ok_or_else(|| {
             let hint = closest(
                 name,
                 self.entries
                     .iter()
-                    .map(|(k, _)| k.as_str())
+                    .map(|(k, _)| *k)
                     .filter(|k| !FIELD_NAMES.contains(k)),
             )
             .map_or(String::new(), |k| {
@@ -188,7 +188,7 @@ impl Fields {
     pub(super) fn conv<T>(
         &mut self,
         name: &'static str,
-        f: impl FnOnce(Value) -> Result<T, Problem>,
+        f: impl FnOnce(ValueRef<'a>) -> Result<T, Problem>,
     ) -> Result<T, StatementError> {
         let v = self.req(name)?;
         f(v).map_err(|p| p.at(self.sub(name)))
@@ -197,7 +197,7 @@ impl Fields {
     pub(super) fn opt_conv<T>(
         &mut self,
         name: &'static str,
-        f: impl FnOnce(Value) -> Result<T, Problem>,
+        f: impl FnOnce(ValueRef<'a>) -> Result<T, Problem>,
     ) -> Result<Option<T>, StatementError> {
         match self.opt(name) {
             Some(v) => f(v).map(Some).map_err(|p| p.at(self.sub(name))),
@@ -217,14 +217,17 @@ impl Fields {
         self.conv(name, |v| as_digest(&v))
     }
 
-    pub(super) fn map(&mut self, name: &'static str) -> Result<Fields, StatementError> {
+    pub(super) fn map(&mut self, name: &'static str) -> Result<Fields<'a>, StatementError> {
         let v = self.req(name)?;
         Fields::new(&self.sub(name), v)
     }
 
-    pub(super) fn array(&mut self, name: &'static str) -> Result<Vec<Value>, StatementError> {
+    pub(super) fn array(
+        &mut self,
+        name: &'static str,
+    ) -> Result<Vec<ValueRef<'a>>, StatementError> {
         self.conv(name, |v| match v {
-            Value::Array(items) => Ok(items),
+            ValueRef::Array(items) => Ok(items),
             other => Err(Problem::Malformed(format!(
                 "expected an array, found {}",
                 other.kind()
@@ -246,7 +249,7 @@ impl Fields {
         &mut self,
         name: &'static str,
     ) -> Result<Vec<Sha256>, StatementError> {
-        if self.entries.iter().any(|(k, _)| k == name) {
+        if self.entries.iter().any(|(k, _)| *k == name) {
             self.digests(name)
         } else {
             self.asked.push(name);
@@ -260,7 +263,7 @@ impl Fields {
         &mut self,
         name: &'static str,
     ) -> Result<Vec<AltDigest>, StatementError> {
-        if !self.entries.iter().any(|(k, _)| k == name) {
+        if !self.entries.iter().any(|(k, _)| *k == name) {
             self.asked.push(name);
             return Ok(Vec::new());
         }
@@ -271,7 +274,7 @@ impl Fields {
         }
         let mut out: Vec<AltDigest> = Vec::with_capacity(items.len());
         for (i, v) in items.iter().enumerate() {
-            let d = AltDigest::from_cbor(v).map_err(|e| match e {
+            let d = AltDigest::from_cbor_ref(v).map_err(|e| match e {
                 DigestError::Unsupported { alg } if alg != COSE_SHA256 => {
                     StatementError::DigestUnsupported {
                         field: format!("{path}[{i}]"),
@@ -328,9 +331,9 @@ pub(super) fn path_or_root(p: &str) -> &str {
     if p.is_empty() { "payload" } else { p }
 }
 
-pub(super) fn as_text(v: Value) -> Result<String, Problem> {
+pub(super) fn as_text(v: ValueRef<'_>) -> Result<String, Problem> {
     match v {
-        Value::Text(s) => Ok(s),
+        ValueRef::Text(s) => Ok(s.to_owned()),
         other => Err(Problem::Malformed(format!(
             "expected text, found {}",
             other.kind()
@@ -338,9 +341,9 @@ pub(super) fn as_text(v: Value) -> Result<String, Problem> {
     }
 }
 
-pub(super) fn as_uint(v: Value) -> Result<u64, Problem> {
+pub(super) fn as_uint(v: ValueRef<'_>) -> Result<u64, Problem> {
     match v {
-        Value::Uint(n) => Ok(n),
+        ValueRef::Uint(n) => Ok(n),
         other => Err(Problem::Malformed(format!(
             "expected an unsigned integer, found {}",
             other.kind()
@@ -348,7 +351,7 @@ pub(super) fn as_uint(v: Value) -> Result<u64, Problem> {
     }
 }
 
-pub(super) fn as_time(v: Value) -> Result<Timestamp, Problem> {
+pub(super) fn as_time(v: ValueRef<'_>) -> Result<Timestamp, Problem> {
     let t = Timestamp(as_uint(v)?);
     if t > Timestamp::MAX {
         return Err(Problem::Malformed(format!(
@@ -360,8 +363,8 @@ pub(super) fn as_time(v: Value) -> Result<Timestamp, Problem> {
     Ok(t)
 }
 
-pub(super) fn as_digest(v: &Value) -> Result<Sha256, Problem> {
-    Sha256::from_cbor(v).map_err(|e| match e {
+pub(super) fn as_digest(v: &ValueRef<'_>) -> Result<Sha256, Problem> {
+    Sha256::from_cbor_ref(v).map_err(|e| match e {
         DigestError::Unsupported { alg } => Problem::DigestUnsupported(alg),
         _ => Problem::Malformed("expected a digest [-16, 32-byte bstr]".into()),
     })

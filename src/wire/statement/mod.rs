@@ -1,7 +1,7 @@
 //! The statements of SPEC section 3 as typed values, their deterministic CBOR
 //! payload encoding and the JSON authoring form of SPEC section 5.
 
-use crate::wire::cbor::{self, CborError, Value};
+use crate::wire::cbor::{self, CborError, Value, ValueRef};
 use crate::wire::country::Country;
 use crate::wire::digest::Sha256;
 use crate::wire::time::Timestamp;
@@ -230,8 +230,8 @@ impl Statement {
     /// Decodes a payload: well-formed CBOR, then the deterministic-encoding
     /// check, then the schema.
     pub fn decode(payload: &[u8], max_depth: usize) -> Result<Statement, StatementError> {
-        let v = match cbor::decode(payload, max_depth) {
-            Ok(v) => v,
+        let d = match cbor::decode_ref(payload, max_depth) {
+            Ok(d) => d,
             Err(CborError::DuplicateKey | CborError::NonMinimal) => {
                 return Err(StatementError::NonCanonical);
             }
@@ -239,14 +239,18 @@ impl Statement {
         };
         // Deterministic = shortest heads and definite lengths (both enforced
         // by the decoder) and sorted keys.
-        if !cbor::keys_sorted(&v) {
+        if !d.sorted {
             return Err(StatementError::NonCanonical);
         }
-        Self::from_value(v)
+        Self::from_ref(d.value)
     }
 
     /// Checks a decoded payload against the schema of SPEC section 3.
     pub fn from_value(v: Value) -> Result<Statement, StatementError> {
+        Self::from_ref(v.borrow())
+    }
+
+    fn from_ref(v: ValueRef<'_>) -> Result<Statement, StatementError> {
         let mut f = Fields::new("", v)?;
         let version = f.uint("v")?;
         if version != FORMAT_VERSION {
@@ -260,7 +264,7 @@ impl Statement {
         let issued = f.conv("issued", as_time)?;
         let expires = f.opt_conv("expires", as_time)?;
         let ext = f.opt_conv("ext", |v| match v {
-            Value::Map(_) => Ok(v),
+            ValueRef::Map(_) => Ok(v.to_value()),
             other => Err(Problem::Malformed(format!(
                 "expected a map, found {}",
                 other.kind()
