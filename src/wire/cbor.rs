@@ -294,7 +294,7 @@ impl<'a> Decoder<'a> {
         Ok(())
     }
 
-    fn item(&mut self, depth: usize) -> Result<ValueRef<'a>, CborError> {
+    fn item<T: Tree<'a>>(&mut self, depth: usize) -> Result<T, CborError> {
         let start = self.left();
         let byte = self.peek()?;
         let maj = byte >> 5;
@@ -309,28 +309,28 @@ impl<'a> Decoder<'a> {
             major::UNSIGNED => {
                 let n = u64::decode(&mut self.reader).map_err(map_dec)?;
                 self.minimal(start, n, 0)?;
-                Ok(ValueRef::Uint(n))
+                Ok(T::uint(n))
             }
             major::NEGATIVE => {
                 let n = <types::Negative<u64>>::decode(&mut self.reader)
                     .map_err(map_dec)?
                     .0;
                 self.minimal(start, n, 0)?;
-                Ok(ValueRef::Nint(n))
+                Ok(T::nint(n))
             }
             major::BYTES => {
                 let len = self.declared_len(byte)?;
                 self.check_len(len, 1, head_len(len as u64))?;
                 let b = <types::Bytes<&'a [u8]>>::decode(&mut self.reader).map_err(map_dec)?;
                 self.minimal(start, len as u64, len)?;
-                Ok(ValueRef::Bytes(b.0))
+                Ok(T::bytes(b.0))
             }
             major::STRING => {
                 let len = self.declared_len(byte)?;
                 self.check_len(len, 1, head_len(len as u64))?;
                 let s = <&'a str>::decode(&mut self.reader).map_err(map_dec)?;
                 self.minimal(start, len as u64, len)?;
-                Ok(ValueRef::Text(s))
+                Ok(T::text(s))
             }
             major::ARRAY => {
                 let depth = self.enter(depth)?;
@@ -343,7 +343,7 @@ impl<'a> Decoder<'a> {
                 for _ in 0..len {
                     items.push(self.item(depth)?);
                 }
-                Ok(ValueRef::Array(items))
+                Ok(T::array(items))
             }
             major::MAP => {
                 let depth = self.enter(depth)?;
@@ -357,7 +357,7 @@ impl<'a> Decoder<'a> {
                     });
                 }
                 self.check_len(len, 2, 0)?;
-                let mut entries: Vec<(ValueRef<'a>, ValueRef<'a>)> = Vec::with_capacity(len);
+                let mut entries: Vec<(T, T)> = Vec::with_capacity(len);
                 // Every item is in its one shortest encoding (checked as it is
                 // read), so two keys are equal exactly when their encoded bytes
                 // are: a set of byte slices finds duplicates in linear time.
@@ -392,23 +392,23 @@ impl<'a> Decoder<'a> {
                     let v = self.item(depth)?;
                     entries.push((k, v));
                 }
-                Ok(ValueRef::Map(entries))
+                Ok(T::map(entries))
             }
             major::TAG => {
                 let depth = self.enter(depth)?;
                 let tag = types::Tag::tag(&mut self.reader).map_err(map_dec)?;
                 self.minimal(start, tag, 0)?;
                 let inner = self.item(depth)?;
-                Ok(ValueRef::Tag(tag, Box::new(inner)))
+                Ok(T::tag(tag, inner))
             }
             _ => match byte {
-                marker::FALSE | marker::TRUE => bool::decode(&mut self.reader)
-                    .map(ValueRef::Bool)
-                    .map_err(map_dec),
+                marker::FALSE | marker::TRUE => {
+                    bool::decode(&mut self.reader).map(T::bool).map_err(map_dec)
+                }
                 marker::NULL => {
                     use dec::Read;
                     self.reader.advance(1);
-                    Ok(ValueRef::Null)
+                    Ok(T::null())
                 }
                 _ => Err(CborError::Unsupported { initial_byte: byte }),
             },
@@ -489,7 +489,96 @@ pub(crate) fn head_len(n: u64) -> usize {
 /// `max_depth`. Trailing bytes, indefinite lengths and non-shortest heads are
 /// errors, so whatever decodes re-encodes (with [`encode`]) to the same bytes.
 pub fn decode(bytes: &[u8], max_depth: usize) -> Result<Value, CborError> {
-    decode_ref(bytes, max_depth).map(|d| d.value.to_value())
+    decode_into(bytes, max_depth).map(|(v, _)| v)
+}
+
+/// What the decoder builds: an owned [`Value`] or a borrowed [`ValueRef`].
+trait Tree<'a>: Sized {
+    fn uint(n: u64) -> Self;
+    fn nint(n: u64) -> Self;
+    fn bytes(b: &'a [u8]) -> Self;
+    fn text(s: &'a str) -> Self;
+    fn array(items: Vec<Self>) -> Self;
+    fn map(entries: Vec<(Self, Self)>) -> Self;
+    fn tag(tag: u64, inner: Self) -> Self;
+    fn bool(b: bool) -> Self;
+    fn null() -> Self;
+}
+
+impl<'a> Tree<'a> for Value {
+    fn uint(n: u64) -> Self {
+        Value::Uint(n)
+    }
+    fn nint(n: u64) -> Self {
+        Value::Nint(n)
+    }
+    fn bytes(b: &'a [u8]) -> Self {
+        Value::Bytes(b.to_vec())
+    }
+    fn text(s: &'a str) -> Self {
+        Value::Text(s.to_owned())
+    }
+    fn array(items: Vec<Self>) -> Self {
+        Value::Array(items)
+    }
+    fn map(entries: Vec<(Self, Self)>) -> Self {
+        Value::Map(entries)
+    }
+    fn tag(tag: u64, inner: Self) -> Self {
+        Value::Tag(tag, Box::new(inner))
+    }
+    fn bool(b: bool) -> Self {
+        Value::Bool(b)
+    }
+    fn null() -> Self {
+        Value::Null
+    }
+}
+
+impl<'a> Tree<'a> for ValueRef<'a> {
+    fn uint(n: u64) -> Self {
+        ValueRef::Uint(n)
+    }
+    fn nint(n: u64) -> Self {
+        ValueRef::Nint(n)
+    }
+    fn bytes(b: &'a [u8]) -> Self {
+        ValueRef::Bytes(b)
+    }
+    fn text(s: &'a str) -> Self {
+        ValueRef::Text(s)
+    }
+    fn array(items: Vec<Self>) -> Self {
+        ValueRef::Array(items)
+    }
+    fn map(entries: Vec<(Self, Self)>) -> Self {
+        ValueRef::Map(entries)
+    }
+    fn tag(tag: u64, inner: Self) -> Self {
+        ValueRef::Tag(tag, Box::new(inner))
+    }
+    fn bool(b: bool) -> Self {
+        ValueRef::Bool(b)
+    }
+    fn null() -> Self {
+        ValueRef::Null
+    }
+}
+
+/// One item of `bytes` built as `T`, and whether its maps' keys are sorted.
+fn decode_into<'a, T: Tree<'a>>(bytes: &'a [u8], max_depth: usize) -> Result<(T, bool), CborError> {
+    let mut d = Decoder {
+        input: bytes,
+        reader: SliceReader::new(bytes),
+        max_depth,
+        sorted: true,
+    };
+    let v = d.item(0)?;
+    let left = d.left();
+    if left != 0 {
+        return Err(CborError::TrailingBytes { count: left });
+    }
+    Ok((v, d.sorted))
 }
 
 /// What [`decode_ref`] read.
@@ -506,21 +595,7 @@ pub struct Decoded<'a> {
 
 /// [`decode`] without copying strings or byte strings.
 pub fn decode_ref(bytes: &[u8], max_depth: usize) -> Result<Decoded<'_>, CborError> {
-    let mut d = Decoder {
-        input: bytes,
-        reader: SliceReader::new(bytes),
-        max_depth,
-        sorted: true,
-    };
-    let v = d.item(0)?;
-    let left = d.left();
-    if left != 0 {
-        return Err(CborError::TrailingBytes { count: left });
-    }
-    Ok(Decoded {
-        value: v,
-        sorted: d.sorted,
-    })
+    decode_into(bytes, max_depth).map(|(value, sorted)| Decoded { value, sorted })
 }
 
 /// Reads one definite-length byte string with a shortest head at the start
@@ -827,6 +902,7 @@ mod tests {
                     let d = decode_ref(&bytes, 8).expect("decodes");
                     assert_eq!(d.sorted, keys_sorted(&v), "{x:?} {y:?} nested {nested}");
                     assert_eq!(d.value.to_value(), v);
+                    assert_eq!(decode(&bytes, 8).as_ref(), Ok(&v));
                     assert_eq!(v.borrow(), d.value);
                 }
             }
