@@ -136,11 +136,22 @@ impl Deployment {
     pub fn load(path: &Path, policy: &Policy, limits: &Limits) -> Result<Self, DeploymentError> {
         let bytes = fsutil::read_bounded(path, limits.max_deployment_bytes)
             .map_err(DeploymentError::File)?;
-        Self::parse(&bytes, path, policy)
+        // The bytes read are the ones kept (not a copy: a million-row file
+        // is tens of megabytes).
+        let mut d = Self::parse_rows(&bytes, path, policy)?;
+        d.source = Some(bytes);
+        Ok(d)
     }
 
     /// Parses deployment bytes; `path` names the file in messages.
     pub fn parse(bytes: &[u8], path: &Path, policy: &Policy) -> Result<Self, DeploymentError> {
+        let mut d = Self::parse_rows(bytes, path, policy)?;
+        d.source = Some(bytes.to_vec());
+        Ok(d)
+    }
+
+    /// [`Deployment::parse`] without keeping the bytes.
+    fn parse_rows(bytes: &[u8], path: &Path, policy: &Policy) -> Result<Self, DeploymentError> {
         let err = |line: u64, message: String| DeploymentError::At {
             path: path.to_owned(),
             line,
@@ -304,7 +315,7 @@ impl Deployment {
             dates,
             count,
             sha256: Sha256::of(bytes),
-            source: Some(bytes.to_vec()),
+            source: None,
         })
     }
 
