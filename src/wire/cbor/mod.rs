@@ -539,61 +539,6 @@ pub fn encode_deterministic(v: &Value) -> Vec<u8> {
     encode_with(v, true)
 }
 
-impl Value {
-    /// The text, if this is a text string.
-    pub fn as_text(&self) -> Option<&str> {
-        match self {
-            Value::Text(s) => Some(s),
-            _ => None,
-        }
-    }
-
-    /// Looks a text key up in a map.
-    pub fn get(&self, key: &str) -> Option<&Value> {
-        match self {
-            Value::Map(entries) => entries
-                .iter()
-                .find(|(k, _)| k.as_text() == Some(key))
-                .map(|(_, v)| v),
-            _ => None,
-        }
-    }
-
-    /// Looks an integer label up in a map (COSE header labels).
-    pub fn get_label(&self, label: i64) -> Option<&Value> {
-        match self {
-            Value::Map(entries) => entries
-                .iter()
-                .find(|(k, _)| k.as_label() == Some(label))
-                .map(|(_, v)| v),
-            _ => None,
-        }
-    }
-
-    /// The value as a signed integer label, if it is an integer in `i64` range.
-    pub fn as_label(&self) -> Option<i64> {
-        match self {
-            Value::Uint(n) => i64::try_from(*n).ok(),
-            Value::Nint(n) => i64::try_from(*n).ok().map(|n| -1 - n),
-            _ => None,
-        }
-    }
-
-    /// A short name of the item's kind, for error messages.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Value::Uint(_) | Value::Nint(_) => "integer",
-            Value::Bytes(_) => "byte string",
-            Value::Text(_) => "text string",
-            Value::Array(_) => "array",
-            Value::Map(_) => "map",
-            Value::Tag(..) => "tag",
-            Value::Bool(_) => "boolean",
-            Value::Null => "null",
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

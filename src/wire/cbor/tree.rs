@@ -1,5 +1,5 @@
-//! The borrowed data model ([`ValueRef`]) and what the decoder builds
-//! either model through ([`Tree`]).
+//! The borrowed data model ([`ValueRef`]), what the decoder builds either
+//! model through ([`Tree`]), and what both answer alike ([`Node`]).
 
 use super::Value;
 
@@ -28,89 +28,172 @@ pub enum ValueRef<'a> {
     Null,
 }
 
+/// One level of an item of either model, its children left as they are:
+/// the questions both models answer alike are answered here, once.
+pub(super) enum View<'v, T> {
+    Uint(u64),
+    Nint(u64),
+    Bytes(&'v [u8]),
+    Text(&'v str),
+    Array(&'v [T]),
+    Map(&'v [(T, T)]),
+    Tag(u64, &'v T),
+    Bool(bool),
+    Null,
+}
+
+/// An item of either model, seen one level at a time.
+pub(super) trait Node: Sized {
+    fn view(&self) -> View<'_, Self>;
+
+    /// See [`Value::as_text`].
+    fn text(&self) -> Option<&str> {
+        match self.view() {
+            View::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// See [`Value::as_label`].
+    fn label(&self) -> Option<i64> {
+        match self.view() {
+            View::Uint(n) => i64::try_from(n).ok(),
+            View::Nint(n) => i64::try_from(n).ok().map(|n| -1 - n),
+            _ => None,
+        }
+    }
+
+    /// The value of the first entry of a map whose key `is` the one asked.
+    fn entry(&self, is: impl Fn(&Self) -> bool) -> Option<&Self> {
+        match self.view() {
+            View::Map(entries) => entries.iter().find(|(k, _)| is(k)).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// See [`Value::kind`].
+    fn kind_name(&self) -> &'static str {
+        match self.view() {
+            View::Uint(_) | View::Nint(_) => "integer",
+            View::Bytes(_) => "byte string",
+            View::Text(_) => "text string",
+            View::Array(_) => "array",
+            View::Map(_) => "map",
+            View::Tag(..) => "tag",
+            View::Bool(_) => "boolean",
+            View::Null => "null",
+        }
+    }
+}
+
+impl Node for Value {
+    fn view(&self) -> View<'_, Self> {
+        match self {
+            Value::Uint(n) => View::Uint(*n),
+            Value::Nint(n) => View::Nint(*n),
+            Value::Bytes(b) => View::Bytes(b),
+            Value::Text(t) => View::Text(t),
+            Value::Array(items) => View::Array(items),
+            Value::Map(entries) => View::Map(entries),
+            Value::Tag(t, inner) => View::Tag(*t, inner),
+            Value::Bool(b) => View::Bool(*b),
+            Value::Null => View::Null,
+        }
+    }
+}
+
+impl Node for ValueRef<'_> {
+    fn view(&self) -> View<'_, Self> {
+        match self {
+            ValueRef::Uint(n) => View::Uint(*n),
+            ValueRef::Nint(n) => View::Nint(*n),
+            ValueRef::Bytes(b) => View::Bytes(b),
+            ValueRef::Text(t) => View::Text(t),
+            ValueRef::Array(items) => View::Array(items),
+            ValueRef::Map(entries) => View::Map(entries),
+            ValueRef::Tag(t, inner) => View::Tag(*t, inner),
+            ValueRef::Bool(b) => View::Bool(*b),
+            ValueRef::Null => View::Null,
+        }
+    }
+}
+
+/// An item of one model rebuilt in the other (or the same).
+fn rebuild<'v, S: Node, T: Tree<'v>>(v: &'v S) -> T {
+    match v.view() {
+        View::Uint(n) => T::uint(n),
+        View::Nint(n) => T::nint(n),
+        View::Bytes(b) => T::bytes(b),
+        View::Text(t) => T::text(t),
+        View::Array(items) => T::array(items.iter().map(rebuild).collect()),
+        View::Map(entries) => T::map(
+            entries
+                .iter()
+                .map(|(k, v)| (rebuild(k), rebuild(v)))
+                .collect(),
+        ),
+        View::Tag(t, inner) => T::tag(t, rebuild(inner)),
+        View::Bool(b) => T::bool(b),
+        View::Null => T::null(),
+    }
+}
+
 impl ValueRef<'_> {
     /// The same item owning its strings.
     pub fn to_value(&self) -> Value {
-        match self {
-            ValueRef::Uint(n) => Value::Uint(*n),
-            ValueRef::Nint(n) => Value::Nint(*n),
-            ValueRef::Bytes(b) => Value::Bytes(b.to_vec()),
-            ValueRef::Text(t) => Value::Text((*t).to_owned()),
-            ValueRef::Array(items) => Value::Array(items.iter().map(ValueRef::to_value).collect()),
-            ValueRef::Map(entries) => Value::Map(
-                entries
-                    .iter()
-                    .map(|(k, v)| (k.to_value(), v.to_value()))
-                    .collect(),
-            ),
-            ValueRef::Tag(t, inner) => Value::Tag(*t, Box::new(inner.to_value())),
-            ValueRef::Bool(b) => Value::Bool(*b),
-            ValueRef::Null => Value::Null,
-        }
+        rebuild(self)
     }
 
     /// The text, if this is a text string.
     pub fn as_text(&self) -> Option<&str> {
-        match self {
-            ValueRef::Text(s) => Some(s),
-            _ => None,
-        }
+        self.text()
     }
 
     /// Looks an integer label up in a map (COSE header labels).
     pub fn get_label(&self, label: i64) -> Option<&Self> {
-        match self {
-            ValueRef::Map(entries) => entries
-                .iter()
-                .find(|(k, _)| k.as_label() == Some(label))
-                .map(|(_, v)| v),
-            _ => None,
-        }
+        self.entry(|k| k.label() == Some(label))
     }
 
     /// The value as a signed integer label (see [`Value::as_label`]).
     pub fn as_label(&self) -> Option<i64> {
-        match self {
-            ValueRef::Uint(n) => i64::try_from(*n).ok(),
-            ValueRef::Nint(n) => i64::try_from(*n).ok().map(|n| -1 - n),
-            _ => None,
-        }
+        self.label()
     }
 
     /// A short name of the item's kind (see [`Value::kind`]).
     pub fn kind(&self) -> &'static str {
-        match self {
-            ValueRef::Uint(_) | ValueRef::Nint(_) => "integer",
-            ValueRef::Bytes(_) => "byte string",
-            ValueRef::Text(_) => "text string",
-            ValueRef::Array(_) => "array",
-            ValueRef::Map(_) => "map",
-            ValueRef::Tag(..) => "tag",
-            ValueRef::Bool(_) => "boolean",
-            ValueRef::Null => "null",
-        }
+        self.kind_name()
     }
 }
 
 impl Value {
     /// The same item, its strings borrowed from this one.
     pub fn borrow(&self) -> ValueRef<'_> {
-        match self {
-            Value::Uint(n) => ValueRef::Uint(*n),
-            Value::Nint(n) => ValueRef::Nint(*n),
-            Value::Bytes(b) => ValueRef::Bytes(b),
-            Value::Text(t) => ValueRef::Text(t),
-            Value::Array(items) => ValueRef::Array(items.iter().map(Value::borrow).collect()),
-            Value::Map(entries) => ValueRef::Map(
-                entries
-                    .iter()
-                    .map(|(k, v)| (k.borrow(), v.borrow()))
-                    .collect(),
-            ),
-            Value::Tag(t, inner) => ValueRef::Tag(*t, Box::new(inner.borrow())),
-            Value::Bool(b) => ValueRef::Bool(*b),
-            Value::Null => ValueRef::Null,
-        }
+        rebuild(self)
+    }
+
+    /// The text, if this is a text string.
+    pub fn as_text(&self) -> Option<&str> {
+        self.text()
+    }
+
+    /// Looks a text key up in a map.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.entry(|k| k.text() == Some(key))
+    }
+
+    /// Looks an integer label up in a map (COSE header labels).
+    pub fn get_label(&self, label: i64) -> Option<&Value> {
+        self.entry(|k| k.label() == Some(label))
+    }
+
+    /// The value as a signed integer label, if it is an integer in `i64` range.
+    pub fn as_label(&self) -> Option<i64> {
+        self.label()
+    }
+
+    /// A short name of the item's kind, for error messages.
+    pub fn kind(&self) -> &'static str {
+        self.kind_name()
     }
 }
 
