@@ -128,19 +128,15 @@ pub(crate) fn read_bounded_regular(path: &Path, limit: usize) -> Result<Vec<u8>,
 pub(crate) fn read_walked_regular(path: &Path, limit: usize) -> Result<Vec<u8>, FileError> {
     #[cfg(unix)]
     {
-        use rustix::fs::{Mode, OFlags};
-        let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
-        use rustix::fs::FileType;
-        let fd = match rustix::fs::open(path, flags, Mode::empty()) {
-            Ok(fd) => fd,
+        let (fd, st) = match open_walked(path) {
+            Ok(opened) => opened,
             // ELOOP (Linux, macOS), EMLINK (FreeBSD): a symbolic link.
             Err(rustix::io::Errno::LOOP | rustix::io::Errno::MLINK) => {
                 return read_bounded_regular(path, limit);
             }
             Err(e) => return Err(io_err(path)(e.into())),
         };
-        let st = rustix::fs::fstat(&fd).map_err(|e| io_err(path)(e.into()))?;
-        if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {
+        if !is_regular(&st) {
             let f = File::from(fd);
             let meta = f.metadata().map_err(io_err(path))?;
             return Err(not_a_file(path, &meta));
@@ -156,20 +152,45 @@ pub(crate) fn read_walked_regular(path: &Path, limit: usize) -> Result<Vec<u8>, 
         // The file as large as it was when opened: no further read to
         // find its end (a file still being written is read as it was).
         let mut buf = vec![0u8; usize::try_from(size).map_err(|_| too_large(path, limit))?];
-        let mut at = 0;
-        while at < buf.len() {
-            match rustix::io::read(&fd, &mut buf[at..]) {
-                Ok(0) => break,
-                Ok(n) => at += n,
-                Err(rustix::io::Errno::INTR) => continue,
-                Err(e) => return Err(io_err(path)(e.into())),
-            }
-        }
-        buf.truncate(at);
+        let got = read_from_start(&fd, &mut buf).map_err(|e| io_err(path)(e.into()))?;
+        buf.truncate(got);
         Ok(buf)
     }
     #[cfg(not(unix))]
     read_bounded_regular(path, limit)
+}
+
+/// Opens a file a walk listed as regular the way its readers do: without
+/// following a symbolic link and without blocking (a FIFO put in its place
+/// opens at once), with its status from the open file.
+#[cfg(unix)]
+fn open_walked(path: &Path) -> rustix::io::Result<(rustix::fd::OwnedFd, rustix::fs::Stat)> {
+    use rustix::fs::{Mode, OFlags};
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    let fd = rustix::fs::open(path, flags, Mode::empty())?;
+    let st = rustix::fs::fstat(&fd)?;
+    Ok((fd, st))
+}
+
+#[cfg(unix)]
+fn is_regular(st: &rustix::fs::Stat) -> bool {
+    rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::RegularFile
+}
+
+/// Reads from the start of `fd` until `buf` is full or the file ends; how
+/// many bytes it read.
+#[cfg(unix)]
+fn read_from_start(fd: &rustix::fd::OwnedFd, buf: &mut [u8]) -> rustix::io::Result<usize> {
+    let mut at = 0;
+    while at < buf.len() {
+        match rustix::io::pread(fd, &mut buf[at..], at as u64) {
+            Ok(0) => break,
+            Ok(n) => at += n,
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(at)
 }
 
 /// What [`warm_up`] found: whether a file's bytes were already in the
@@ -200,17 +221,11 @@ const WARM_UP_BYTES: usize = 64 * 1024;
 pub(crate) fn warm_up(path: &Path, limit: usize, buf: &mut Vec<u8>) -> Warmth {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     {
-        use rustix::fs::{FileType, Mode, OFlags};
-        let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
-        let Ok(fd) = rustix::fs::open(path, flags, Mode::empty()) else {
-            return Warmth::Unknown;
-        };
-        let Ok(st) = rustix::fs::fstat(&fd) else {
+        let Ok((fd, st)) = open_walked(path) else {
             return Warmth::Unknown;
         };
         let size = usize::try_from(st.st_size).unwrap_or(usize::MAX);
-        if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile || size == 0 || size > limit
-        {
+        if !is_regular(&st) || size == 0 || size > limit {
             return Warmth::Unknown;
         }
         let want = size.min(WARM_UP_BYTES);
@@ -228,13 +243,8 @@ pub(crate) fn warm_up(path: &Path, limit: usize, buf: &mut Vec<u8>) -> Warmth {
             // A kernel or file system that cannot tell.
             Err(_) => Warmth::Unknown,
         };
-        let mut at = 0;
-        while at < want {
-            match rustix::io::pread(&fd, &mut buf[at..want], at as u64) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => at += n,
-            }
-        }
+        // Errors are the later reader's to meet.
+        let _ = read_from_start(&fd, &mut buf[..want]);
         warmth
     }
     #[cfg(not(any(target_os = "linux", target_os = "android")))]
