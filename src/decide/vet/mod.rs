@@ -503,14 +503,18 @@ mod tests {
         }
     }
 
-    #[test]
-    fn units_are_reported_in_order_whatever_order_they_finish_in() {
-        let policy = Policy::parse(
+    fn minimal_policy() -> Policy {
+        Policy::parse(
             "[policy]\nname = \"t\"\nversion = \"1\"\n",
             Path::new("p.toml"),
             Path::new("."),
         )
-        .expect("a minimal policy");
+        .expect("a minimal policy")
+    }
+
+    #[test]
+    fn units_are_reported_in_order_whatever_order_they_finish_in() {
+        let policy = minimal_policy();
         let units = 200;
         for jobs in [1, 2, 3, 7] {
             let mut seen = Vec::new();
@@ -541,12 +545,7 @@ mod tests {
 
     #[test]
     fn a_panic_on_one_unit_is_an_error_naming_it_not_a_hang() {
-        let policy = Policy::parse(
-            "[policy]\nname = \"t\"\nversion = \"1\"\n",
-            Path::new("p.toml"),
-            Path::new("."),
-        )
-        .expect("a minimal policy");
+        let policy = minimal_policy();
         let units = 100;
         for jobs in [1, 2, 4] {
             let mut seen = 0;
