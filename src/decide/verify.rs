@@ -198,9 +198,7 @@ pub(crate) fn evaluate_checked(
                 let c = match prepared {
                     Prepared::Done(c) => c,
                     Prepared::Pending(p) => {
-                        let (mine, rest) =
-                            verdicts.split_at(p.points().count().min(verdicts.len()));
-                        verdicts = rest;
+                        let mine = SignaturePoint::take_verdicts(&mut verdicts, p.points().count());
                         finish_statement(policy, p, mine, at, limits)
                     }
                 };

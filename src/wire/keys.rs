@@ -389,6 +389,15 @@ impl SignaturePoint {
         self.point.compress().to_bytes() == self.r
     }
 
+    /// The next `n` of `verdicts` (fewer if fewer are left), taken off
+    /// the front: how each of several checks takes its own answers from one
+    /// [`SignaturePoint::match_all`] over all their points, in order.
+    pub fn take_verdicts<'v>(verdicts: &mut &'v [bool], n: usize) -> &'v [bool] {
+        let (mine, rest) = verdicts.split_at(n.min(verdicts.len()));
+        *verdicts = rest;
+        mine
+    }
+
     /// [`SignaturePoint::matches`] of each, in order, with the points
     /// encoded together (`compress_batch_alloc`: the same canonical
     /// encoding of the same points, through one field inversion).

@@ -92,6 +92,7 @@ fn verify_group(
     digest: bool,
 ) -> Vec<Unit> {
     use crate::decide::verify::{BundleChecks, check_bundle, evaluate_checked};
+    use crate::wire::keys::SignaturePoint;
     type Read<'p> = (PathBuf, Option<Sha256>, Result<BundleChecks<'p>, String>);
     // The second phase of every unit read so far, their points compared
     // at once.
@@ -101,12 +102,11 @@ fn verify_group(
             .filter_map(|(_, _, c)| c.as_ref().ok())
             .flat_map(|c| c.points())
             .collect();
-        let verdicts = crate::wire::keys::SignaturePoint::match_all(&points);
+        let verdicts = SignaturePoint::match_all(&points);
         let mut verdicts = verdicts.as_slice();
         for (path, digest, c) in checked.drain(..) {
             let outcome = c.and_then(|c| {
-                let (mine, rest) = verdicts.split_at(c.points().count().min(verdicts.len()));
-                verdicts = rest;
+                let mine = SignaturePoint::take_verdicts(&mut verdicts, c.points().count());
                 evaluate_checked(policy, c, mine, at, limits, None, deployment)
                     .map_err(|e| format!("{}: {e}", path.display()))
             });
