@@ -14,10 +14,11 @@
 //! in a second bundle: the first check of a statement records its digest
 //! (at most [`MAX_SEEN`] digests, then the record starts again), the
 //! second keeps its outcome. A shipment whose every statement is its own
-//! keeps nothing, and a shared statement is checked twice instead of once. An outcome is kept only
-//! if its check finished within the bundle's signature budget; a hit spends
-//! the same number of signature checks from the bundle's budget as the check
-//! did, so a bundle over its budget is refused exactly as without sharing.
+//! keeps nothing, and a shared statement is checked twice instead of once.
+//! An outcome is kept only if its check finished within the bundle's
+//! signature budget; a hit spends the same number of signature checks from
+//! the bundle's budget as the check did, so a bundle over its budget is
+//! refused exactly as without sharing.
 
 use crate::decide::check::Checked;
 use crate::limits::Budget;
